@@ -1,0 +1,3 @@
+from agentchat.cli import main
+
+main()

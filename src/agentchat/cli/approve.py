@@ -1,0 +1,31 @@
+"""Tool approval for `ask`: the question goes to the controlling terminal, never to stdin/stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+
+def _ask_tty(name: str, arguments: dict[str, Any], source: str) -> str:
+    try:
+        tty = open("/dev/tty", "r+", encoding="utf-8")
+    except OSError:
+        return "deny"  # no terminal: a tool that needs approval is denied
+    with tty:
+        args = json.dumps(arguments, ensure_ascii=False)
+        if len(args) > 400:
+            args = args[:400] + "…"
+        tty.write(f"\nagentchat: allow tool {name} ({source}) {args}?\n  [y] once  [a] always  [N] deny: ")
+        tty.flush()
+        try:
+            answer = tty.readline().strip().lower()
+        except (OSError, KeyboardInterrupt):
+            return "deny"
+    return {"y": "allow_once", "yes": "allow_once", "a": "allow_always", "always": "allow_always"}.get(
+        answer, "deny"
+    )
+
+
+async def tty_approver(call: Any, tool: Any) -> str:
+    return await asyncio.to_thread(_ask_tty, call.name, call.arguments, getattr(tool, "source", "tool"))

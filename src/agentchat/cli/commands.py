@@ -1,0 +1,104 @@
+"""Small listing commands: models, agents, tools."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from agentchat.cli.common import err, load, run_guarded
+
+
+def register(app: typer.Typer) -> None:
+    app.command("models")(models)
+    app.command("agents")(agents)
+    app.command("tools")(tools)
+
+
+def models(
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask every usable provider for its models now.")
+    ] = False,
+) -> None:
+    """Per provider: configured and discovered models, and where each came from."""
+    from agentchat.cli import state
+
+    def body() -> int:
+        from agentchat.core.routing import DEFAULT_MODELS, Router
+        from agentchat.providers import create_provider
+
+        config = load(state.config_path)
+
+        async def discover(settings):  # type: ignore[no-untyped-def]
+            provider = create_provider(settings)
+            try:
+                return await provider.list_models()
+            finally:
+                await provider.aclose()
+
+        router = Router(config, discover=discover)
+
+        async def refresh_all() -> None:
+            for name in config.provider_names():
+                settings = config.provider(name)
+                if not router.usable(settings):
+                    continue
+                try:
+                    await router.refresh(settings)
+                except Exception as exc:  # one provider failing must not hide the others
+                    err(f"{name}: could not list models: {exc}")
+
+        if refresh or not any(router.cache.models(n) for n in config.provider_names()):
+            asyncio.run(refresh_all())
+        for provider, rows in router.known_models().items():
+            default = DEFAULT_MODELS.get(provider)
+            if provider == "local":
+                if not router.local_available():
+                    continue
+                rows = rows or [(default or "smollm2", "embedded")]
+            print(f"{provider}:")
+            if not rows:
+                hint = f" (default {default})" if default else ""
+                print(f"  (none listed){hint}")
+            for model, source in rows:
+                print(f"  {model:<40} {source}")
+        return 0
+
+    raise typer.Exit(run_guarded(body))
+
+
+def agents() -> None:
+    """Named agents from the config (and the default agent)."""
+    from agentchat.cli import state
+
+    def body() -> int:
+        from agentchat.cli.session import load_agent
+
+        config = load(state.config_path)
+        names = ["default", *[n for n in config.section("agents") if n != "default"]]
+        for name in names:
+            agent = load_agent(config, None if name == "default" else name)
+            model = agent.model or (f"{agent.provider} default" if agent.provider else "routing default")
+            tools = agent.tools if agent.tools is not None else "none in ask, all in the TUI"
+            system = (agent.system or "").replace("\n", " ")
+            system = (system[:50] + "…") if len(system) > 50 else system
+            print(f"{name:<14} model={model}  tools={tools}  system={system or '-'}")
+        return 0
+
+    raise typer.Exit(run_guarded(body))
+
+
+def tools() -> None:
+    """Every available tool with its source and approval policy."""
+    from agentchat.cli import state
+
+    def body() -> int:
+        from agentchat.tools.registry import describe_tools
+
+        config = load(state.config_path)
+        for row in asyncio.run(describe_tools(config, config.workspace)):
+            print(f"{row['name']:<32} {row['source']:<20} {row['policy']:<6} {row['description']}")
+        return 0
+
+    raise typer.Exit(run_guarded(body))

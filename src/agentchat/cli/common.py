@@ -1,0 +1,68 @@
+"""What every command shares: loading config and store, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from agentchat.core.errors import AgentchatError
+
+if TYPE_CHECKING:
+    from agentchat.config import Config
+    from agentchat.core.store import Store
+
+T = TypeVar("T")
+EXIT_INTERRUPTED = 130
+
+
+def err(message: str) -> None:
+    """One diagnostic line on stderr; never a traceback."""
+    try:
+        sys.stderr.write(f"agentchat: {message}\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def run_guarded(fn: Callable[[], T]) -> int:
+    """Run a command body, turning every failure into a one-line message and its exit code."""
+    try:
+        result = fn()
+    except AgentchatError as exc:
+        err(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        return 0
+    except Exception as exc:  # the last line of defence: still no traceback for the user
+        err(f"internal error: {type(exc).__name__}: {exc}")
+        if os.environ.get("AGENTCHAT_DEBUG"):
+            raise
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def quiet_broken_pipe() -> None:
+    """After a reader went away (`| head`), make Python's final flush of stdout a no-op."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def load(config_path: str | None) -> Config:
+    from agentchat.config import load_config
+
+    return load_config(config_path)
+
+
+def open_store() -> Store:
+    from agentchat.core.store import Store
+
+    return Store.open_default()

@@ -1,0 +1,251 @@
+"""How `ask` writes an answer: plain bytes to a pipe, Rich Markdown to a terminal, or one JSON object.
+
+Only answer text reaches stdout. With tools offered, a message's text is held until the message
+ends: narration before a tool call goes to stderr, the final answer to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import IO, Any
+
+from agentchat.core.events import AssistantFinished, AssistantStarted, TurnStarted
+from agentchat.core.messages import Usage
+
+
+class TurnSummary:
+    """Totals over every model request of a turn, for `--json` and `-u`."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.conversation_id: int | None = None
+        self.provider: str | None = None
+        self.model: str | None = None
+        self.message_id: int | None = None
+        self.finish_reason: str | None = None
+        self.finished: list[AssistantFinished] = []
+        self.ttft_s: float | None = None
+        self.usage = Usage()
+
+    def turn_started(self, event: TurnStarted) -> None:
+        self.conversation_id = event.conversation_id
+        self.provider, self.model = event.provider, event.model
+
+    def end_message(self, event: AssistantFinished) -> None:
+        from agentchat.core.engine import total_usage
+
+        self.finished.append(event)
+        self.provider, self.model, self.message_id = event.provider, event.model, event.message_id
+        self.finish_reason = event.finish_reason
+        if self.ttft_s is None and event.ttft_s is not None:
+            self.ttft_s = event.ttft_s
+        self.usage = total_usage([f.usage for f in self.finished])
+
+    @property
+    def cost(self) -> float | None:
+        costs = [f.cost for f in self.finished]
+        return None if not costs or None in costs else sum(c for c in costs if c is not None)
+
+    @property
+    def total_s(self) -> float:
+        return time.monotonic() - self.started
+
+    def usage_line(self) -> str:
+        u = self.usage
+        parts = [f"{self.provider}/{self.model}"]
+        parts.append(f"tokens in {_n(u.input_tokens)} out {_n(u.output_tokens)}")
+        if u.cached_tokens:
+            parts.append(f"cached {u.cached_tokens}")
+        if u.reasoning_tokens:
+            parts.append(f"reasoning {u.reasoning_tokens}")
+        if self.ttft_s is not None:
+            parts.append(f"ttft {self.ttft_s:.2f}s")
+        total = self.total_s
+        parts.append(f"total {total:.2f}s")
+        gen = total - (self.ttft_s or 0.0)
+        if u.output_tokens and gen > 0:
+            parts.append(f"{u.output_tokens / gen:.1f} tok/s")
+        cost = self.cost
+        parts.append(f"${cost:.6f}" if cost is not None else "cost unknown")
+        return " · ".join(parts)
+
+
+def _n(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+class AnswerWriter:
+    """Plain writer: the model's exact text, flushed as it streams, ending with exactly one newline."""
+
+    def __init__(self, out: IO[str], err: IO[str], *, hold_messages: bool, show_usage: bool) -> None:
+        self.out, self.err = out, err
+        self.hold = hold_messages
+        self.show_usage = show_usage
+        self.summary = TurnSummary()
+        self._held: list[str] = []
+        self._trailing = ""  # newlines held back so the answer ends with exactly one
+        self._wrote_answer = False
+        self._thinking_open = False
+
+    # --- events ---------------------------------------------------------------------------------
+    def turn_started(self, event: TurnStarted) -> None:
+        self.summary.turn_started(event)
+
+    def start_message(self, event: AssistantStarted) -> None:
+        self._held = []
+
+    def text(self, text: str) -> None:
+        self._close_thinking()
+        if self.hold:
+            self._held.append(text)
+        else:
+            self.emit(text)
+
+    def thinking(self, text: str) -> None:
+        if text:
+            self.err.write(text)
+            self.err.flush()
+            self._thinking_open = True
+
+    def end_message(self, event: AssistantFinished) -> None:
+        self.summary.end_message(event)
+        if not self.hold:
+            return
+        text, self._held = "".join(self._held), []
+        if event.finish_reason == "tool_calls":
+            if text.strip():
+                self.err.write(text.rstrip("\n") + "\n")
+        else:
+            self.emit(text)
+
+    def finish(self) -> None:
+        self._close_thinking()
+        self.end_answer()
+        if self.show_usage:
+            self.err.write(self.summary.usage_line() + "\n")
+        self.err.flush()
+
+    def abort(self) -> None:
+        """Ctrl-C: keep what was shown, end the line."""
+        try:
+            if self._wrote_answer:
+                self.out.write("\n")
+                self.out.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    # --- output -------------------------------------------------------------------------------
+    def _close_thinking(self) -> None:
+        if self._thinking_open:
+            self.err.write("\n")
+            self._thinking_open = False
+
+    def emit(self, text: str) -> None:
+        if not text:
+            return
+        body = text.rstrip("\n")
+        if not body:
+            self._trailing += text
+            return
+        self.write(self._trailing + body)
+        self._trailing = text[len(body) :]
+        self._wrote_answer = True
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def end_answer(self) -> None:
+        if self._wrote_answer:
+            self.write("\n")
+
+
+class RichWriter(AnswerWriter):
+    """A terminal: the answer rendered as Markdown, live, with Rich (which honours NO_COLOR)."""
+
+    def __init__(self, out: IO[str], err: IO[str], **kwargs: Any) -> None:
+        super().__init__(out, err, **kwargs)
+        from rich.console import Console
+
+        self.console = Console(file=out)
+        self._buffer = ""
+        self._live: Any = None
+
+    def write(self, text: str) -> None:
+        from rich.live import Live
+        from rich.markdown import Markdown
+
+        self._buffer += text
+        if self._live is None:
+            self._live = Live(
+                Markdown(self._buffer),
+                console=self.console,
+                refresh_per_second=12,
+                vertical_overflow="visible",
+            )
+            self._live.start()
+        else:
+            self._live.update(Markdown(self._buffer))
+
+    def end_answer(self) -> None:
+        if self._live is not None:
+            from rich.markdown import Markdown
+
+            self._live.update(Markdown(self._buffer), refresh=True)
+            self._live.stop()
+            self._live = None
+
+    def abort(self) -> None:
+        self.end_answer()
+
+
+class JsonWriter(AnswerWriter):
+    """`--json`: nothing streams; one object with the answer and its metadata at the end."""
+
+    def __init__(self, out: IO[str], err: IO[str], **kwargs: Any) -> None:
+        super().__init__(out, err, **kwargs)
+        self._answer: list[str] = []
+
+    def emit(self, text: str) -> None:
+        self._answer.append(text)
+
+    def start_message(self, event: AssistantStarted) -> None:
+        super().start_message(event)
+        if not self.hold:
+            self._answer = []  # only the final message is the answer
+
+    def end_answer(self) -> None:
+        s = self.summary
+        payload = {
+            "text": "".join(self._answer),
+            "provider": s.provider,
+            "model": s.model,
+            "conversation_id": s.conversation_id,
+            "message_id": s.message_id,
+            "finish_reason": s.finish_reason,
+            "usage": {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
+            "timings": {"ttft_s": _round(s.ttft_s), "total_s": _round(s.total_s)},
+            "cost": s.cost,
+        }
+        self.out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def abort(self) -> None:
+        pass
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def make_writer(*, as_json: bool, hold_messages: bool, show_usage: bool, terminal: bool) -> AnswerWriter:
+    cls: type[AnswerWriter]
+    if as_json:
+        cls = JsonWriter
+    elif terminal:
+        cls = RichWriter
+    else:
+        cls = AnswerWriter
+    return cls(sys.stdout, sys.stderr, hold_messages=hold_messages, show_usage=show_usage)

@@ -1,0 +1,180 @@
+"""Builds what one `ask` needs from the config and flags: store, engine, agent, tools, writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentchat.core.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from agentchat.cli.ask import AskOptions
+    from agentchat.cli.output import AnswerWriter
+    from agentchat.config import Config
+    from agentchat.core.engine import Engine, TurnRequest
+    from agentchat.core.store import Store
+
+
+@dataclass(slots=True)
+class Agent:
+    """A named configuration of system prompt, model and tools; `default` needs no configuration."""
+
+    name: str
+    system: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    tools: list[str] | dict[str, str] | None = None
+    temperature: float | None = None
+    max_steps: int | None = None
+
+
+def load_agent(config: Config, name: str | None) -> Agent:
+    agents = config.section("agents")
+    if name is None:
+        table = agents.get("default", {})
+        return Agent("default", **_agent_fields(config, "default", table))
+    if name not in agents:
+        known = ", ".join(sorted(agents)) or "none configured"
+        raise ConfigError(f"unknown agent {name!r} (agents: {known}); define it under [agents.{name}]")
+    return Agent(name, **_agent_fields(config, name, agents[name]))
+
+
+def _agent_fields(config: Config, name: str, table: Any) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config.path}: [agents.{name}] must be a table")
+    allowed = {"system", "model", "provider", "tools", "temperature", "max_steps"}
+    unknown = set(table) - allowed
+    if unknown:
+        raise ConfigError(f"{config.path}: unknown key(s) in [agents.{name}]: {', '.join(sorted(unknown))}")
+    return dict(table)
+
+
+@dataclass
+class Session:
+    engine: Engine
+    turn: TurnRequest
+    writer: AnswerWriter
+    store: Store
+    gate: Any = None
+    mcp: Any = None
+
+    async def aclose(self) -> None:
+        if self.mcp is not None:
+            await self.mcp.__aexit__(None, None, None)
+            self.mcp = None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_history(opts: AskOptions) -> Store:
+    """The user's store, or with --no-log an in-memory one seeded with the conversation to continue."""
+    from agentchat.core.store import Store
+
+    if not opts.no_log:
+        return Store.open_default()
+    memory = Store(Path(":memory:"))
+    if opts.cont or opts.cid is not None:
+        real = Store.open_default()
+        try:
+            conv = _pick_conversation(real, opts)
+            leaf = real.leaf(conv) if conv is not None else None
+            if leaf is not None:
+                new_conv = memory.create_conversation()
+                parent = None
+                for message in real.thread(leaf):
+                    message.parent_id = parent
+                    parent = memory.add_message(new_conv, message)
+        finally:
+            real.close()
+    return memory
+
+
+def _pick_conversation(store: Store, opts: AskOptions) -> int | None:
+    if opts.cid is not None:
+        if store.conversation(opts.cid) is None:
+            raise UsageError(f"no conversation with id {opts.cid}; see agentchat history")
+        return opts.cid
+    if opts.cont:
+        return store.most_recent_conversation()
+    return None
+
+
+def build_session(config: Config, opts: AskOptions) -> Session:
+    from agentchat.cli.ask import stdout_is_terminal
+    from agentchat.cli.output import make_writer
+    from agentchat.core.engine import DEFAULT_MAX_STEPS, Engine, TurnRequest
+
+    agent = load_agent(config, opts.agent)
+    store = open_history(opts)
+    try:
+        conv = _pick_conversation(store, opts) if not opts.no_log else store.most_recent_conversation()
+        parent = None
+        if opts.resume:
+            parent = _resume_point(store, conv)
+        model, provider = opts.model or agent.model, opts.provider or agent.provider
+        if conv is not None and not (model or provider):
+            info = store.conversation(conv)  # continuing keeps the conversation's provider and model
+            if info is not None and info.model:
+                model, provider = info.model, info.provider
+        registry, gate, mcp, names = _tools(config, opts, agent)
+        engine = Engine(config, store, registry=registry, gate=gate)
+        turn = TurnRequest(
+            prompt=opts.text if not opts.resume else None,
+            conversation_id=conv,
+            parent_id=parent,
+            model=model,
+            provider=provider,
+            system=opts.system or agent.system,
+            agent=None if agent.name == "default" else agent.name,
+            temperature=opts.temperature if opts.temperature is not None else agent.temperature,
+            max_steps=opts.max_steps or agent.max_steps or _config_max_steps(config) or DEFAULT_MAX_STEPS,
+            stream=opts.stream,
+            fallbacks=opts.fallbacks,
+            tool_names=names,
+            max_cost=opts.max_cost,
+        )
+        writer = make_writer(
+            as_json=opts.as_json,
+            hold_messages=registry is not None,
+            show_usage=opts.usage,
+            terminal=stdout_is_terminal(),
+        )
+    except BaseException:
+        store.close()
+        raise
+    return Session(engine, turn, writer, store, gate, mcp)
+
+
+def _config_max_steps(config: Config) -> int | None:
+    value = config.data.get("max_steps")
+    return int(value) if value is not None else None
+
+
+def _resume_point(store: Store, conv: int | None) -> int:
+    if conv is None:
+        raise UsageError("--resume needs -c or --cid to pick the conversation")
+    leaf = store.leaf(conv)
+    message = store.get_message(leaf) if leaf is not None else None
+    if message is None or message.role != "assistant" or message.status != "interrupted":
+        raise UsageError(f"conversation {conv} has no interrupted reply to resume")
+    return message.id  # type: ignore[return-value]
+
+
+def _tools(config: Config, opts: AskOptions, agent: Agent) -> tuple[Any, Any, Any, list[str] | None]:
+    """Tools are offered in `ask` only when asked for (-T) or configured for the agent."""
+    wanted = list(opts.tools)
+    if not wanted and agent.tools is None:
+        return None, None, None, None
+    from agentchat.cli.approve import tty_approver
+    from agentchat.tools.approval import ApprovalGate
+    from agentchat.tools.registry import build_registry, resolve_policies
+
+    registry, mcp = build_registry(config, config.workspace)
+    policies = resolve_policies(
+        config, registry, agent_tools=agent.tools, allow=opts.allow_tools, yes=opts.yes
+    )
+    names = registry.offered(agent.tools, wanted)
+    gate = ApprovalGate(policies, tty_approver)
+    return registry, gate, mcp, names

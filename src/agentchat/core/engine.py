@@ -1,0 +1,372 @@
+"""Runs a turn: stored history -> provider -> events -> store, with the tool loop, retries and failover.
+
+Both faces drive this one code path. The user's prompt is committed before any request; the reply
+is persisted while it streams (at most `persist_interval_s` of tokens can be lost to a hard crash)
+and finalised as complete, interrupted or error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentchat.core.errors import ProviderError, StreamInterrupted
+from agentchat.core.events import (
+    AssistantFinished,
+    AssistantStarted,
+    Event,
+    Finish,
+    Notice,
+    Retrying,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolFinished,
+    ToolStarted,
+    TurnStarted,
+    UsageReport,
+)
+from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolResultPart, Usage
+from agentchat.core.retry import RetryPolicy, next_delay
+from agentchat.core.routing import Route, Router
+from agentchat.providers import create_provider
+from agentchat.providers.base import ChatRequest, Provider, ProviderSettings, ToolSpec
+
+if TYPE_CHECKING:
+    from agentchat.config import Config
+    from agentchat.core.store import Store
+    from agentchat.tools.approval import ApprovalGate
+    from agentchat.tools.base import ToolRegistry
+
+DEFAULT_MAX_STEPS = 8
+CONTENT_EVENTS = (TextDelta, ThinkingDelta, ToolCall)
+
+
+@dataclass(slots=True)
+class TurnRequest:
+    """What a face asks for. `prompt=None` regenerates from `parent_id` (or resumes with `resume`)."""
+
+    prompt: str | None
+    conversation_id: int | None = None
+    parent_id: int | None = None  # branch point; default: the conversation's newest message
+    model: str | None = None
+    provider: str | None = None
+    system: str | None = None
+    agent: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    max_steps: int = DEFAULT_MAX_STEPS
+    stream: bool = True
+    fallbacks: list[str] = field(default_factory=list)
+    tool_names: list[str] | None = None  # None: every tool the registry offers
+    max_cost: float | None = None  # refuse a request whose estimated cost exceeds this (USD)
+
+
+class ReplyBuilder:
+    """Folds provider events into message parts, so the partial reply can be stored at any moment."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+
+    def add(self, event: Event) -> None:
+        parts = self.message.parts
+        last = parts[-1] if parts else None
+        if isinstance(event, TextDelta):
+            if isinstance(last, TextPart):
+                last.text += event.text
+            else:
+                parts.append(TextPart(event.text))
+        elif isinstance(event, ThinkingDelta):
+            if event.redacted is not None:
+                parts.append(ThinkingPart("", redacted=event.redacted))
+                return
+            if not (isinstance(last, ThinkingPart) and last.redacted is None and last.signature is None):
+                last = ThinkingPart("")
+                parts.append(last)
+            last.text += event.text
+            if event.signature:
+                last.signature = event.signature
+        elif isinstance(event, ToolCall):
+            parts.append(event.call)
+        elif isinstance(event, UsageReport):
+            self.message.usage = self.message.usage.merge(event.usage)
+        elif isinstance(event, Finish):
+            self.message.finish_reason = event.reason
+
+
+class Engine:
+    """One per face session: caches provider clients, owns retries, failover and the tool loop."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        router: Router | None = None,
+        registry: ToolRegistry | None = None,
+        gate: ApprovalGate | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        persist_interval_s: float = 0.5,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.router = router or Router(config)
+        self.registry = registry
+        self.gate = gate
+        self.clock = clock
+        self.sleep = sleep
+        self.persist_interval_s = persist_interval_s
+        self.retry_policy = RetryPolicy.from_config(config.section("retry"))
+        self._providers: dict[str, Provider] = {}
+
+    # --- providers ------------------------------------------------------------------------------
+    def provider_for(self, settings: ProviderSettings) -> Provider:
+        provider = self._providers.get(settings.name)
+        if provider is None:
+            provider = self._providers[settings.name] = create_provider(settings)
+        return provider
+
+    async def aclose(self) -> None:
+        providers, self._providers = list(self._providers.values()), {}
+        for provider in providers:
+            try:
+                await provider.aclose()
+            except Exception:  # closing a client must not mask the turn's outcome
+                pass
+
+    async def fallback_routes(self, names: list[str]) -> list[Route]:
+        """Routes from `--fallback` names, or else the config's `[failover] chain`."""
+        routes: list[Route] = []
+        if names:
+            for name in names:
+                routes.append(await self.router.resolve(name))
+            return routes
+        for entry in self.config.section("failover").get("chain", []):
+            if isinstance(entry, str):
+                routes.append(await self.router.resolve(entry))
+            else:
+                routes.append(await self.router.resolve(entry.get("model"), entry.get("provider")))
+        return routes
+
+    # --- the turn -------------------------------------------------------------------------------
+    async def run_turn(self, turn: TurnRequest) -> AsyncIterator[Event]:
+        route = await self.router.resolve(turn.model, turn.provider)
+        fallbacks = await self.fallback_routes(turn.fallbacks)
+        store = self.store
+        conv_id = turn.conversation_id
+        if conv_id is None:
+            conv_id = store.create_conversation(agent=turn.agent)
+        parent = turn.parent_id if turn.parent_id is not None else store.leaf(conv_id)
+        user_id = None
+        if turn.prompt is not None:
+            user = Message.user(turn.prompt)
+            user.parent_id = parent
+            user_id = parent = store.add_message(conv_id, user)
+        yield TurnStarted(conv_id, user_id, route.provider, route.model)
+        if route.reason == "nothing else usable":
+            yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
+
+        tools = self._tool_specs(turn)
+        routes = [route, *fallbacks]
+        for step in range(1, turn.max_steps + 1):
+            reply: Message | None = None
+            async for event in self._one_request(conv_id, parent, routes, turn, tools):
+                if isinstance(event, AssistantFinished):
+                    reply = store.get_message(event.message_id)
+                yield event
+            if reply is None or reply.status != "complete" or not reply.tool_calls:
+                return
+            routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
+            results: list[ToolResultPart] = []
+            async for event in self._run_tools(reply, allowed=step < turn.max_steps):
+                if isinstance(event, ToolFinished):
+                    results.append(event.result)
+                yield event
+            order = {c.id: i for i, c in enumerate(reply.tool_calls)}
+            results.sort(key=lambda r: order.get(r.call_id, 0))
+            tool_msg = Message(role="tool", parts=list(results), parent_id=reply.id)
+            parent = store.add_message(conv_id, tool_msg)
+            if step == turn.max_steps:
+                yield Notice(
+                    f"stopped after max_steps={turn.max_steps} model requests; raise it with --max-steps"
+                )
+                return
+
+    def _tool_specs(self, turn: TurnRequest) -> list[ToolSpec]:
+        if self.registry is None:
+            return []
+        return self.registry.specs(turn.tool_names)
+
+    async def _run_tools(self, reply: Message, *, allowed: bool) -> AsyncIterator[Event]:
+        """Ask approval in order (one question at a time), then run the approved calls concurrently."""
+        assert self.registry is not None
+        approved = []
+        for call in reply.tool_calls:
+            yield ToolStarted(call)
+            tool = self.registry.get(call.name)
+            if not allowed:
+                result = ToolResultPart(
+                    call.id, "not run: the step limit (max_steps) was reached", True, call.name
+                )
+                yield ToolFinished(call, result, "failed", 0.0)
+            elif tool is not None and self.gate is not None and not await self.gate.check(call, tool):
+                result = ToolResultPart(
+                    call.id, f"the user denied permission to run {call.name}", True, call.name
+                )
+                yield ToolFinished(call, result, "denied", 0.0)
+            else:
+                approved.append(call)
+
+        async def run(call: Any) -> ToolFinished:
+            start = self.clock()
+            result, status = await self.registry.call(call)
+            return ToolFinished(call, result, status, self.clock() - start)
+
+        for next_done in asyncio.as_completed([run(c) for c in approved]):
+            yield await next_done
+
+    async def _one_request(
+        self, conv_id: int, parent: int | None, routes: list[Route], turn: TurnRequest, tools: list[ToolSpec]
+    ) -> AsyncIterator[Event]:
+        """One model request with retries and failover before the first token."""
+        history = self.store.thread(parent) if parent is not None else []
+        system = turn.system
+        last_error: ProviderError | None = None
+        for index, route in enumerate(routes):
+            if index:
+                yield Notice(
+                    f"{routes[index - 1].provider}/{routes[index - 1].model} failed ({last_error}); "
+                    f"falling back to {route.provider}/{route.model}",
+                    kind="warning",
+                )
+            request = ChatRequest(
+                model=route.model,
+                messages=history,
+                system=system,
+                tools=tools,
+                temperature=turn.temperature,
+                max_tokens=turn.max_tokens,
+                stream=turn.stream,
+            )
+            attempt, began = 0, self.clock()
+            while True:
+                try:
+                    async for event in self._stream_reply(conv_id, parent, route, request):
+                        yield event
+                    return
+                except _NoTokens as wrapped:
+                    last_error = wrapped.error
+                    delay = next_delay(self.retry_policy, attempt, last_error, self.clock() - began)
+                    if delay is None:
+                        break
+                    attempt += 1
+                    yield Retrying(attempt, delay, str(last_error))
+                    await self.sleep(delay)
+        assert last_error is not None
+        failed = Message(
+            role="assistant",
+            parent_id=parent,
+            provider=routes[-1].provider,
+            model=routes[-1].model,
+            status="error",
+            error=str(last_error),
+        )
+        self.store.add_message(conv_id, failed)
+        raise last_error
+
+    async def _stream_reply(
+        self, conv_id: int, parent: int | None, route: Route, request: ChatRequest
+    ) -> AsyncIterator[Event]:
+        """Stream one reply into the store; errors before any content are raised as `_NoTokens`."""
+        provider = self.provider_for(route.settings)
+        message = Message(
+            role="assistant", parent_id=parent, provider=route.provider, model=route.model, status="streaming"
+        )
+        builder = ReplyBuilder(message)
+        started = self.clock()
+        stream = provider.stream(request)
+        pending: list[Event] = []
+        try:
+            try:
+                async for (
+                    event
+                ) in stream:  # hold events until the first token: failures before it are retried
+                    pending.append(event)
+                    if isinstance(event, CONTENT_EVENTS):
+                        message.ttft_s = self.clock() - started
+                        break
+            except ProviderError as exc:
+                raise _NoTokens(exc) from exc
+            self.store.add_message(conv_id, message)
+            yield AssistantStarted(message.id, route.provider, route.model)
+            last_saved = self.clock()
+            for event in pending:
+                builder.add(event)
+                yield event
+            async for event in stream:
+                builder.add(event)
+                yield event
+                now = self.clock()
+                if now - last_saved >= self.persist_interval_s:
+                    self.store.update_message(message)
+                    last_saved = now
+        except _NoTokens:
+            raise
+        except (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit):
+            self._finalise(message, started, "interrupted", "interrupted by the user")
+            raise
+        except ProviderError as exc:
+            error = (
+                exc
+                if isinstance(exc, StreamInterrupted)
+                else StreamInterrupted(str(exc), provider=route.provider)
+            )
+            self._finalise(message, started, "interrupted", str(error))
+            raise error from exc
+        finally:
+            await stream.aclose()
+        self._finalise(message, started, "complete", None)
+        yield AssistantFinished(
+            message.id,
+            route.provider,
+            route.model,
+            message.status,
+            message.finish_reason,
+            message.usage,
+            message.cost,
+            message.ttft_s,
+            message.total_s,
+        )
+
+    def _finalise(self, message: Message, started: float, status: str, error: str | None) -> None:
+        if message.id is None:
+            return
+        from agentchat.core.pricing import cost
+
+        message.status = status  # type: ignore[assignment]
+        message.error = error
+        message.total_s = self.clock() - started
+        message.cost = cost(message.model or "", message.usage, self.config.section("pricing"))
+        self.store.update_message(message)
+
+
+class _NoTokens(Exception):
+    """A provider failed before yielding anything: safe to retry or fail over."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def total_usage(usages: list[Usage]) -> Usage:
+    """Sum token counts over a turn's requests; a count unknown for every request stays unknown."""
+    fields = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
+    sums: dict[str, int | None] = {}
+    for name in fields:
+        known = [getattr(u, name) for u in usages if getattr(u, name) is not None]
+        sums[name] = sum(known) if known else None
+    return Usage(**sums)

@@ -1,0 +1,110 @@
+"""Stream events: plain dataclasses that adapters yield and faces consume.
+
+Adapters yield TextDelta, ThinkingDelta, ToolCall, UsageReport and Finish. The engine adds the
+rest (tool activity, retries, failover, stored message ids) so a face never parses provider output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agentchat.core.messages import ToolCallPart, ToolResultPart, Usage
+
+
+@dataclass(slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(slots=True)
+class ThinkingDelta:
+    text: str = ""
+    signature: str | None = None
+    redacted: str | None = None
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A complete tool call, emitted once its arguments have fully streamed."""
+
+    call: ToolCallPart
+
+
+@dataclass(slots=True)
+class UsageReport:
+    usage: Usage
+
+
+@dataclass(slots=True)
+class Finish:
+    """The provider's finish reason, normalised: stop, length, tool_calls, content_filter or other."""
+
+    reason: str | None
+
+
+ProviderEvent = TextDelta | ThinkingDelta | ToolCall | UsageReport | Finish
+
+
+# --- events the engine adds -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TurnStarted:
+    conversation_id: int
+    user_message_id: int | None
+    provider: str
+    model: str
+
+
+@dataclass(slots=True)
+class AssistantStarted:
+    message_id: int
+    provider: str
+    model: str
+
+
+@dataclass(slots=True)
+class Notice:
+    """Something the user should see once (failover, retry, local fallback); stderr in `ask`."""
+
+    text: str
+    kind: str = "info"
+
+
+@dataclass(slots=True)
+class Retrying:
+    attempt: int
+    delay_s: float
+    reason: str
+
+
+@dataclass(slots=True)
+class ToolStarted:
+    call: ToolCallPart
+
+
+@dataclass(slots=True)
+class ToolFinished:
+    call: ToolCallPart
+    result: ToolResultPart
+    status: str  # done | failed | denied
+    duration_s: float
+
+
+@dataclass(slots=True)
+class AssistantFinished:
+    """One assistant message is final (a turn may hold several when tools loop)."""
+
+    message_id: int
+    provider: str
+    model: str
+    status: str
+    finish_reason: str | None
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    ttft_s: float | None = None
+    total_s: float | None = None
+
+
+EngineEvent = TurnStarted | AssistantStarted | Notice | Retrying | ToolStarted | ToolFinished | AssistantFinished
+Event = ProviderEvent | EngineEvent

@@ -1,0 +1,106 @@
+"""Token prices (the shipped `data/prices.json` plus `[pricing."MODEL"]` overrides) and request cost.
+
+A price is never guessed: an id that is neither listed, nor a snapshot listed under an alias, nor
+configured has no price, so its cost is unknown rather than a made-up number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from agentchat.core.errors import ConfigError
+from agentchat.core.messages import Usage
+
+_FIELDS = ("input", "output", "cached_input")
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens; `cached_input` None means cached tokens cost the input rate."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTable:
+    updated: str
+    source: str
+    prices: dict[str, Price]
+    aliases: dict[str, str]  # dated snapshot id -> the alias it is billed as
+
+
+@cache
+def price_table() -> PriceTable:
+    """Read the shipped table once, on first use, so importing the core stays cheap."""
+    raw = json.loads(resources.files("agentchat").joinpath("data/prices.json").read_text("utf-8"))
+    prices: dict[str, Price] = {}
+    aliases: dict[str, str] = {}
+    for model, entry in raw["models"].items():
+        prices[model] = Price(**{k: entry[k] for k in _FIELDS if k in entry})
+        for snapshot in entry.get("snapshots", ()):
+            aliases[snapshot] = model
+    return PriceTable(raw["updated"], raw["source"], prices, aliases)
+
+
+def _number(model: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f'pricing."{model}".{key} must be a non-negative number (USD per 1M tokens)')
+    return float(value)
+
+
+def _apply_override(model: str, base: Price | None, table: Any) -> Price:
+    """Fields given in config replace the shipped ones, so one rate can be corrected alone."""
+    if not isinstance(table, dict):
+        raise ConfigError(f'[pricing."{model}"] must be a table')
+    unknown = set(table) - set(_FIELDS)
+    if unknown:
+        raise ConfigError(f'pricing."{model}": unknown key(s) {", ".join(sorted(unknown))}')
+    values: dict[str, float | None] = {k: getattr(base, k) if base else None for k in _FIELDS} | {
+        k: _number(model, k, v) for k, v in table.items()
+    }
+    input_rate, output_rate = values["input"], values["output"]
+    if input_rate is None or output_rate is None:
+        raise ConfigError(f'pricing."{model}" needs both input and output (USD per 1M tokens)')
+    return Price(input_rate, output_rate, values["cached_input"])
+
+
+def price_for(model: str, overrides: dict[str, Any] | None = None) -> Price | None:
+    """The price of `model`: exact id first, then a listed snapshot's alias; config beats the table.
+
+    `overrides` is the `[pricing]` config table: {"MODEL": {"input": .., "output": .., "cached_input": ..}}.
+    """
+    table = price_table()
+    overrides = overrides or {}
+    names = [model]
+    if model not in table.prices and model in table.aliases:
+        names.append(table.aliases[model])
+    base = next((table.prices[n] for n in names if n in table.prices), None)
+    for name in names:
+        if name in overrides:
+            return _apply_override(name, base, overrides[name])
+    return base
+
+
+def cost(model: str, usage: Usage, overrides: dict[str, Any] | None = None) -> float | None:
+    """USD for one request, or None when the price or the token counts are unknown.
+
+    Cached tokens are part of `input_tokens` and billed at the cached rate; reasoning tokens are
+    already inside `output_tokens`, so they are not added again.
+    """
+    price = price_for(model, overrides)
+    if price is None or usage.input_tokens is None or usage.output_tokens is None:
+        return None
+    cached = min(usage.cached_tokens or 0, usage.input_tokens)
+    cached_rate = price.input if price.cached_input is None else price.cached_input
+    micro_usd = (
+        (usage.input_tokens - cached) * price.input
+        + cached * cached_rate
+        + usage.output_tokens * price.output
+    )
+    return micro_usd / 1_000_000

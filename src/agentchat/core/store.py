@@ -1,0 +1,500 @@
+"""SQLite history: conversations as message trees, incremental persistence, FTS5 search.
+
+Several processes (parallel `agentchat ask`, two TUIs) write one file at once, so every write is a
+single short `BEGIN IMMEDIATE` transaction in WAL mode and waits on the busy timeout instead of
+failing. Every SQLite failure leaves here as a one-line StoreError naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentchat.config import data_dir
+from agentchat.core.errors import StoreError
+from agentchat.core.messages import (
+    Message,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+    part_from_dict,
+    part_to_dict,
+)
+
+# Markers around the matched terms in SearchHit.snippet; rare in real text so a face can style them.
+MATCH_OPEN = "«"
+MATCH_CLOSE = "»"
+TITLE_CHARS = 60
+
+# MIGRATIONS[n] upgrades a database from schema version n to n + 1; never edit a released entry.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            agent TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            message_count INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX conversations_updated ON conversations(updated_at)",
+        "CREATE INDEX conversations_agent ON conversations(agent, updated_at)",
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+            depth INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            parts TEXT NOT NULL,
+            provider TEXT,
+            model TEXT,
+            status TEXT NOT NULL,
+            finish_reason TEXT,
+            error TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cached_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cost REAL,
+            ttft_s REAL,
+            total_s REAL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX messages_conversation ON messages(conversation_id, created_at)",
+        "CREATE INDEX messages_parent ON messages(parent_id)",
+        "CREATE INDEX messages_assistant ON messages(created_at) WHERE role = 'assistant'",
+        "CREATE VIRTUAL TABLE message_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')",
+    ),
+]
+
+
+@dataclass(slots=True)
+class ConversationInfo:
+    id: int
+    title: str | None
+    agent: str | None
+    created_at: float
+    updated_at: float
+    message_count: int
+    provider: str | None  # of the last assistant message
+    model: str | None
+
+
+@dataclass(slots=True)
+class SearchHit:
+    conversation_id: int
+    message_id: int
+    title: str | None
+    role: str
+    snippet: str
+
+
+@dataclass(slots=True)
+class AssistantRecord:
+    """One row per assistant message, for usage statistics."""
+
+    message_id: int
+    conversation_id: int
+    created_at: float
+    provider: str | None
+    model: str | None
+    status: str
+    finish_reason: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    reasoning_tokens: int | None
+    cost: float | None
+    ttft_s: float | None
+    total_s: float | None
+    error: str | None
+
+
+_MESSAGE_COLUMNS = (
+    "id, conversation_id, parent_id, role, parts, provider, model, status, finish_reason, error, "
+    "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, ttft_s, total_s, created_at"
+)
+# The stored title, and for untitled conversations the start of the first user message (derived, not stored).
+_TITLE_COLUMNS = """c.title, CASE WHEN c.title IS NULL THEN (
+    SELECT substr(json_extract(f.parts, '$[0].text'), 1, 200) FROM messages f
+    WHERE f.conversation_id = c.id AND f.role = 'user' ORDER BY f.created_at, f.id LIMIT 1) END"""
+_INFO_SELECT = f"""SELECT c.id, {_TITLE_COLUMNS}, c.agent, c.created_at, c.updated_at, c.message_count,
+    a.provider, a.model
+FROM conversations c LEFT JOIN messages a ON a.id = (
+    SELECT l.id FROM messages l WHERE l.conversation_id = c.id AND l.role = 'assistant'
+    ORDER BY l.created_at DESC, l.id DESC LIMIT 1)"""
+
+
+class Store:
+    """The history database. Thread-safe (one connection behind a lock) and multi-process safe."""
+
+    def __init__(
+        self, path: Path, *, timeout_s: float = 30.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                # Conversations are private: create the file owner-only (SQLite copies the mode to -wal/-shm).
+                os.close(os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StoreError(f"cannot create history database {self.path}: {exc.strerror}") from None
+        with self._errors():
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+            )
+            try:
+                self._open()
+            except BaseException:
+                self._conn.close()
+                raise
+
+    @classmethod
+    def open_default(cls) -> Store:
+        try:
+            directory = data_dir()
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory: {exc}") from None
+        return cls(directory / "history.db")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connection plumbing ---------------------------------------------------------------------
+    def _open(self) -> None:
+        """Pragmas and migrations; an up-to-date database costs four cheap statements."""
+        conn = self._conn
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
+        conn.execute("PRAGMA foreign_keys=ON")
+        if self._check_version() == len(MIGRATIONS):
+            return
+        with _immediate(conn):
+            version = self._check_version()  # another process may have migrated while we waited
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+
+    def _check_version(self) -> int:
+        version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"history database {self.path} was written by a newer agentchat "
+                f"(schema {version}, this version knows {len(MIGRATIONS)}); upgrade agentchat"
+            )
+        return version
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.ProgrammingError:
+            raise  # misuse (closed store, bad parameters) is a bug, not a user-facing condition
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._errors():
+            yield self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short IMMEDIATE transaction: takes the write lock up front, so it never deadlocks."""
+        with self._lock, self._errors(), _immediate(self._conn):
+            yield self._conn
+
+    # --- conversations ---------------------------------------------------------------------------
+    def create_conversation(self, *, title: str | None = None, agent: str | None = None) -> int:
+        now = self._clock()
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO conversations (title, agent, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (title, agent, now, now),
+            )
+        return _rowid(cur)
+
+    def conversation(self, conversation_id: int) -> ConversationInfo | None:
+        with self._read() as conn:
+            row = conn.execute(f"{_INFO_SELECT} WHERE c.id = ?", (conversation_id,)).fetchone()
+        return _info(row) if row else None
+
+    def list_conversations(
+        self, *, limit: int = 50, offset: int = 0, agent: str | None = None
+    ) -> list[ConversationInfo]:
+        """Most recently used first; counts come from a column, so this never scans messages."""
+        where, params = ("WHERE c.agent = ?", (agent,)) if agent is not None else ("", ())
+        with self._read() as conn:
+            rows = conn.execute(
+                f"{_INFO_SELECT} {where} ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return [_info(row) for row in rows]
+
+    def most_recent_conversation(self) -> int | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1"
+            ).fetchone()
+        return row[0] if row else None
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+
+    def delete_conversation(self, conversation_id: int) -> bool:
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM message_fts WHERE rowid IN (SELECT id FROM messages WHERE conversation_id = ?)",
+                (conversation_id,),
+            )
+            cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        return cur.rowcount > 0
+
+    # --- messages --------------------------------------------------------------------------------
+    def add_message(self, conversation_id: int, message: Message) -> int:
+        """Insert as a child of `message.parent_id` and mark the conversation as just used."""
+        now = self._clock()  # always now: a copied Message must not carry its original's time
+        with self._write() as conn:
+            depth = 0
+            if message.parent_id is not None:
+                parent = conn.execute(
+                    "SELECT conversation_id, depth FROM messages WHERE id = ?", (message.parent_id,)
+                ).fetchone()
+                if parent is None:
+                    raise StoreError(f"message {message.parent_id} no longer exists in {self.path}")
+                if parent[0] != conversation_id:
+                    raise ValueError(
+                        f"parent message {message.parent_id} belongs to conversation {parent[0]}, "
+                        f"not {conversation_id}"
+                    )
+                depth = parent[1] + 1
+            cur = conn.execute(
+                "UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE id = ?",
+                (now, conversation_id),
+            )
+            if cur.rowcount == 0:
+                raise StoreError(f"conversation {conversation_id} no longer exists in {self.path}")
+            cur = conn.execute(
+                f"INSERT INTO messages (conversation_id, parent_id, depth, role, created_at, {_UPDATABLE}) "
+                f"VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(_UPDATABLE_FIELDS))})",
+                (conversation_id, message.parent_id, depth, message.role, now, *_updatable_values(message)),
+            )
+            message_id = _rowid(cur)
+            conn.execute(
+                "INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (message_id, _search_text(message))
+            )
+        message.id, message.conversation_id, message.created_at = message_id, conversation_id, now
+        return message_id
+
+    def update_message(self, message: Message) -> None:
+        """Rewrite content and metadata; called about once a second while a reply streams."""
+        if message.id is None:
+            raise ValueError("update_message needs a stored message (message.id is None)")
+        assignments = ", ".join(f"{name} = ?" for name in _UPDATABLE_FIELDS)
+        with self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE messages SET {assignments} WHERE id = ?", (*_updatable_values(message), message.id)
+            )
+            if cur.rowcount == 0:
+                raise StoreError(f"message {message.id} no longer exists in {self.path}")
+            conn.execute(
+                "UPDATE message_fts SET text = ? WHERE rowid = ?", (_search_text(message), message.id)
+            )
+
+    def get_message(self, message_id: int) -> Message | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        return _message(row) if row else None
+
+    def thread(self, leaf_id: int, *, limit: int | None = None) -> list[Message]:
+        """Root..leaf along parent_id; with `limit`, walks only that many steps up from the leaf."""
+        steps = sys.maxsize if limit is None else limit
+        with self._read() as conn:
+            rows = conn.execute(
+                f"""WITH RECURSIVE chain(node, up) AS (
+                    SELECT id, 0 FROM messages WHERE id = :leaf AND :steps > 0
+                    UNION ALL
+                    SELECT parent_id, up + 1 FROM chain JOIN messages ON id = node
+                    WHERE parent_id IS NOT NULL AND up + 1 < :steps)
+                SELECT {_MESSAGE_COLUMNS} FROM chain JOIN messages ON id = node ORDER BY up DESC""",
+                {"leaf": leaf_id, "steps": steps},
+            ).fetchall()
+        return [_message(row) for row in rows]
+
+    def thread_length(self, leaf_id: int) -> int:
+        with self._read() as conn:
+            row = conn.execute("SELECT depth + 1 FROM messages WHERE id = ?", (leaf_id,)).fetchone()
+        return row[0] if row else 0
+
+    def leaf(self, conversation_id: int) -> int | None:
+        """The newest message: edits and regenerations add messages, so it is the active branch's tip."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id FROM messages WHERE conversation_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+        return row[0] if row else None
+
+    def children(self, message_id: int) -> list[Message]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE parent_id = ? ORDER BY created_at, id",
+                (message_id,),
+            ).fetchall()
+        return [_message(row) for row in rows]
+
+    # --- search and statistics -------------------------------------------------------------------
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Best matches first. Every word is quoted, so FTS syntax in user text is taken literally."""
+        match = _fts_query(query)
+        if match is None:
+            return []
+        with self._read() as conn:
+            rows = conn.execute(
+                f"""SELECT m.conversation_id, m.id, {_TITLE_COLUMNS}, m.role,
+                    snippet(message_fts, 0, ?, ?, '…', 16)
+                FROM message_fts JOIN messages m ON m.id = message_fts.rowid
+                JOIN conversations c ON c.id = m.conversation_id
+                WHERE message_fts MATCH ? ORDER BY rank LIMIT ?""",
+                (MATCH_OPEN, MATCH_CLOSE, match, limit),
+            ).fetchall()
+        return [
+            SearchHit(cid, mid, _title(title, first), role, snip)
+            for cid, mid, title, first, role, snip in rows
+        ]
+
+    def assistant_records(self, *, since: float | None = None) -> list[AssistantRecord]:
+        with self._read() as conn:
+            rows = conn.execute(
+                """SELECT id, conversation_id, created_at, provider, model, status, finish_reason,
+                    input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, ttft_s, total_s, error
+                FROM messages WHERE role = 'assistant' AND created_at >= ? ORDER BY created_at, id""",
+                (since if since is not None else float("-inf"),),
+            ).fetchall()
+        return [AssistantRecord(*row) for row in rows]
+
+
+# Columns that update_message rewrites (and add_message sets), in _updatable_values order.
+_UPDATABLE_FIELDS = (
+    "parts", "provider", "model", "status", "finish_reason", "error", "input_tokens", "output_tokens",
+    "cached_tokens", "reasoning_tokens", "cost", "ttft_s", "total_s",
+)  # fmt: skip
+_UPDATABLE = ", ".join(_UPDATABLE_FIELDS)
+
+
+def _updatable_values(message: Message) -> tuple[Any, ...]:
+    u = message.usage
+    parts = json.dumps([part_to_dict(p) for p in message.parts], ensure_ascii=False, separators=(",", ":"))
+    return (
+        parts, message.provider, message.model, message.status, message.finish_reason, message.error,
+        u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens,
+        message.cost, message.ttft_s, message.total_s,
+    )  # fmt: skip
+
+
+def _message(row: tuple[Any, ...]) -> Message:
+    (mid, cid, parent, role, parts, provider, model, status, finish, error,
+     inp, out, cached, reasoning, cost, ttft, total, created) = row  # fmt: skip
+    return Message(
+        role=role,
+        parts=[part_from_dict(d) for d in json.loads(parts)],
+        id=mid,
+        parent_id=parent,
+        conversation_id=cid,
+        provider=provider,
+        model=model,
+        status=status,
+        finish_reason=finish,
+        error=error,
+        usage=Usage(inp, out, cached, reasoning),
+        cost=cost,
+        ttft_s=ttft,
+        total_s=total,
+        created_at=created,
+    )
+
+
+def _info(row: tuple[Any, ...]) -> ConversationInfo:
+    cid, title, first, agent, created, updated, count, provider, model = row
+    return ConversationInfo(cid, _title(title, first), agent, created, updated, count, provider, model)
+
+
+def _title(title: str | None, first_user_text: str | None) -> str | None:
+    if title is not None or not first_user_text:
+        return title
+    text = " ".join(first_user_text.split())
+    return text if len(text) <= TITLE_CHARS else text[:TITLE_CHARS].rstrip() + "…"
+
+
+def _search_text(message: Message) -> str:
+    """What search sees: visible text, tool calls and tool output (not the model's thinking)."""
+    chunks: list[str] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            chunks.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            chunks.append(f"{part.name} {json.dumps(part.arguments, ensure_ascii=False)}")
+        elif isinstance(part, ToolResultPart):
+            chunks.append(part.content)
+    return "\n".join(chunks)
+
+
+def _fts_query(text: str) -> str | None:
+    """Each word becomes a quoted phrase (all must match); a trailing `*` keeps prefix search."""
+    terms = []
+    for word in text.split():
+        prefix = word.endswith("*")
+        word = word.rstrip("*")
+        if word:
+            terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms) or None
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _rowid(cur: sqlite3.Cursor) -> int:
+    assert cur.lastrowid is not None  # always set after a successful INSERT
+    return cur.lastrowid
+
+
+def _store_error(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return StoreError(f"history database is locked by another process: {path}")
+    if "not a database" in lowered or "malformed" in lowered:
+        return StoreError(f"history database is damaged or not a SQLite database (left untouched): {path}")
+    return StoreError(f"history database error: {text}: {path}")

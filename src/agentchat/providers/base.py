@@ -1,0 +1,62 @@
+"""The Provider protocol every adapter implements, and the request it receives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from agentchat.core.events import ProviderEvent
+from agentchat.core.messages import Message
+
+
+@dataclass(slots=True)
+class ToolSpec:
+    """One tool definition; each adapter converts it to its provider's format."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    model: str
+    messages: list[Message]
+    system: str | None = None
+    tools: list[ToolSpec] = field(default_factory=list)
+    temperature: float | None = None
+    max_tokens: int | None = None
+    thinking_budget: int | None = None  # Anthropic extended thinking / Ollama `think`
+    stream: bool = True
+
+
+@dataclass(slots=True)
+class ProviderSettings:
+    """What an adapter needs to connect; built by config from the file and the environment."""
+
+    name: str  # the name the user knows: openai, anthropic, ollama, or a [providers.NAME]
+    type: str  # openai | anthropic | ollama | local
+    base_url: str | None = None
+    api_key: str | None = None
+    key_source: str | None = None  # "config" or the env var name; for messages, never the key
+    key_hint: str = ""  # where to set a key, e.g. "OPENAI_API_KEY or providers.openai.api_key"
+    models: list[str] = field(default_factory=list)
+    timeout_s: float = 600.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    settings: ProviderSettings
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+        """Yield neutral events; raise `agentchat.core.errors.ProviderError` subclasses on failure.
+
+        Errors before the first event must be raised as their class (AuthError, RateLimitError...);
+        a break after events were yielded is StreamInterrupted.
+        """
+        ...
+
+    async def list_models(self) -> list[str]: ...
+
+    async def aclose(self) -> None: ...

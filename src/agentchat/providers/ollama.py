@@ -1,0 +1,291 @@
+"""Ollama `/api/chat` adapter (a local server by default; also Ollama-protocol remote hosts).
+
+What the Ollama wire format cannot carry is dropped on the way out: thinking signatures and
+redacted thinking, tool-call ids (Ollama pairs results with calls by `tool_name` and order) and the
+error flag of a tool result (its text says "Error:" instead). The 0.6.3 client also strips tool
+parameter keywords other than type/items/description/enum (e.g. `minimum`, `default`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentchat.core.errors import (
+    ProviderError,
+    ProviderNetworkError,
+    StreamInterrupted,
+    error_for_status,
+    parse_retry_after,
+    redact,
+)
+from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
+from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
+from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
+
+if TYPE_CHECKING:
+    import httpx
+    from ollama import AsyncClient
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+CONNECT_TIMEOUT_S = 10.0
+REACHABLE_TIMEOUT_S = 1.0
+
+
+# --- request conversion ---------------------------------------------------------------------------
+
+
+def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[str, Any]]:
+    """Neutral history -> Ollama chat messages.
+
+    System messages are merged into one leading system message. Each tool result becomes its own
+    `tool` message named after its tool; a result without a name borrows it from the call it answers.
+    """
+    prompts = [system] if system else []
+    prompts += [m.text for m in messages if m.role == "system" and m.text]
+    wire: list[dict[str, Any]] = [{"role": "system", "content": "\n\n".join(prompts)}] if prompts else []
+    names: dict[str, str] = {}
+    for msg in messages:
+        if msg.role == "system":
+            continue
+        wire.extend(_wire_result(r, names) for r in msg.tool_results)
+        if msg.role == "assistant":
+            names.update((c.id, c.name) for c in msg.tool_calls)
+            entry = _wire_assistant(msg)
+            if len(entry) > 1:
+                wire.append(entry)
+        elif msg.role == "user" and (msg.text or not msg.tool_results):
+            wire.append({"role": "user", "content": msg.text})
+    return wire
+
+
+def _wire_assistant(msg: Message) -> dict[str, Any]:
+    entry: dict[str, Any] = {"role": "assistant"}
+    if msg.text:
+        entry["content"] = msg.text
+    if msg.thinking:
+        entry["thinking"] = msg.thinking
+    if msg.tool_calls:
+        entry["tool_calls"] = [
+            {"function": {"name": c.name, "arguments": c.arguments}} for c in msg.tool_calls
+        ]
+    return entry
+
+
+def _wire_result(result: ToolResultPart, names: dict[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"role": "tool", "content": _result_text(result.content, result.is_error)}
+    name = result.name or names.get(result.call_id)
+    if name:
+        entry["tool_name"] = name
+    return entry
+
+
+def _result_text(content: str, is_error: bool) -> str:
+    """Ollama has no error flag on tool results, so the text must say it."""
+    if is_error and not content.lstrip().lower().startswith("error"):
+        return f"Error: {content}"
+    return content
+
+
+def to_wire_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+def chat_params(request: ChatRequest) -> dict[str, Any]:
+    """Keyword arguments for `AsyncClient.chat`; `think` only when asked, since some models 400 on it."""
+    options = {"temperature": request.temperature, "num_predict": request.max_tokens}
+    return {
+        "model": request.model,
+        "messages": to_wire_messages(request.system, request.messages),
+        "tools": to_wire_tools(request.tools),
+        "think": True if request.thinking_budget is not None else None,
+        "options": {k: v for k, v in options.items() if v is not None} or None,
+    }
+
+
+# --- reply conversion -----------------------------------------------------------------------------
+
+
+def new_call_id() -> str:
+    """Ollama sends no call id the 0.6.3 client keeps; the engine and other providers need one."""
+    return f"call_{uuid.uuid4().hex[:8]}"
+
+
+def normalise_finish(reason: str | None, had_tool_calls: bool) -> str | None:
+    """Ollama finishes a tool-calling turn with "stop"; the engine needs "tool_calls"."""
+    if had_tool_calls and reason in (None, "stop"):
+        return "tool_calls"
+    return reason
+
+
+@dataclass
+class ReplyParser:
+    """Turns ChatResponse lines (or the one non-streamed reply) into events; tool calls arrive whole."""
+
+    had_tool_calls: bool = False
+    done: bool = False
+
+    def feed(self, part: Any) -> Iterator[ProviderEvent]:
+        message = part.message
+        if message.thinking:
+            yield ThinkingDelta(message.thinking)
+        if message.content:
+            yield TextDelta(message.content)
+        for call in message.tool_calls or []:
+            self.had_tool_calls = True
+            fn = call.function
+            yield ToolCall(ToolCallPart(new_call_id(), fn.name, dict(fn.arguments)))
+        if part.done:
+            self.done = True
+            usage = Usage(input_tokens=part.prompt_eval_count, output_tokens=part.eval_count)
+            if usage != Usage():
+                yield UsageReport(usage)
+            yield Finish(normalise_finish(part.done_reason, self.had_tool_calls))
+
+
+async def _once(item: Any) -> AsyncIterator[Any]:
+    yield item
+
+
+# --- the provider ---------------------------------------------------------------------------------
+
+
+class OllamaProvider:
+    """One SDK client per provider, built on first use. The ollama client never retries and would
+    wait forever by default, so the timeout is set here."""
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self.host = settings.base_url or DEFAULT_HOST
+        self._client: AsyncClient | None = None
+
+    def _new_client(self, timeout_s: float) -> AsyncClient:
+        import httpx
+        import ollama
+
+        # An explicit header wins over OLLAMA_API_KEY, which the client would otherwise read itself.
+        key = self.settings.api_key
+        return ollama.AsyncClient(
+            host=self.host,
+            timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
+            headers={"authorization": f"Bearer {key}"} if key else None,
+            event_hooks={"response": [self._raise_for_status]},
+        )
+
+    def _sdk(self) -> AsyncClient:
+        if self._client is None:
+            self._client = self._new_client(self.settings.timeout_s)
+        return self._client
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+        import httpx
+        from ollama import ResponseError
+
+        client = self._sdk()
+        params = chat_params(request)
+        parser = ReplyParser()
+        started = False
+        try:
+            if request.stream:
+                parts = await client.chat(**params, stream=True)
+            else:
+                parts = _once(await client.chat(**params, stream=False))
+            async with aclosing(parts):  # closes the HTTP stream on cancellation and aclose() too
+                async for part in parts:
+                    for event in parser.feed(part):
+                        started = True
+                        yield event
+        except (ResponseError, ValueError, ConnectionError, httpx.HTTPError) as exc:
+            raise self._translate(exc, started=started) from None
+        if not parser.done:
+            cls = StreamInterrupted if started else ProviderError
+            raise cls(self._line("the reply ended before Ollama finished it"), provider=self.settings.name)
+
+    async def list_models(self) -> list[str]:
+        """Installed models as the server names them (e.g. "llama3.2:latest")."""
+        import httpx
+        from ollama import ResponseError
+
+        try:
+            listing = await self._sdk().list()
+        except (ResponseError, ValueError, ConnectionError, httpx.HTTPError) as exc:
+            raise self._translate(exc, started=False) from None
+        return [m.model for m in listing.models if m.model]
+
+    async def reachable(self) -> bool:
+        """Whether Ollama answers at all, within about a second; routing asks before using it."""
+        client = self._new_client(REACHABLE_TIMEOUT_S)
+        try:
+            await client.list()
+        except Exception:  # any failure means "not usable now"; this probe must never raise
+            return False
+        finally:
+            await client.close()
+        return True
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    # --- errors -----------------------------------------------------------------------------------
+    async def _raise_for_status(self, response: httpx.Response) -> None:
+        """httpx response hook: the SDK's ResponseError drops the headers (Retry-After), so HTTP
+        errors are translated here, where the response is still at hand."""
+        if not response.is_error:
+            return
+        await response.aread()
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        detail = (
+            body["error"] if isinstance(body, dict) and isinstance(body.get("error"), str) else response.text
+        )
+        status = response.status_code
+        if status in (401, 403):
+            what = "the API key was rejected" if self.settings.api_key else "the server requires an API key"
+            where = f"; set it in {self.settings.key_hint}" if self.settings.key_hint else ""
+            message = self._line(f"{what} (HTTP {status}: {detail[:300]}){where}")
+        else:
+            message = self._line(f"HTTP {status}: {detail[:300]}")
+        raise error_for_status(
+            status, message, provider=self.settings.name, retry_after=parse_retry_after(response.headers)
+        )
+
+    def _line(self, text: str) -> str:
+        """One readable line, starting with the provider name, with the key removed."""
+        return redact(f"{self.settings.name}: {' '.join(text.split())}", self.settings.api_key)
+
+    def _translate(self, exc: Exception, *, started: bool) -> ProviderError:
+        import httpx
+        from ollama import ResponseError
+
+        name = self.settings.name
+        if isinstance(exc, ResponseError):  # HTTP errors are raised by the hook: this is an error line
+            detail = str(exc.error)
+        elif isinstance(exc, ValueError):
+            detail = f"the server sent an invalid reply: {exc}"
+        elif isinstance(exc, ConnectionError | httpx.ConnectError | httpx.ConnectTimeout):
+            detail = f"cannot connect to Ollama at {self.host}: start it (`ollama serve`) or set OLLAMA_HOST"
+        elif isinstance(exc, httpx.TimeoutException):
+            detail = (
+                f"no answer from Ollama at {self.host} within {self.settings.timeout_s:g} s"
+                f" (a large model may still be loading; raise providers.{name}.timeout)"
+            )
+        else:
+            detail = f"the connection to Ollama at {self.host} failed: {str(exc) or type(exc).__name__}"
+        if started:
+            return StreamInterrupted(self._line(f"the stream broke off: {detail}"), provider=name)
+        if isinstance(exc, httpx.HTTPError | ConnectionError):
+            return ProviderNetworkError(self._line(detail), provider=name)
+        return ProviderError(self._line(detail), provider=name)

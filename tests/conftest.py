@@ -1,0 +1,132 @@
+"""Shared fixtures: loopback fake servers and an isolated user environment for CLI subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.anthropic_fake import AnthropicFake
+from tests.fakes.ollama_fake import OllamaFake
+from tests.fakes.openai_fake import OpenAIFake
+
+REPO = Path(__file__).resolve().parent.parent
+# Variables of the real user environment that must never leak into a test.
+SCRUB = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_AUTH_TOKEN",
+    "OLLAMA_HOST",
+    "OLLAMA_API_KEY",
+    "AGENTCHAT_CONFIG",
+    "AGENTCHAT_DATA_DIR",
+    "NO_COLOR",
+)
+
+
+@pytest.fixture
+def openai_fake() -> Iterator[OpenAIFake]:
+    with OpenAIFake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def anthropic_fake() -> Iterator[AnthropicFake]:
+    with AnthropicFake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def ollama_fake() -> Iterator[OllamaFake]:
+    with OllamaFake() as fake:
+        yield fake
+
+
+@dataclass
+class UserEnv:
+    """A user's world in a temp dir: config file, data dir and environment variables."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.env["AGENTCHAT_CONFIG"])
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["AGENTCHAT_DATA_DIR"])
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "history.db"
+
+    def write_config(self, text: str, *, local: bool = False) -> None:
+        """Write config.toml; the embedded local model stays disabled unless `local` (it is slow to load)."""
+        if not local and "[providers.local]" not in text:
+            text += "\n[providers.local]\nenabled = false\n"
+        self.config_path.write_text(text)
+
+    def run(
+        self, *args: str, input: str | None = None, timeout: float = 60, stdin: int | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the real `agentchat` CLI in a subprocess (python -m agentchat)."""
+        return subprocess.run(
+            [sys.executable, "-m", "agentchat", *args],
+            input=input,
+            stdin=stdin if input is None else None,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+            cwd=self.root,
+        )
+
+    def popen(self, *args: str, **kwargs: object) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "agentchat", *args],
+            env=self.env,
+            cwd=self.root,
+            text=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def store(self):  # type: ignore[no-untyped-def]
+        from agentchat.core.store import Store
+
+        return Store(self.db_path)
+
+
+@pytest.fixture
+def user_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UserEnv:
+    """Isolates both this process and CLI subprocesses from the real user's keys, config and data."""
+    for name in SCRUB:
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    data.mkdir()
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("AGENTCHAT_DATA_DIR", str(data))
+    monkeypatch.setenv("AGENTCHAT_CONFIG", str(config))
+    # Nothing listens here: Ollama is "not running" unless a test points OLLAMA_HOST at a fake.
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")
+    env = {k: v for k, v in os.environ.items() if k not in SCRUB}
+    env.update(
+        AGENTCHAT_DATA_DIR=str(data),
+        AGENTCHAT_CONFIG=str(config),
+        OLLAMA_HOST="http://127.0.0.1:9",
+        PYTHONPATH=str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", ""),
+        HOME=str(tmp_path / "home"),
+    )
+    (tmp_path / "home").mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    user = UserEnv(work, env)
+    user.write_config("")
+    return user

@@ -1,0 +1,179 @@
+"""A scriptable loopback HTTP server that the real SDKs talk to.
+
+Each protocol module (openai_fake, anthropic_fake, ollama_fake) subclasses `FakeServer`, routes its
+endpoints and builds replies in its own wire format. Tests queue replies; every request is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """One scripted HTTP reply.
+
+    `chunks` are written one by one (flushed) with `delay_s` between them; `drop_after` closes the
+    socket abruptly after that many chunks, without finishing the body (a dropped stream).
+    `hang_s` sleeps before answering (to provoke timeouts).
+    """
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    chunks: list[bytes] = field(default_factory=list)
+    content_type: str = "application/json"
+    delay_s: float = 0.0
+    drop_after: int | None = None
+    hang_s: float = 0.0
+
+    @classmethod
+    def json(cls, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+        return cls(status=status, headers=headers or {}, chunks=[json.dumps(body).encode()])
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class FakeServer:
+    """Runs a ThreadingHTTPServer on 127.0.0.1 with an ephemeral port in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode(errors="replace")
+                rec = Recorded(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+                with server._lock:
+                    server.requests.append(rec)
+                reply = server.route(rec)
+                server._send(self, reply)
+
+            do_GET = do_POST = do_DELETE = _handle
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=lambda: self._httpd.serve_forever(poll_interval=0.05), daemon=True
+        )
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- scripting -----------------------------------------------------------------------------
+    def queue(self, *replies: Reply) -> FakeServer:
+        with self._lock:
+            self.replies.extend(replies)
+        return self
+
+    def next_reply(self) -> Reply:
+        with self._lock:
+            if self.replies:
+                return self.replies.popleft()
+        return self.unscripted()
+
+    def chat_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST" and self.is_chat(r.path)]
+
+    # --- to override ---------------------------------------------------------------------------
+    def is_chat(self, path: str) -> bool:
+        raise NotImplementedError
+
+    def route(self, req: Recorded) -> Reply:
+        if req.method == "POST" and self.is_chat(req.path):
+            return self.next_reply()
+        return Reply.json({"error": f"no route for {req.method} {req.path}"}, status=404)
+
+    def unscripted(self) -> Reply:
+        return Reply.json({"error": "the fake server has no scripted reply left"}, status=500)
+
+    # --- wire ----------------------------------------------------------------------------------
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        if reply.hang_s:
+            time.sleep(reply.hang_s)
+        handler.send_response(reply.status)
+        handler.send_header("content-type", reply.content_type)
+        for k, v in reply.headers.items():
+            handler.send_header(k, v)
+        streaming = len(reply.chunks) > 1 or reply.drop_after is not None
+        if streaming:
+            handler.send_header("transfer-encoding", "chunked")
+        else:
+            body = reply.chunks[0] if reply.chunks else b""
+            handler.send_header("content-length", str(len(body)))
+        handler.end_headers()
+        if not streaming:
+            handler.wfile.write(reply.chunks[0] if reply.chunks else b"")
+            handler.wfile.flush()
+            return
+        try:
+            for i, chunk in enumerate(reply.chunks):
+                if reply.drop_after is not None and i >= reply.drop_after:
+                    handler.close_connection = True
+                    handler.connection.shutdown(2)  # abrupt: no terminating zero-length chunk
+                    return
+                handler.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                handler.wfile.flush()
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+            handler.wfile.write(b"0\r\n\r\n")
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True
+
+
+def sse(data: Any, event: str | None = None) -> bytes:
+    """One server-sent event frame."""
+    payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {payload}\n\n".encode()

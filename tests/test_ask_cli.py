@@ -1,0 +1,332 @@
+"""`agentchat ask` as a user's shell sees it: a real subprocess, real SDKs, loopback fake servers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import UserEnv
+from tests.fakes import anthropic_fake as anth
+from tests.fakes import openai_fake as oai
+from tests.fakes.base import Reply
+from tests.fakes.openai_fake import OpenAIFake
+
+KEY = "sk-test-SECRET-0123456789"
+
+
+def openai_config(fake: OpenAIFake, extra: str = "") -> str:
+    return f"""
+[providers.openai]
+api_key = "{KEY}"
+base_url = "{fake.base_url}"
+
+[retry]
+max_attempts = 2
+base_delay = 0.01
+max_delay = 0.02
+{extra}
+"""
+
+
+def test_pipe_and_words_are_sent_and_stdout_is_the_exact_answer(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["**Bold**", " and `code`", "\n\n"]))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "summarise", "this", input="line one\nline two\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "**Bold** and `code`\n"  # exact text, no ANSI, one trailing newline
+    sent = openai_fake.chat_requests()[0].body
+    assert sent["messages"][-1] == {"role": "user", "content": "line one\nline two\n\nsummarise this"}
+    assert sent["stream"] is True
+    assert "\x1b[" not in proc.stderr + proc.stdout
+
+
+def test_no_prompt_and_empty_stdin_is_a_usage_error(user_env: UserEnv) -> None:
+    proc = user_env.run("ask", stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "usage" in proc.stderr.lower()
+    assert "Traceback" not in proc.stderr
+
+
+def test_json_output(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["Hi", " there"], usage=oai.usage(prompt=11, completion=2)))
+    proc = user_env.run("ask", "--json", "-m", "gpt-4o-mini", "hello")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["text"] == "Hi there"
+    assert data["provider"] == "openai" and data["model"] == "gpt-4o-mini"
+    assert data["finish_reason"] == "stop"
+    assert data["usage"] == {"input_tokens": 11, "output_tokens": 2}
+    assert data["timings"]["ttft_s"] >= 0 and data["timings"]["total_s"] >= data["timings"]["ttft_s"]
+    assert isinstance(data["conversation_id"], int) and isinstance(data["message_id"], int)
+    assert data["cost"] == pytest.approx((11 * 0.15 + 2 * 0.60) / 1e6)
+
+
+def test_usage_unknown_is_null_not_zero(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    """llama.cpp's server sends no usage while streaming: the JSON says null, never 0."""
+    user_env.write_config(
+        openai_config(openai_fake)
+        + f'\n[providers.llamacpp]\ntype = "openai"\nbase_url = "{openai_fake.base_url}"\nmodels = ["local-gguf"]\n'
+    )
+    openai_fake.queue(oai.text(["ok"], usage=None))
+    proc = user_env.run("ask", "--json", "-m", "local-gguf", "hi")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["provider"] == "llamacpp"
+    assert data["usage"] == {"input_tokens": None, "output_tokens": None}
+    assert data["cost"] is None
+    assert openai_fake.chat_requests()[0].header("authorization") == "Bearer not-needed"
+
+
+def test_usage_flag_goes_to_stderr(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["answer"], usage=oai.usage(prompt=5, completion=7)))
+    proc = user_env.run("ask", "-u", "-m", "gpt-4o-mini", "q")
+    assert proc.stdout == "answer\n"
+    assert "in 5 out 7" in proc.stderr and "ttft" in proc.stderr
+
+
+def test_rejected_key_exits_3_and_names_the_variable(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.error(401, f"Incorrect API key provided: {KEY}.", code="invalid_api_key"))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 3
+    assert "OPENAI_API_KEY" in proc.stderr
+    assert KEY not in proc.stderr and KEY not in proc.stdout
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert len(openai_fake.chat_requests()) == 1  # an auth failure is not retried
+
+
+def test_missing_key_exits_3_before_any_request(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(f'[providers.openai]\nbase_url = "{openai_fake.base_url}"\n')
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 3
+    assert "OPENAI_API_KEY" in proc.stderr
+    assert openai_fake.chat_requests() == []
+
+
+def test_rate_limited_after_retries_exits_4_and_keeps_the_prompt(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    limited = oai.error(
+        429, "Rate limit reached", code="rate_limit_exceeded", headers={"retry-after-ms": "5"}
+    )
+    openai_fake.queue(limited, limited)
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "keep me")
+    assert proc.returncode == 4, proc.stderr
+    assert len(openai_fake.chat_requests()) == 2  # max_attempts = 2, SDK retries off
+    assert "retrying" in proc.stderr
+    with user_env.store() as store:
+        conv = store.most_recent_conversation()
+        thread = store.thread(store.leaf(conv))
+    assert thread[0].text == "keep me"
+    assert thread[-1].status == "error" and "Rate limit" in (thread[-1].error or "")
+
+
+def test_server_error_then_success_is_retried(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.error(500, "boom"), oai.text(["fine"]))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "fine\n"
+
+
+def test_connection_refused_exits_5(user_env: UserEnv) -> None:
+    user_env.write_config(
+        f'[providers.openai]\napi_key = "{KEY}"\nbase_url = "http://127.0.0.1:9/v1"\n'
+        "[retry]\nmax_attempts = 1\n"
+    )
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 5, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_malformed_config_names_file_and_line(user_env: UserEnv) -> None:
+    user_env.config_path.write_text('default_model = "x"\n[providers.openai\napi_key = 1\n')
+    proc = user_env.run("ask", "hi")
+    assert proc.returncode == 2
+    assert str(user_env.config_path) in proc.stderr and "line 2" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_model_names_close_matches(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake, '[providers.ollama]\nmodels = ["llama3.2"]\n'))
+    proc = user_env.run("ask", "-m", "lama3.2", "hi")
+    assert proc.returncode == 2
+    assert "llama3.2" in proc.stderr
+
+
+def test_dropped_stream_keeps_partial_as_interrupted(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["partial ", "answer ", "never"], drop_after=3))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stdout.startswith("partial answer")
+    assert len(openai_fake.chat_requests()) == 1  # a broken stream is never silently retried
+    with user_env.store() as store:
+        reply = store.get_message(store.leaf(store.most_recent_conversation()))
+    assert reply.status == "interrupted" and reply.text == "partial answer "
+
+
+def test_ctrl_c_keeps_partial_reply_and_exits_130(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text([f"tok{i} " for i in range(400)], delay_s=0.02))
+    proc = user_env.popen("ask", "-m", "gpt-4o-mini", "hi", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    first = proc.stdout.read(5)  # wait until tokens flow
+    assert first.startswith("tok0")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    with user_env.store() as store:
+        reply = store.get_message(store.leaf(store.most_recent_conversation()))
+    assert reply.status == "interrupted"
+    shown = (first + out).rstrip("\n")
+    assert reply.text.startswith("tok0 ")
+    assert reply.text.startswith(shown) or shown.startswith(reply.text)  # what was shown is what was kept
+
+
+def test_closed_pipe_ends_quietly(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text([f"word{i} " for i in range(3000)]))
+    cmd = f"{sys.executable} -m agentchat ask -m gpt-4o-mini hi | head -c 10"
+    proc = subprocess.run(
+        cmd, shell=True, capture_output=True, text=True, env=user_env.env, timeout=60, cwd=user_env.root
+    )
+    assert proc.stdout == "word0 word"
+    assert proc.stderr == ""
+
+
+def test_continue_uses_the_most_recently_used_conversation(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["A1"]), oai.text(["B1"]), oai.text(["A2"]), oai.text(["A3"]))
+    assert user_env.run("ask", "-m", "gpt-4o-mini", "first A").returncode == 0
+    assert user_env.run("ask", "-m", "gpt-4o-mini", "first B").returncode == 0
+    with user_env.store() as store:
+        conv_a, _conv_b = sorted(c.id for c in store.list_conversations())
+    assert user_env.run("ask", "--cid", str(conv_a), "second A").returncode == 0
+    # -c now means A: it was used last, though B was created later
+    proc = user_env.run("ask", "-c", "third A")
+    assert proc.returncode == 0, proc.stderr
+    last = openai_fake.chat_requests()[-1].body
+    assert [m["content"] for m in last["messages"]] == ["first A", "A1", "second A", "A2", "third A"]
+    assert last["model"] == "gpt-4o-mini"  # continuing keeps the conversation's model
+
+
+def test_no_log_stores_nothing(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["x"]))
+    assert user_env.run("ask", "--no-log", "-m", "gpt-4o-mini", "secret").returncode == 0
+    with user_env.store() as store:
+        assert store.list_conversations() == []
+
+
+def test_eight_concurrent_asks_lose_nothing(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(*[oai.text([f"answer {i}"], delay_s=0.01) for i in range(8)])
+    procs = [
+        user_env.popen(
+            "ask", "-m", "gpt-4o-mini", f"question {i}", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for i in range(8)
+    ]
+    for p in procs:
+        p.communicate(timeout=60)
+        assert p.returncode == 0
+    with user_env.store() as store:
+        convs = store.list_conversations(limit=100)
+        assert len(convs) == 8
+        texts = sorted(m.text for c in convs for m in store.thread(store.leaf(c.id)))
+    assert sorted(f"question {i}" for i in range(8)) == [t for t in texts if t.startswith("question")]
+    assert len([t for t in texts if t.startswith("answer")]) == 8
+
+
+def test_no_stream_uses_a_plain_request(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["whole answer"]))
+    proc = user_env.run("ask", "--no-stream", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "whole answer\n"
+    assert openai_fake.chat_requests()[0].body.get("stream") in (False, None)
+
+
+def test_system_prompt_and_anthropic(user_env: UserEnv, anthropic_fake: anth.AnthropicFake) -> None:
+    user_env.write_config(f'[providers.anthropic]\napi_key = "{KEY}"\nbase_url = "{anthropic_fake.root}"\n')
+    anthropic_fake.queue(anth.text(["Bonjour"], thinking="User greets.", signature="sig-1"))
+    proc = user_env.run("ask", "-m", "claude-sonnet-4-6", "-s", "Answer in French.", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Bonjour\n"
+    assert "User greets." in proc.stderr  # thinking goes to stderr
+    body = anthropic_fake.chat_requests()[0].body
+    assert body["system"] == "Answer in French."
+
+
+def test_without_model_the_first_usable_provider_answers(
+    user_env: UserEnv, anthropic_fake: anth.AnthropicFake
+) -> None:
+    env = dict(user_env.env, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=anthropic_fake.root)
+    anthropic_fake.queue(anth.text(["hello"]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentchat", "ask", "--json", "hi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=user_env.root,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["provider"] == "anthropic" and data["model"].startswith("claude-")
+
+
+def test_nothing_usable_is_an_auth_error(user_env: UserEnv) -> None:
+    proc = user_env.run("ask", "hi")
+    assert proc.returncode == 3
+    assert "OPENAI_API_KEY" in proc.stderr and "ANTHROPIC_API_KEY" in proc.stderr
+
+
+def test_mid_stream_error_event(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.midstream_error(["half"], "The server had an error"))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 5
+    assert proc.stdout.startswith("half")
+
+
+def test_stdin_read_error_is_not_a_hang(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    """Words alone with stdin closed/absent work; nothing waits on input."""
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["ok"]))
+    start = time.monotonic()
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi", stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and proc.stdout == "ok\n"
+    assert time.monotonic() - start < 30
+
+
+def test_hung_server_times_out_with_exit_5(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(
+        openai_config(openai_fake).replace(
+            f'base_url = "{openai_fake.base_url}"', f'base_url = "{openai_fake.base_url}"\ntimeout = 0.5'
+        )
+        + "\n"
+    )
+    user_env.write_config(
+        f'[providers.openai]\napi_key = "{KEY}"\nbase_url = "{openai_fake.base_url}"\ntimeout = 0.5\n'
+        "[retry]\nmax_attempts = 1\n"
+    )
+    openai_fake.queue(Reply(hang_s=3, chunks=[b"{}"]))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 5, proc.stderr
+    assert "Traceback" not in proc.stderr
