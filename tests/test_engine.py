@@ -8,7 +8,7 @@ import pytest
 
 from agentchat.config import Config
 from agentchat.core.engine import Engine, TurnRequest
-from agentchat.core.errors import RateLimitError, UnavailableError
+from agentchat.core.errors import BudgetError, RateLimitError, UnavailableError
 from agentchat.core.events import AssistantFinished, Notice, Retrying, TextDelta
 from agentchat.core.routing import ModelCache, Router
 from agentchat.core.store import Store
@@ -19,7 +19,9 @@ from tests.fakes import openai_fake as oai
 KEY = "sk-engine-test-key"
 
 
-def make_config(tmp_path: Path, openai=None, anthropic=None, ollama=None, extra: dict | None = None) -> Config:
+def make_config(
+    tmp_path: Path, openai=None, anthropic=None, ollama=None, extra: dict | None = None
+) -> Config:
     providers: dict = {"local": {"enabled": False}}
     if openai is not None:
         providers["openai"] = {"api_key": KEY, "base_url": openai.base_url}
@@ -56,8 +58,12 @@ async def test_conversation_moves_openai_to_claude_to_ollama_with_full_history(
     conv = events[0].conversation_id
     assert text_of(events) == "Paris is the capital."
 
-    anthropic_fake.queue(anth.text(["About 2.1 million."], thinking="Population of Paris.", signature="sig-A"))
-    events = await run(engine, prompt="Population?", conversation_id=conv, provider="anthropic", system="Be brief.")
+    anthropic_fake.queue(
+        anth.text(["About 2.1 million."], thinking="Population of Paris.", signature="sig-A")
+    )
+    events = await run(
+        engine, prompt="Population?", conversation_id=conv, provider="anthropic", system="Be brief."
+    )
     sent = anthropic_fake.chat_requests()[0].body
     assert sent["system"] == "Be brief."
     assert [(m["role"], _anth_text(m)) for m in sent["messages"]] == [
@@ -109,10 +115,15 @@ async def test_retry_after_is_honoured_then_success(tmp_path: Path, openai_fake)
     assert text_of(events) == "ok"
     assert slept == [1.5]
     assert any(isinstance(e, Retrying) and e.delay_s == 1.5 for e in events)
-    assert [r.header("x-stainless-retry-count") for r in openai_fake.chat_requests()] == ["0", "0"]  # SDK retries off
+    assert [r.header("x-stainless-retry-count") for r in openai_fake.chat_requests()] == [
+        "0",
+        "0",
+    ]  # SDK retries off
 
 
-async def test_server_errors_fail_over_to_the_next_provider(tmp_path: Path, openai_fake, anthropic_fake) -> None:
+async def test_server_errors_fail_over_to_the_next_provider(
+    tmp_path: Path, openai_fake, anthropic_fake
+) -> None:
     config = make_config(tmp_path, openai_fake, anthropic_fake)
     engine, store = make_engine(tmp_path, config)
     openai_fake.queue(oai.error(500, "down"), oai.error(500, "down"))
@@ -127,7 +138,9 @@ async def test_server_errors_fail_over_to_the_next_provider(tmp_path: Path, open
     assert len(openai_fake.chat_requests()) == 2
 
 
-async def test_missing_key_fails_over_from_the_config_chain(tmp_path: Path, anthropic_fake, ollama_fake) -> None:
+async def test_missing_key_fails_over_from_the_config_chain(
+    tmp_path: Path, anthropic_fake, ollama_fake
+) -> None:
     config = make_config(
         tmp_path,
         anthropic=anthropic_fake,
@@ -174,3 +187,22 @@ async def test_regenerate_makes_a_sibling_branch(tmp_path: Path, openai_fake) ->
     assert sorted(m.text for m in replies) == ["first", "second"]
     assert store.get_message(store.leaf(conv)).text == "second"
     assert len(openai_fake.chat_requests()[1].body["messages"]) == 1  # the old reply is not sent again
+
+
+async def test_max_cost_stops_before_the_request(tmp_path: Path, openai_fake) -> None:
+    config = make_config(tmp_path, openai_fake)
+    engine, store = make_engine(tmp_path, config)
+    with pytest.raises(BudgetError, match="exceeds --max-cost"):
+        await run(engine, prompt="x" * 40_000, model="gpt-4o", max_cost=0.001)
+    assert openai_fake.chat_requests() == []
+    assert store.thread(store.leaf(store.most_recent_conversation()))[0].text.startswith("xxx")  # prompt kept
+
+
+async def test_monthly_budget_reached_stops_before_the_request(tmp_path: Path, openai_fake) -> None:
+    config = make_config(tmp_path, openai_fake, extra={"budget": {"monthly_usd": 0.00001}})
+    engine, store = make_engine(tmp_path, config)
+    openai_fake.queue(oai.text(["costly"], usage=oai.usage(prompt=1000, completion=1000)))
+    await run(engine, prompt="first", model="gpt-4o")  # spends about $0.0125
+    with pytest.raises(BudgetError, match="monthly budget reached"):
+        await run(engine, prompt="second", model="gpt-4o")
+    assert len(openai_fake.chat_requests()) == 1

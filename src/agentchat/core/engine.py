@@ -13,6 +13,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentchat.core.budget import (
+    check_monthly,
+    check_request,
+    estimate_input_tokens,
+    estimated_cost,
+    month_start,
+)
 from agentchat.core.errors import ProviderError, StreamInterrupted
 from agentchat.core.events import (
     AssistantFinished,
@@ -30,8 +37,10 @@ from agentchat.core.events import (
     UsageReport,
 )
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolResultPart, Usage
+from agentchat.core.ratelimit import limiter_for
 from agentchat.core.retry import RetryPolicy, next_delay
 from agentchat.core.routing import Route, Router
+from agentchat.core.stats import monthly_cost
 from agentchat.providers import create_provider
 from agentchat.providers.base import ChatRequest, Provider, ProviderSettings, ToolSpec
 
@@ -109,6 +118,7 @@ class Engine:
         registry: ToolRegistry | None = None,
         gate: ApprovalGate | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = asyncio.sleep,
         persist_interval_s: float = 0.5,
     ) -> None:
@@ -118,6 +128,7 @@ class Engine:
         self.registry = registry
         self.gate = gate
         self.clock = clock
+        self.wall_clock = wall_clock
         self.sleep = sleep
         self.persist_interval_s = persist_interval_s
         self.retry_policy = RetryPolicy.from_config(config.section("retry"))
@@ -196,6 +207,13 @@ class Engine:
                 )
                 return
 
+    def _check_monthly_budget(self) -> None:
+        budget = self.config.section("budget")
+        if budget.get("monthly_usd") is None:
+            return
+        now = self.wall_clock()
+        check_monthly(budget, monthly_cost(self.store.assistant_records(since=month_start(now)), now))
+
     def _tool_specs(self, turn: TurnRequest) -> list[ToolSpec]:
         if self.registry is None:
             return []
@@ -235,6 +253,8 @@ class Engine:
         """One model request with retries and failover before the first token."""
         history = self.store.thread(parent) if parent is not None else []
         system = turn.system
+        self._check_monthly_budget()
+        prompt_tokens = estimate_input_tokens(history, system)
         last_error: ProviderError | None = None
         for index, route in enumerate(routes):
             if index:
@@ -252,8 +272,17 @@ class Engine:
                 max_tokens=turn.max_tokens,
                 stream=turn.stream,
             )
+            pricing = self.config.section("pricing")
+            estimate = estimated_cost(route.model, prompt_tokens, turn.max_tokens, pricing)
+            warning = check_request(route.model, estimate, turn.max_cost)
+            if warning:
+                yield Notice(warning, kind="warning")
+            limiter = limiter_for(route.provider, self.config.section("rate_limits"))
             attempt, began = 0, self.clock()
             while True:
+                waited = await limiter.acquire(prompt_tokens)
+                if waited >= 1.0:
+                    yield Notice(f"waited {waited:.1f}s for the {route.provider} rate limit")
                 try:
                     async for event in self._stream_reply(conv_id, parent, route, request):
                         yield event

@@ -21,6 +21,12 @@ class UnknownModelError(AgentchatError):
     exit_code = 2
 
 
+class BudgetError(AgentchatError):
+    """A spending limit (monthly budget or --max-cost) would be exceeded; nothing was sent."""
+
+    exit_code = 2
+
+
 class StoreError(AgentchatError):
     """The history database is corrupt, locked past the timeout, or unwritable."""
 
