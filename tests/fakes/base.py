@@ -70,9 +70,7 @@ class FakeServer:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = raw.decode(errors="replace")
-                rec = Recorded(
-                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
-                )
+                rec = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with server._lock:
                     server.requests.append(rec)
                 reply = server.route(rec)
@@ -153,8 +151,11 @@ class FakeServer:
             handler.send_header("content-length", str(len(body)))
         handler.end_headers()
         if not streaming:
-            handler.wfile.write(reply.chunks[0] if reply.chunks else b"")
-            handler.wfile.flush()
+            try:
+                handler.wfile.write(reply.chunks[0] if reply.chunks else b"")
+                handler.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+                handler.close_connection = True
             return
         try:
             for i, chunk in enumerate(reply.chunks):

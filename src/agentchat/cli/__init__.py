@@ -62,12 +62,13 @@ def root(
 
 
 def _register() -> None:
-    from agentchat.cli import ask, commands, history, keys
+    from agentchat.cli import ask, commands, history, keys, stats
 
     ask.register(app)
     keys.register(app)
     history.register(app)
     commands.register(app)
+    stats.register(app)
 
 
 _register()

@@ -359,10 +359,20 @@ class Store:
         return row[0] if row else None
 
     def children(self, message_id: int) -> list[Message]:
+        return self._messages_where("parent_id = ?", message_id)
+
+    def roots(self, conversation_id: int) -> list[Message]:
+        """First messages of a conversation: several when the first user message was edited."""
+        return self._messages_where("conversation_id = ? AND parent_id IS NULL", conversation_id)
+
+    def all_messages(self, conversation_id: int) -> list[Message]:
+        """Every message of every branch, oldest first (lossless export)."""
+        return self._messages_where("conversation_id = ?", conversation_id)
+
+    def _messages_where(self, condition: str, value: int) -> list[Message]:
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE parent_id = ? ORDER BY created_at, id",
-                (message_id,),
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE {condition} ORDER BY created_at, id", (value,)
             ).fetchall()
         return [_message(row) for row in rows]
 

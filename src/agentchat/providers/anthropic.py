@@ -1,0 +1,454 @@
+"""Anthropic Messages adapter (`POST /v1/messages`), for api.anthropic.com and compatible endpoints.
+
+What the Messages format cannot carry is dropped deliberately on the way out: thinking without a
+signature (written by another provider; the API would reject it), thinking in non-assistant turns,
+and empty or whitespace-only text (the API rejects empty text blocks). Server-side tool blocks
+(web search, code execution) and citations in replies are not represented in the neutral model
+and are ignored.
+
+Usage is reported like OpenAI's: `input_tokens` counts every prompt token (uncached + cache
+writes + cache reads) and `cached_tokens` the cache reads among them, so cost math is the same
+for every provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentchat.core.errors import (
+    AuthError,
+    ProviderError,
+    ProviderNetworkError,
+    StreamInterrupted,
+    error_for_status,
+    parse_retry_after,
+    redact,
+)
+from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
+from agentchat.core.messages import (
+    Message,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
+from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
+DEFAULT_MAX_TOKENS = 4096
+CONNECT_TIMEOUT_S = 10.0
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+# A mid-stream `event: error` arrives inside an HTTP 200; its error type names the status it
+# would have had (the docs: overloaded_error "would normally correspond to an HTTP 529").
+_STREAM_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+_VALID_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+_THINKING_BLOCKS = ("thinking", "redacted_thinking")
+
+
+# --- request conversion ---------------------------------------------------------------------------
+
+
+def wire_id(call_id: str) -> str:
+    """A tool-call id the API accepts (`^[a-zA-Z0-9_-]+$`).
+
+    Ids from other providers may hold other characters; the replacement is deterministic, so a
+    tool_use and its tool_result still match, and carries a hash so distinct ids stay distinct.
+    """
+    if _VALID_ID.match(call_id):
+        return call_id
+    digest = hashlib.sha256(call_id.encode()).hexdigest()[:8]
+    return f"{re.sub(r'[^a-zA-Z0-9_-]', '_', call_id) or 'call'}_{digest}"
+
+
+def _blocks(msg: Message) -> list[dict[str, Any]]:
+    """One neutral message -> content blocks, in the order the parts were received."""
+    blocks: list[dict[str, Any]] = []
+    for part in msg.parts:
+        if isinstance(part, TextPart):
+            if part.text.strip():
+                blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ThinkingPart):
+            if msg.role != "assistant":
+                continue
+            if part.redacted:
+                blocks.append({"type": "redacted_thinking", "data": part.redacted})
+            elif part.signature:
+                blocks.append({"type": "thinking", "thinking": part.text, "signature": part.signature})
+        elif isinstance(part, ToolCallPart):
+            blocks.append(
+                {"type": "tool_use", "id": wire_id(part.id), "name": part.name, "input": dict(part.arguments)}
+            )
+        elif isinstance(part, ToolResultPart):
+            result: dict[str, Any] = {"type": "tool_result", "tool_use_id": wire_id(part.call_id)}
+            if part.content:
+                result["content"] = part.content
+            if part.is_error:
+                result["is_error"] = True
+            blocks.append(result)
+    return blocks
+
+
+def to_wire_messages(system: str | None, messages: list[Message]) -> tuple[str | None, list[dict[str, Any]]]:
+    """Neutral history -> (top-level system prompt, alternating user/assistant messages).
+
+    System messages join the system prompt; tool messages become user turns; consecutive turns of
+    one role are merged because the API requires alternation, with tool_result blocks first in a
+    user turn as the API demands. Turns left empty are skipped.
+    """
+    prompts = [system] if system else []
+    wire: list[dict[str, Any]] = []
+    for msg in messages:
+        if msg.role == "system":
+            if msg.text:
+                prompts.append(msg.text)
+            continue
+        blocks = _blocks(msg)
+        if not blocks:
+            continue
+        role = "assistant" if msg.role == "assistant" else "user"
+        if wire and wire[-1]["role"] == role:
+            wire[-1]["content"].extend(blocks)
+        else:
+            wire.append({"role": role, "content": blocks})
+    for turn in wire:
+        if turn["role"] == "user":
+            turn["content"].sort(key=lambda b: b["type"] != "tool_result")
+    return ("\n\n".join(prompts) or None), wire
+
+
+def to_wire_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    return [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools]
+
+
+def _open_cycle_unsigned(wire: list[dict[str, Any]]) -> bool:
+    """True when the tool cycle in progress was begun without signed thinking (by another
+    provider): with thinking on, the API rejects such a history, so the request goes without."""
+    if len(wire) < 2 or wire[-2]["role"] != "assistant":
+        return False
+    content = wire[-2]["content"]
+    return any(b["type"] == "tool_use" for b in content) and content[0]["type"] not in _THINKING_BLOCKS
+
+
+def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, Any]:
+    """The keyword arguments for `messages.create` (without `stream`).
+
+    With a thinking budget, max_tokens is raised above the budget (the API requires it, and the
+    answer still needs room); temperature is left out because thinking does not allow it.
+    """
+    system, messages = to_wire_messages(request.system, request.messages)
+    max_tokens = int(request.max_tokens or settings.extra.get("max_tokens") or DEFAULT_MAX_TOKENS)
+    params: dict[str, Any] = {"model": request.model, "messages": messages, "max_tokens": max_tokens}
+    if system:
+        params["system"] = system
+    if request.tools:
+        params["tools"] = to_wire_tools(request.tools)
+    budget = request.thinking_budget
+    if budget and not _open_cycle_unsigned(messages):
+        params["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        if max_tokens <= budget:
+            params["max_tokens"] = budget + max_tokens
+    elif request.temperature is not None:
+        params["temperature"] = request.temperature
+    return params
+
+
+# --- reply conversion -----------------------------------------------------------------------------
+
+
+def finish_reason(stop_reason: str | None) -> str | None:
+    return _FINISH.get(stop_reason, stop_reason) if stop_reason else None
+
+
+_USAGE_FIELDS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
+
+
+def _read_usage(usage: Any, into: dict[str, int]) -> None:
+    """Copy the counts a usage object reports; absent ones keep their earlier value."""
+    for name in _USAGE_FIELDS:
+        value = getattr(usage, name, None)
+        if value is not None:
+            into[name] = value
+    thinking = getattr(getattr(usage, "output_tokens_details", None), "thinking_tokens", None)
+    if thinking is not None:
+        into["thinking_tokens"] = thinking
+
+
+def _usage(raw: dict[str, int], *, with_output: bool = True) -> Usage:
+    uncached = raw.get("input_tokens")
+    total_in = None
+    if uncached is not None:
+        total_in = (
+            uncached + raw.get("cache_creation_input_tokens", 0) + raw.get("cache_read_input_tokens", 0)
+        )
+    return Usage(
+        input_tokens=total_in,
+        output_tokens=raw.get("output_tokens") if with_output else None,
+        cached_tokens=raw.get("cache_read_input_tokens"),
+        reasoning_tokens=raw.get("thinking_tokens") if with_output else None,
+    )
+
+
+def _tool_call(block_id: str, name: str, input_json: str, start_input: Any) -> ToolCall:
+    """Raises ValueError for arguments that are not a JSON object (the stream was corrupted)."""
+    args = json.loads(input_json) if input_json.strip() else (start_input or {})
+    if not isinstance(args, dict):
+        raise ValueError(f"tool {name} arguments are not a JSON object")
+    return ToolCall(ToolCallPart(id=block_id, name=name, arguments=args))
+
+
+def message_events(message: Any) -> Iterator[ProviderEvent]:
+    """A non-streaming `Message` -> the same events a stream would give."""
+    for block in message.content:
+        kind = getattr(block, "type", None)
+        if kind == "text" and block.text:
+            yield TextDelta(block.text)
+        elif kind == "thinking":
+            yield ThinkingDelta(text=block.thinking, signature=block.signature or None)
+        elif kind == "redacted_thinking":
+            yield ThinkingDelta(redacted=block.data)
+        elif kind == "tool_use":
+            yield ToolCall(ToolCallPart(id=block.id, name=block.name, arguments=dict(block.input or {})))
+    raw: dict[str, int] = {}
+    _read_usage(message.usage, raw)
+    yield UsageReport(_usage(raw))
+    yield Finish(finish_reason(message.stop_reason))
+
+
+@dataclass
+class _Block:
+    kind: str
+    id: str = ""
+    name: str = ""
+    input: Any = None
+    json: list[str] = field(default_factory=list)
+    signature: str | None = None
+
+
+@dataclass
+class StreamDecoder:
+    """Raw stream events -> neutral events.
+
+    Prompt usage from `message_start` is held back until the first content event, so a failure
+    before any content leaves nothing yielded and stays retryable; it is then reported again,
+    complete, just before Finish.
+    """
+
+    blocks: dict[int, _Block] = field(default_factory=dict)
+    raw_usage: dict[str, int] = field(default_factory=dict)
+    stop_reason: str | None = None
+    started: bool = False
+    finished: bool = False
+
+    def feed(self, event: Any) -> list[ProviderEvent]:
+        out = self._content(event)
+        if out and not self.started:
+            self.started = True
+            out.insert(0, UsageReport(_usage(self.raw_usage, with_output=False)))
+        return out
+
+    def _content(self, event: Any) -> list[ProviderEvent]:
+        kind = getattr(event, "type", None)
+        if kind == "message_start":
+            _read_usage(event.message.usage, self.raw_usage)
+        elif kind == "content_block_start":
+            return self._start(event.index, event.content_block)
+        elif kind == "content_block_delta":
+            return self._delta(self.blocks.get(event.index), event.delta)
+        elif kind == "content_block_stop":
+            return self._stop(self.blocks.pop(event.index, None))
+        elif kind == "message_delta":
+            _read_usage(event.usage, self.raw_usage)
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
+        elif kind == "message_stop":
+            self.finished = True
+            return [UsageReport(_usage(self.raw_usage)), Finish(finish_reason(self.stop_reason))]
+        return []
+
+    def _start(self, index: int, block: Any) -> list[ProviderEvent]:
+        kind = getattr(block, "type", "")
+        self.blocks[index] = _Block(
+            kind,
+            id=getattr(block, "id", ""),
+            name=getattr(block, "name", ""),
+            input=getattr(block, "input", None),
+        )
+        if kind == "text" and block.text:
+            return [TextDelta(block.text)]
+        if kind == "thinking" and block.thinking:
+            return [ThinkingDelta(block.thinking)]
+        if kind == "redacted_thinking":
+            return [ThinkingDelta(redacted=block.data)]
+        return []
+
+    @staticmethod
+    def _delta(block: _Block | None, delta: Any) -> list[ProviderEvent]:
+        kind = getattr(delta, "type", None)
+        if kind == "text_delta" and delta.text:
+            return [TextDelta(delta.text)]
+        if kind == "thinking_delta" and delta.thinking:
+            return [ThinkingDelta(delta.thinking)]
+        if block is not None and kind == "signature_delta":
+            block.signature = delta.signature  # overwrites: the last one is the block's signature
+        elif block is not None and kind == "input_json_delta":
+            block.json.append(delta.partial_json)
+        return []
+
+    @staticmethod
+    def _stop(block: _Block | None) -> list[ProviderEvent]:
+        if block is None:
+            return []
+        if block.kind == "thinking" and block.signature:
+            return [ThinkingDelta(signature=block.signature)]
+        if block.kind == "tool_use":
+            return [_tool_call(block.id, block.name, "".join(block.json), block.input)]
+        return []
+
+
+# --- the adapter ----------------------------------------------------------------------------------
+
+
+def _sdk_errors() -> tuple[type[Exception], ...]:
+    """What a call may raise besides our own errors: SDK errors, transport errors the SDK lets
+    through mid-stream, and ValueError for undecodable data (imported lazily, like the SDK)."""
+    import anthropic
+    import httpx2
+
+    return (anthropic.APIError, httpx2.HTTPError, ValueError)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(text.split())[:limit]
+
+
+class AnthropicProvider:
+    """Streams Anthropic Messages; SDK retries are off because the engine owns retries."""
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self._sdk: AsyncAnthropic | None = None
+
+    def _client(self) -> AsyncAnthropic:
+        if self._sdk is None:
+            name = self.settings.name
+            if not self.settings.api_key:
+                raise AuthError(f"no API key for {name}: set {self._key_hint()}", provider=name)
+            import anthropic
+
+            base_url = self.settings.base_url
+            if base_url:
+                # The SDK's paths already start with /v1; a configured ".../v1" would double it.
+                base_url = base_url.rstrip("/").removesuffix("/v1")
+            timeout = self.settings.timeout_s
+            self._sdk = anthropic.AsyncAnthropic(
+                api_key=self.settings.api_key,  # explicit, so the 2.x SDK never looks for profiles
+                base_url=base_url,
+                max_retries=0,
+                timeout=anthropic.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)),
+            )
+        return self._sdk
+
+    def _key_hint(self) -> str:
+        return self.settings.key_hint or f"providers.{self.settings.name}.api_key"
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+        client = self._client()
+        params = build_params(request, self.settings)
+        yielded = False
+        try:
+            if not request.stream:
+                # An explicit timeout also skips the SDK's "streaming is required" guard.
+                message = await client.messages.create(**params, timeout=client.timeout)
+                for event in message_events(message):
+                    yielded = True
+                    yield event
+                return
+            decoder = StreamDecoder()
+            async with await client.messages.create(**params, stream=True) as raw:
+                async for chunk in raw:
+                    for event in decoder.feed(chunk):
+                        yielded = True
+                        yield event
+        except _sdk_errors() as exc:
+            raise self._translate(exc, yielded) from exc
+        if not decoder.finished:
+            raise self._broken("the stream ended before message_stop", yielded)
+
+    async def list_models(self) -> list[str]:
+        client = self._client()
+        try:
+            return [model.id async for model in client.models.list()]
+        except _sdk_errors() as exc:
+            raise self._translate(exc, False) from exc
+
+    async def aclose(self) -> None:
+        if self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None
+
+    # --- errors -------------------------------------------------------------------------------
+
+    def _msg(self, text: str) -> str:
+        return redact(f"{self.settings.name}: {_one_line(text)}", self.settings.api_key)
+
+    def _broken(self, what: str, yielded: bool) -> ProviderError:
+        cls = StreamInterrupted if yielded else ProviderError
+        return cls(self._msg(what), provider=self.settings.name)
+
+    def _translate(self, exc: Exception, yielded: bool) -> ProviderError:
+        import anthropic
+        import httpx2
+
+        name = self.settings.name
+        if isinstance(exc, anthropic.APIStatusError) and exc.status_code == 200:  # `event: error`
+            detail = f"{exc.type or 'error'}: {exc.api_message or exc.message}"
+            status = _STREAM_ERROR_STATUS.get(exc.type or "")
+            if yielded:
+                return self._broken(f"the stream broke off ({detail})", yielded)
+            if status is None:
+                return ProviderError(self._msg(f"{detail} (in the stream)"), provider=name)
+            return error_for_status(status, self._msg(f"{detail} (in the stream)"), provider=name)
+        if isinstance(exc, anthropic.APIStatusError):
+            status = exc.status_code
+            detail = exc.api_message or str(exc.body or exc.message)
+            if status in (401, 403):
+                text = f"the API key was rejected (HTTP {status}: {detail}); set {self._key_hint()}"
+            else:
+                text = f"HTTP {status} {exc.type}: {detail}" if exc.type else f"HTTP {status}: {detail}"
+            retry_after = parse_retry_after(exc.response.headers)
+            return error_for_status(status, self._msg(text), provider=name, retry_after=retry_after)
+        if yielded:
+            return self._broken(f"the stream broke off ({type(exc).__name__}: {exc})", yielded)
+        if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+            return ProviderNetworkError(self._msg(f"timed out talking to {self._where()}"), provider=name)
+        if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
+            cause = exc.__cause__ or exc
+            return ProviderNetworkError(self._msg(f"cannot reach {self._where()}: {cause}"), provider=name)
+        return self._broken(f"invalid reply ({type(exc).__name__}: {exc})", yielded)
+
+    def _where(self) -> str:
+        return str(self._client().base_url)
