@@ -108,7 +108,7 @@ async def test_retry_after_is_honoured_then_success(tmp_path: Path, openai_fake)
         slept.append(seconds)
 
     config = make_config(tmp_path, openai_fake)
-    engine, store = make_engine(tmp_path, config)
+    engine, _store = make_engine(tmp_path, config)
     engine.sleep = fake_sleep
     openai_fake.queue(oai.error(429, "slow down", headers={"retry-after": "1.5"}), oai.text(["ok"]))
     events = await run(engine, prompt="hi", model="gpt-4o-mini")
@@ -148,7 +148,7 @@ async def test_missing_key_fails_over_from_the_config_chain(
         extra={"failover": {"chain": [{"provider": "ollama", "model": "llama3.2"}]}},
     )
     config.data["providers"]["anthropic"].pop("api_key")
-    engine, store = make_engine(tmp_path, config)
+    engine, _store = make_engine(tmp_path, config)
     ollama_fake.queue(oll.text(["from ollama"]))
     events = await run(engine, prompt="hi", model="claude-haiku-4-5")
     assert text_of(events) == "from ollama"
@@ -200,7 +200,7 @@ async def test_max_cost_stops_before_the_request(tmp_path: Path, openai_fake) ->
 
 async def test_monthly_budget_reached_stops_before_the_request(tmp_path: Path, openai_fake) -> None:
     config = make_config(tmp_path, openai_fake, extra={"budget": {"monthly_usd": 0.00001}})
-    engine, store = make_engine(tmp_path, config)
+    engine, _store = make_engine(tmp_path, config)
     openai_fake.queue(oai.text(["costly"], usage=oai.usage(prompt=1000, completion=1000)))
     await run(engine, prompt="first", model="gpt-4o")  # spends about $0.0125
     with pytest.raises(BudgetError, match="monthly budget reached"):
