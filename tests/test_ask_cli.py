@@ -330,3 +330,39 @@ def test_hung_server_times_out_with_exit_5(user_env: UserEnv, openai_fake: OpenA
     proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
     assert proc.returncode == 5, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_tool_needing_approval_without_terminal_is_denied_exit_6(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(
+        oai.tool_calls([("call_1", "write_file", {"path": "out.txt", "content": "x"})], text="Let me write it."),
+        oai.text(["I could not write the file."]),
+    )
+    proc = subprocess.run(  # a new session has no controlling terminal: nobody can be asked
+        [sys.executable, "-m", "agentchat", "ask", "-T", "all", "-m", "gpt-4o-mini", "write out.txt"],
+        capture_output=True, text=True, env=user_env.env, cwd=user_env.root, timeout=60, start_new_session=True,
+    )
+    assert proc.returncode == 6, proc.stderr
+    assert proc.stdout == "I could not write the file.\n"  # only the final answer; narration went to stderr
+    assert "Let me write it." in proc.stderr
+    assert "denied tool: write_file" in proc.stderr and "--allow-tool write_file" in proc.stderr
+    assert not (user_env.root / "out.txt").exists()
+
+
+def test_allow_tool_runs_it_and_activity_goes_to_stderr(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(
+        oai.tool_calls([("call_1", "write_file", {"path": "out.txt", "content": "x"})]),
+        oai.text(["Written."]),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentchat", "ask", "-T", "write_file", "--allow-tool", "write_file",
+         "-m", "gpt-4o-mini", "write out.txt"],
+        capture_output=True, text=True, env=user_env.env, cwd=user_env.root, timeout=60, start_new_session=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Written.\n"
+    assert "tool write_file" in proc.stderr and "done" in proc.stderr
+    assert (user_env.root / "out.txt").read_text() == "x"
+    tools = [t["function"]["name"] for t in openai_fake.chat_requests()[0].body["tools"]]
+    assert tools == ["write_file"]

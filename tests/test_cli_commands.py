@@ -115,3 +115,23 @@ def test_version_and_help_are_quick_paths(user_env: UserEnv) -> None:
     assert user_env.run("--version").stdout.startswith("agentchat ")
     help_text = user_env.run("ask", "--help").stdout
     assert "--model" in help_text and "Exit codes" in help_text
+
+
+def test_tools_lists_builtins_mcp_and_policies(user_env: UserEnv) -> None:
+    import sys
+    from pathlib import Path
+
+    server = Path(__file__).parent / "mcp_test_server.py"
+    user_env.write_config(
+        f'[tools.policies]\nrun_shell = "deny"\n'
+        f'[mcp_servers.demo]\ncommand = "{sys.executable}"\nargs = ["{server}"]\n'
+        f'[mcp_servers.broken]\ncommand = "/nonexistent/server"\n'
+    )
+    proc = user_env.run("tools")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line.split()[1:3] for line in proc.stdout.splitlines()}
+    assert rows["read_file"] == ["built-in", "allow"]
+    assert rows["write_file"] == ["built-in", "ask"]
+    assert rows["run_shell"] == ["built-in", "deny"]
+    assert any(name.startswith("demo__") and src == "mcp:demo" and pol == "ask" for name, (src, pol) in rows.items())
+    assert "broken" in proc.stderr and "Traceback" not in proc.stderr

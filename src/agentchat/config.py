@@ -142,9 +142,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     path = config_path(explicit)
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        if explicit:
-            raise ConfigError(f"config file not found: {path}") from None
+    except FileNotFoundError:  # no file yet is an empty config; `keys set` creates it
         return Config(path)
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None

@@ -90,15 +90,32 @@ def agents() -> None:
 
 
 def tools() -> None:
-    """Every available tool with its source and approval policy."""
+    """Every available tool with its source and approval policy (MCP servers are started to list theirs)."""
     from agentchat.cli import state
 
     def body() -> int:
-        from agentchat.tools.registry import describe_tools
-
         config = load(state.config_path)
-        for row in asyncio.run(describe_tools(config, config.workspace)):
-            print(f"{row['name']:<32} {row['source']:<20} {row['policy']:<6} {row['description']}")
+        rows, errors = asyncio.run(_tool_rows(config))
+        for row in rows:
+            print(
+                f"{row.name:<32} {row.source:<20} {row.policy:<6} {row.description.splitlines()[0] if row.description else ''}"
+            )
+        for where, message in errors.items():
+            err(f"{where}: {message}")
         return 0
 
     raise typer.Exit(run_guarded(body))
+
+
+async def _tool_rows(config):  # type: ignore[no-untyped-def]
+    from agentchat.tools.approval import resolve_policies
+    from agentchat.tools.mcp import MCPManager
+    from agentchat.tools.registry import build_registry, describe_tools
+
+    mcp = MCPManager.from_config(config)
+    try:
+        registry = build_registry(config, config.workspace, mcp=mcp)
+        await registry.load()
+        return describe_tools(registry, resolve_policies(config)), dict(registry.errors)
+    finally:
+        await mcp.aclose()

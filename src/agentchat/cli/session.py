@@ -61,8 +61,8 @@ class Session:
 
     async def aclose(self) -> None:
         if self.mcp is not None:
-            await self.mcp.__aexit__(None, None, None)
-            self.mcp = None
+            mcp, self.mcp = self.mcp, None
+            await mcp.aclose()
 
     def close(self) -> None:
         self.store.close()
@@ -168,13 +168,13 @@ def _tools(config: Config, opts: AskOptions, agent: Agent) -> tuple[Any, Any, An
     if not wanted and agent.tools is None:
         return None, None, None, None
     from agentchat.cli.approve import tty_approver
-    from agentchat.tools.approval import ApprovalGate
-    from agentchat.tools.registry import build_registry, resolve_policies
+    from agentchat.tools.approval import ApprovalGate, resolve_policies
+    from agentchat.tools.mcp import MCPManager
+    from agentchat.tools.registry import build_registry
 
-    registry, mcp = build_registry(config, config.workspace)
-    policies = resolve_policies(
-        config, registry, agent_tools=agent.tools, allow=opts.allow_tools, yes=opts.yes
-    )
-    names = registry.offered(agent.tools, wanted)
+    mcp = MCPManager.from_config(config)
+    registry = build_registry(config, config.workspace, mcp=mcp)
+    policies = resolve_policies(config, agent_tools=agent.tools, allow_tools=opts.allow_tools, yes=opts.yes)
     gate = ApprovalGate(policies, tty_approver)
+    names = None if not wanted or "all" in wanted else wanted
     return registry, gate, mcp, names

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +44,13 @@ from agentchat.core.routing import Route, Router
 from agentchat.core.stats import monthly_cost
 from agentchat.providers import create_provider
 from agentchat.providers.base import ChatRequest, Provider, ProviderSettings, ToolSpec
+from agentchat.tools.approval import denied_result
 
 if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.core.store import Store
     from agentchat.tools.approval import ApprovalGate
-    from agentchat.tools.base import ToolRegistry
+    from agentchat.tools.registry import ToolRegistry
 
 DEFAULT_MAX_STEPS = 8
 CONTENT_EVENTS = (TextDelta, ThinkingDelta, ToolCall)
@@ -181,22 +183,26 @@ class Engine:
         if route.reason == "nothing else usable":
             yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
 
-        tools = self._tool_specs(turn)
+        tools, problems = await self._tool_specs(turn)
+        for problem in problems:
+            yield Notice(problem, kind="warning")
         routes = [route, *fallbacks]
         for step in range(1, turn.max_steps + 1):
             reply: Message | None = None
-            async for event in self._one_request(conv_id, parent, routes, turn, tools):
-                if isinstance(event, AssistantFinished):
-                    reply = store.get_message(event.message_id)
-                yield event
+            async with aclosing(self._one_request(conv_id, parent, routes, turn, tools)) as events:
+                async for event in events:
+                    if isinstance(event, AssistantFinished):
+                        reply = store.get_message(event.message_id)
+                    yield event
             if reply is None or reply.status != "complete" or not reply.tool_calls:
                 return
             routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
             results: list[ToolResultPart] = []
-            async for event in self._run_tools(reply, allowed=step < turn.max_steps):
-                if isinstance(event, ToolFinished):
-                    results.append(event.result)
-                yield event
+            async with aclosing(self._run_tools(reply, allowed=step < turn.max_steps)) as events:
+                async for event in events:
+                    if isinstance(event, ToolFinished):
+                        results.append(event.result)
+                    yield event
             order = {c.id: i for i, c in enumerate(reply.tool_calls)}
             results.sort(key=lambda r: order.get(r.call_id, 0))
             tool_msg = Message(role="tool", parts=list(results), parent_id=reply.id)
@@ -214,10 +220,18 @@ class Engine:
         now = self.wall_clock()
         check_monthly(budget, monthly_cost(self.store.assistant_records(since=month_start(now)), now))
 
-    def _tool_specs(self, turn: TurnRequest) -> list[ToolSpec]:
+    async def _tool_specs(self, turn: TurnRequest) -> tuple[list[ToolSpec], list[str]]:
+        """Load plugins and MCP servers on first use; offer what the policies allow (and -T asked for)."""
         if self.registry is None:
-            return []
-        return self.registry.specs(turn.tool_names)
+            return [], []
+        await self.registry.load()
+        tools = self.registry.tools
+        names = self.gate.policies.offered(tools) if self.gate is not None else [t.name for t in tools]
+        if turn.tool_names is not None:
+            wanted = set(turn.tool_names)
+            names = [n for n in names if n in wanted]
+        problems = [f"tools: {where}: {message}" for where, message in self.registry.errors.items()]
+        return self.registry.specs(names), problems
 
     async def _run_tools(self, reply: Message, *, allowed: bool) -> AsyncIterator[Event]:
         """Ask approval in order (one question at a time), then run the approved calls concurrently."""
@@ -232,10 +246,7 @@ class Engine:
                 )
                 yield ToolFinished(call, result, "failed", 0.0)
             elif tool is not None and self.gate is not None and not await self.gate.check(call, tool):
-                result = ToolResultPart(
-                    call.id, f"the user denied permission to run {call.name}", True, call.name
-                )
-                yield ToolFinished(call, result, "denied", 0.0)
+                yield ToolFinished(call, denied_result(call), "denied", 0.0)
             else:
                 approved.append(call)
 
@@ -284,8 +295,9 @@ class Engine:
                 if waited >= 1.0:
                     yield Notice(f"waited {waited:.1f}s for the {route.provider} rate limit")
                 try:
-                    async for event in self._stream_reply(conv_id, parent, route, request):
-                        yield event
+                    async with aclosing(self._stream_reply(conv_id, parent, route, request)) as events:
+                        async for event in events:
+                            yield event
                     return
                 except _NoTokens as wrapped:
                     last_error = wrapped.error

@@ -1,0 +1,370 @@
+"""OpenAI Chat Completions adapter; it also serves every OpenAI-compatible endpoint (LM Studio, vLLM,
+llama.cpp's server, OpenRouter) configured as `[providers.NAME] type = "openai"`.
+
+What the request format cannot carry is dropped on the way out: ThinkingParts (text, signatures and
+redacted data: Chat Completions has no field for them) and ToolResultPart.name (a `tool` message
+names only its call id); a failed result says so with an "Error: " prefix instead of a flag.
+Reasoning that compatible servers stream (`reasoning_content` / `reasoning`) arrives as ThinkingDelta.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentchat.core.errors import (
+    AuthError,
+    ProviderError,
+    ProviderNetworkError,
+    StreamInterrupted,
+    error_for_status,
+    parse_retry_after,
+    redact,
+)
+from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
+from agentchat.core.messages import Message, ToolCallPart, Usage
+from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+OFFICIAL = "openai"  # the only provider name that means api.openai.com and so needs a real key
+NO_KEY = "not-needed"  # the SDK insists on a key; keyless local servers ignore this one
+CONNECT_TIMEOUT_S = 10.0
+# Mid-stream error bodies carry no HTTP status; guess one from their type/code so the engine can
+# decide whether to retry (vLLM puts the status itself in `code`).
+_STREAM_ERROR_STATUS = {"rate_limit": 429, "server_error": 500, "overloaded": 503, "invalid_request": 400}
+
+
+# --- request conversion ---------------------------------------------------------------------------
+
+
+def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[str, Any]]:
+    """Neutral history -> Chat Completions messages.
+
+    System messages are merged into one leading system message; thinking is dropped (no field
+    for it); each tool result becomes its own `tool` message; empty assistant turns are skipped
+    because the API rejects an assistant message with neither content nor tool calls.
+    """
+    prompts = [system] if system else []
+    prompts += [m.text for m in messages if m.role == "system" and m.text]
+    wire: list[dict[str, Any]] = [{"role": "system", "content": "\n\n".join(prompts)}] if prompts else []
+    for msg in messages:
+        if msg.role == "system":
+            continue
+        wire.extend(
+            {"role": "tool", "tool_call_id": r.call_id, "content": _result_text(r.content, r.is_error)}
+            for r in msg.tool_results
+        )
+        if msg.role == "assistant":
+            entry: dict[str, Any] = {"role": "assistant", "content": msg.text or None}
+            if msg.tool_calls:
+                entry["tool_calls"] = [_wire_tool_call(c) for c in msg.tool_calls]
+            if msg.text or msg.tool_calls:
+                wire.append(entry)
+        elif msg.role == "user" and (msg.text or not msg.tool_results):
+            wire.append({"role": "user", "content": msg.text})
+    return wire
+
+
+def _result_text(content: str, is_error: bool) -> str:
+    """Chat Completions has no error flag on tool results, so the text must say it."""
+    if is_error and not content.lstrip().lower().startswith("error"):
+        return f"Error: {content}"
+    return content
+
+
+def _wire_tool_call(call: ToolCallPart) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+    }
+
+
+def to_wire_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+# --- reply conversion -----------------------------------------------------------------------------
+
+
+def parse_arguments(text: str) -> dict[str, Any]:
+    """Tool arguments from their JSON text; invalid JSON is kept as `_raw` so the tool layer can
+    tell the model what went wrong instead of the turn failing."""
+    try:
+        value = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {"_raw": text}
+    return value if isinstance(value, dict) else {"_raw": text}
+
+
+def usage_from_wire(usage: Any) -> Usage:
+    prompt = getattr(usage, "prompt_tokens_details", None)
+    completion = getattr(usage, "completion_tokens_details", None)
+    return Usage(
+        input_tokens=getattr(usage, "prompt_tokens", None),
+        output_tokens=getattr(usage, "completion_tokens", None),
+        cached_tokens=getattr(prompt, "cached_tokens", None),
+        reasoning_tokens=getattr(completion, "reasoning_tokens", None),
+    )
+
+
+def normalise_finish(reason: str | None, had_tool_calls: bool) -> str | None:
+    """Some compatible servers finish a tool-calling turn with "stop"; the engine needs "tool_calls"."""
+    if reason == "function_call" or (had_tool_calls and reason == "stop"):
+        return "tool_calls"
+    return reason
+
+
+def _reasoning_text(obj: Any) -> str | None:
+    """vLLM, DeepSeek and llama.cpp send `reasoning_content`; OpenRouter and newer vLLM `reasoning`."""
+    for key in ("reasoning_content", "reasoning"):
+        value = getattr(obj, key, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+@dataclass
+class _PendingCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+    def part(self) -> ToolCallPart:
+        return ToolCallPart(self.id, self.name, parse_arguments("".join(self.arguments)))
+
+
+@dataclass
+class ChunkParser:
+    """Turns raw ChatCompletionChunks into events; tool-call fragments are buffered by `index`
+    because a call is only usable once its arguments are complete."""
+
+    calls: dict[int, _PendingCall] = field(default_factory=dict)
+    usage: Usage | None = None
+    finish: str | None = None
+
+    def feed(self, chunk: Any) -> Iterator[ProviderEvent]:
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = usage_from_wire(chunk.usage)
+        for choice in chunk.choices or []:
+            delta = choice.delta
+            if delta is not None:
+                yield from self._delta(delta)
+            if choice.finish_reason:
+                self.finish = choice.finish_reason
+
+    def _delta(self, delta: Any) -> Iterator[ProviderEvent]:
+        reasoning = _reasoning_text(delta)
+        if reasoning:
+            yield ThinkingDelta(reasoning)
+        for text in (delta.content, delta.refusal):
+            if text:
+                yield TextDelta(text)
+        for tc in delta.tool_calls or []:
+            index = (
+                tc.index
+                if tc.index is not None
+                else (len(self.calls) if tc.id else max(self.calls, default=0))
+            )
+            pending = self.calls.setdefault(index, _PendingCall())
+            pending.id = tc.id or pending.id
+            if tc.function is not None:
+                pending.name = tc.function.name or pending.name
+                if tc.function.arguments:
+                    pending.arguments.append(tc.function.arguments)
+
+    def close(self) -> Iterator[ProviderEvent]:
+        for index in sorted(self.calls):
+            yield ToolCall(self.calls[index].part())
+        if self.usage is not None:
+            yield UsageReport(self.usage)
+        yield Finish(normalise_finish(self.finish, bool(self.calls)))
+
+
+def events_from_completion(completion: Any) -> Iterator[ProviderEvent]:
+    """A non-streamed ChatCompletion as the same events a stream would give."""
+    choice = completion.choices[0] if completion.choices else None
+    message = choice.message if choice is not None else None
+    calls = []
+    if message is not None:
+        reasoning = _reasoning_text(message)
+        if reasoning:
+            yield ThinkingDelta(reasoning)
+        for text in (message.content, message.refusal):
+            if text:
+                yield TextDelta(text)
+        calls = [c for c in message.tool_calls or [] if getattr(c, "function", None) is not None]
+        for c in calls:
+            yield ToolCall(ToolCallPart(c.id, c.function.name, parse_arguments(c.function.arguments or "")))
+    if completion.usage is not None:
+        yield UsageReport(usage_from_wire(completion.usage))
+    yield Finish(normalise_finish(choice.finish_reason if choice is not None else None, bool(calls)))
+
+
+# --- the provider ---------------------------------------------------------------------------------
+
+
+class OpenAIProvider:
+    """One SDK client per provider, built on first use; the engine owns retries, so SDK retries are off."""
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self._client: AsyncOpenAI | None = None
+
+    def _sdk(self) -> AsyncOpenAI:
+        if self._client is None:
+            name = self.settings.name
+            if name == OFFICIAL and not self.settings.api_key:
+                raise AuthError(f"no API key for {name}: set {self.settings.key_hint}", provider=name)
+            import openai
+
+            # An explicit key (even the dummy) stops the SDK sending OPENAI_API_KEY to a third party.
+            self._client = openai.AsyncOpenAI(
+                api_key=self.settings.api_key or NO_KEY,
+                base_url=self.settings.base_url,
+                max_retries=0,
+                timeout=openai.Timeout(
+                    self.settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, self.settings.timeout_s)
+                ),
+            )
+        return self._client
+
+    def _params(self, request: ChatRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": request.model,
+            "messages": to_wire_messages(request.system, request.messages),
+        }
+        if request.tools:
+            params["tools"] = to_wire_tools(request.tools)
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            # OpenAI's reasoning models reject the deprecated `max_tokens`; many compatible servers
+            # only know `max_tokens`.
+            key = "max_completion_tokens" if self.settings.name == OFFICIAL else "max_tokens"
+            params[key] = request.max_tokens
+        return params
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+        import openai
+
+        client = self._sdk()
+        started = False
+        try:
+            if not request.stream:
+                completion = await client.chat.completions.create(**self._params(request), stream=False)
+                if not hasattr(completion, "choices"):  # a text/plain body comes back as a str
+                    raise ProviderError(self._line("the server sent a reply that is not JSON"))
+                for event in events_from_completion(completion):
+                    yield event
+                return
+            chunks = await client.chat.completions.create(
+                **self._params(request), stream=True, stream_options={"include_usage": True}
+            )
+            parser = ChunkParser()
+            try:
+                async for chunk in chunks:
+                    for event in parser.feed(chunk):
+                        started = True
+                        yield event
+            finally:
+                await chunks.close()  # prompt on cancellation and aclose() too
+            if parser.finish is None:  # ended cleanly but unfinished (a proxy cut it, or llama.cpp refused)
+                raise self._unfinished(started)
+            for event in parser.close():
+                yield event
+        except (openai.APIError, ValueError) as exc:
+            raise self._translate(exc, started=started) from None
+
+    async def list_models(self) -> list[str]:
+        import openai
+
+        try:
+            page = await self._sdk().models.list()
+        except openai.APIError as exc:
+            raise self._translate(exc, started=False) from None
+        return sorted(m.id for m in page.data)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    # --- errors -----------------------------------------------------------------------------------
+    def _line(self, text: str) -> str:
+        """One readable line, starting with the provider name, with the key removed."""
+        return redact(f"{self.settings.name}: {' '.join(text.split())}", self.settings.api_key)
+
+    def _translate(self, exc: Exception, *, started: bool) -> ProviderError:
+        import openai
+
+        name = self.settings.name
+        detail = _detail(exc)
+        if started:
+            return StreamInterrupted(self._line(f"the stream broke off: {detail}"), provider=name)
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            retry_after = parse_retry_after(exc.response.headers)
+            if status in (401, 403):
+                return error_for_status(status, self._auth_message(status, detail), provider=name)
+            return error_for_status(
+                status, self._line(f"HTTP {status}: {detail}"), provider=name, retry_after=retry_after
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return ProviderNetworkError(
+                self._line(f"timed out talking to {self.settings.base_url}"), provider=name
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return ProviderNetworkError(
+                self._line(f"cannot connect to {self.settings.base_url}: {detail}"), provider=name
+            )
+        if isinstance(exc, openai.APIError):
+            status = _stream_error_status(exc)
+            if status is None:
+                return ProviderError(self._line(detail), provider=name)
+            return error_for_status(status, self._line(detail), provider=name)
+        return ProviderError(self._line(f"the server sent an invalid reply: {detail}"), provider=name)
+
+    def _unfinished(self, started: bool) -> ProviderError:
+        name = self.settings.name
+        if started:
+            return StreamInterrupted(self._line("the stream ended before the reply finished"), provider=name)
+        # llama.cpp's server answers a prompt beyond the context window with 200 and an empty stream.
+        hint = "the server ended the stream without a reply (is the prompt longer than the context window?)"
+        return ProviderError(self._line(hint), provider=name)
+
+    def _auth_message(self, status: int, detail: str) -> str:
+        what = "the API key was rejected" if self.settings.api_key else "the endpoint requires an API key"
+        where = f"; set {self.settings.key_hint}" if self.settings.key_hint else ""
+        return self._line(f"{what} (HTTP {status}: {detail}){where}")
+
+
+def _detail(exc: Exception) -> str:
+    """The server's own message when there is one, else the SDK's or the transport's."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"]
+    if isinstance(body, str) and body.strip():
+        return body[:300]
+    cause = exc.__cause__
+    if cause is not None and str(cause):
+        return str(cause)
+    return str(exc) or type(exc).__name__
+
+
+def _stream_error_status(exc: Any) -> int | None:
+    code = exc.code or ""
+    if code.isdigit():
+        return int(code)
+    label = f"{exc.type or ''} {code}".lower()
+    return next((status for key, status in _STREAM_ERROR_STATUS.items() if key in label), None)

@@ -1,0 +1,289 @@
+"""MCP servers over stdio, configured like other MCP clients do it:
+
+    [mcp_servers.files]
+    command = "npx"
+    args = ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]
+    env = { DEBUG = "1" }        # merged over a minimal safe environment (the SDK's rule)
+    cwd = "~/work"               # optional
+    policy = "ask"               # default for this server's tools
+    tools = { read_file = "allow" }   # per tool, by the server's own tool names
+    timeout = 60                 # seconds per call
+    startup_timeout = 30         # seconds to start and list tools
+
+Each server runs in a task of its own: the SDK's task groups must be entered and left by the same
+task, and a server that hangs or dies then takes down only itself. Servers start on `start()`,
+never on construction, so a session that uses no tools never spawns one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Self
+
+from agentchat.core.errors import ConfigError
+from agentchat.providers.base import ToolSpec
+from agentchat.tools.base import (
+    Policy,
+    Tool,
+    ToolError,
+    describe_error,
+    parse_policy,
+    parse_seconds,
+    sanitize_name,
+)
+
+if TYPE_CHECKING:
+    from mcp import Client
+    from mcp_types import CallToolResult
+
+    from agentchat.config import Config
+
+MAX_PAGES = 100  # a tools/list paginator that never ends must not hang the start
+
+
+@dataclass(slots=True)
+class MCPServerConfig:
+    name: str
+    command: str
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    policy: Policy = "ask"
+    tool_policies: dict[str, Policy] = field(default_factory=dict)
+    timeout_s: float = 60.0
+    startup_timeout_s: float = 30.0
+
+
+def _server_config(name: str, table: Any) -> MCPServerConfig:
+    where = f"mcp_servers.{name}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    command, args = table.get("command"), table.get("args", [])
+    env, tools, cwd = table.get("env", {}), table.get("tools", {}), table.get("cwd")
+    if not isinstance(command, str) or not command:
+        raise ConfigError(f"{where}.command is required")
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ConfigError(f"{where}.args must be a list of strings")
+    if not isinstance(env, dict) or not isinstance(tools, dict):
+        raise ConfigError(f"{where}.env and {where}.tools must be tables")
+    return MCPServerConfig(
+        name=name,
+        command=command,
+        args=list(args),
+        env={str(k): str(v) for k, v in env.items()},
+        cwd=str(cwd) if cwd else None,
+        policy=parse_policy(table.get("policy", "ask"), f"{where}.policy"),
+        tool_policies={str(k): parse_policy(v, f"{where}.tools.{k}") for k, v in tools.items()},
+        timeout_s=parse_seconds(table.get("timeout", 60), f"{where}.timeout"),
+        startup_timeout_s=parse_seconds(table.get("startup_timeout", 30), f"{where}.startup_timeout"),
+    )
+
+
+class _Server:
+    """One live server, owned by its own task from spawn to shutdown."""
+
+    def __init__(self, config: MCPServerConfig) -> None:
+        self.config = config
+        self.client: Client | None = None
+        self.listed: list[Any] = []
+        self.error: str | None = None
+        self.ready = asyncio.Event()  # set when listed or failed
+        self.stop = asyncio.Event()
+        self.stderr: IO[str] | None = None  # the server's stderr, kept for error messages
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        from mcp import Client, Implementation, StdioServerParameters
+        from mcp.client.stdio import stdio_client
+
+        import agentchat
+
+        cfg = self.config
+        params = StdioServerParameters(
+            command=cfg.command,
+            args=cfg.args,
+            env=cfg.env or None,
+            cwd=Path(cfg.cwd).expanduser() if cfg.cwd else None,
+        )
+        info = Implementation(name="agentchat", version=agentchat.__version__)
+        self.stderr = tempfile.TemporaryFile("w+")
+        try:
+            # Server stderr goes to a file: its logs must not scribble over the TUI or `ask` output.
+            async with Client(stdio_client(params, errlog=self.stderr), client_info=info) as client:
+                self.listed = await _list_tools(client)
+                self.client = client
+                self.ready.set()
+                await self.stop.wait()
+        except Exception as exc:
+            self.error = self._explain(exc)
+        finally:
+            self.client = None
+            self.ready.set()
+
+    def _explain(self, exc: BaseException) -> str:
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            exc = exc.exceptions[0]
+        if isinstance(exc, OSError) and exc.strerror:
+            return f"cannot run {self.config.command!r}: {exc.strerror}"
+        return self.with_stderr(describe_error(exc).splitlines()[0])
+
+    def with_stderr(self, message: str) -> str:
+        """The message plus the server's last stderr line, which usually says what went wrong."""
+        if self.stderr is None:
+            return message
+        self.stderr.seek(0)
+        lines = [line.strip() for line in self.stderr.read().splitlines() if line.strip()]
+        return f"{message} (stderr: {lines[-1][:200]})" if lines else message
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> str:
+        from mcp import MCPError
+
+        client = self.client
+        if client is None:
+            raise ToolError(f"MCP server {self.config.name} is not running")
+        try:
+            result = await client.call_tool(name, arguments)
+        except MCPError as exc:
+            raise ToolError(f"MCP server {self.config.name}: {exc}") from None
+        text = _result_text(result)
+        if result.is_error:
+            raise ToolError(text or f"{name} failed without a message")
+        return text
+
+    def tools(self) -> list[Tool]:
+        return [self._tool(listed) for listed in self.listed]
+
+    def _tool(self, listed: Any) -> Tool:
+        cfg = self.config
+        original: str = listed.name
+
+        async def run(arguments: dict[str, Any]) -> str:
+            return await self.call(original, arguments)
+
+        schema = dict(listed.input_schema or {})
+        schema.setdefault("type", "object")
+        schema.setdefault("properties", {})
+        return Tool(
+            ToolSpec(
+                sanitize_name(f"{cfg.name}__{original}"), listed.description or listed.title or "", schema
+            ),
+            run,
+            source=f"mcp:{cfg.name}",
+            default_policy=cfg.tool_policies.get(original, cfg.policy),
+            timeout_s=cfg.timeout_s,
+        )
+
+
+async def _list_tools(client: Client) -> list[Any]:
+    listed: list[Any] = []
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        page = await client.list_tools(cursor=cursor)
+        listed.extend(page.tools)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return listed
+
+
+def _result_text(result: CallToolResult) -> str:
+    """Text blocks joined; other content is named so the model knows something was there."""
+    parts: list[str] = []
+    for block in result.content:
+        if block.type == "text":
+            parts.append(block.text)
+        elif block.type == "resource":
+            parts.append(getattr(block.resource, "text", None) or f"[binary resource {block.resource.uri}]")
+        elif block.type == "resource_link":
+            parts.append(f"[resource link: {block.uri}]")
+        else:
+            parts.append(f"[{block.type} content ({block.mime_type}) not shown]")
+    if not parts and result.structured_content is not None:
+        import json
+
+        parts.append(json.dumps(result.structured_content, ensure_ascii=False))
+    return "\n".join(parts)
+
+
+class MCPManager:
+    """Starts the configured servers once per session, exposes their tools, and stops them all.
+
+    Use as `async with MCPManager.from_config(config) as mcp:`; `await mcp.start()` spawns the
+    servers (concurrently) and returns their tools. A server that fails is reported in
+    `errors` (server name -> one line) and the others still work.
+    """
+
+    def __init__(self, servers: Iterable[MCPServerConfig], *, errors: dict[str, str] | None = None) -> None:
+        self._servers = [_Server(cfg) for cfg in servers]
+        self.errors: dict[str, str] = dict(errors or {})
+        self.tools: list[Tool] = []
+        self._started = False
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_config(cls, config: Config) -> MCPManager:
+        """A malformed server table is reported like a server that failed, not fatal."""
+        servers: list[MCPServerConfig] = []
+        errors: dict[str, str] = {}
+        for name, table in config.section("mcp_servers").items():
+            try:
+                servers.append(_server_config(name, table))
+            except ConfigError as exc:
+                errors[name] = str(exc)
+        return cls(servers, errors=errors)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def start(self) -> list[Tool]:
+        """Spawn every server and list its tools; later calls return the same tools."""
+        async with self._lock:
+            if not self._started:
+                self._started = True
+                if self._servers:
+                    # The SDK takes about a second to import: not on the event loop, or the TUI freezes.
+                    await asyncio.to_thread(importlib.import_module, "mcp.client.stdio")
+                for server in self._servers:
+                    server.task = asyncio.create_task(server.run(), name=f"mcp:{server.config.name}")
+                await asyncio.gather(*(self._await_ready(s) for s in self._servers))
+                for server in self._servers:
+                    if server.error is not None:
+                        self.errors[server.config.name] = server.error
+                    else:
+                        self.tools.extend(server.tools())
+        return self.tools
+
+    async def _await_ready(self, server: _Server) -> None:
+        assert server.task is not None
+        try:
+            async with asyncio.timeout(server.config.startup_timeout_s):
+                await server.ready.wait()
+        except TimeoutError:
+            server.task.cancel()
+            await asyncio.wait({server.task})  # the SDK's shielded shutdown kills the process
+            limit = server.config.startup_timeout_s
+            server.error = server.with_stderr(f"did not start within {limit:g} s")
+
+    async def aclose(self) -> None:
+        """Stop every server; a server still starting is cancelled instead of awaited."""
+        tasks = []
+        for server in self._servers:
+            if server.task is None:
+                continue
+            server.stop.set()
+            if not server.ready.is_set():
+                server.task.cancel()
+            tasks.append(server.task)
+        if tasks:
+            await asyncio.wait(tasks)
+        for server in self._servers:
+            if server.stderr is not None:
+                server.stderr.close()

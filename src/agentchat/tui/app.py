@@ -1,0 +1,153 @@
+"""The Textual app: one engine, store, router and tool registry per session, shared by every screen.
+
+`run_tui` is what `agentchat` without arguments calls. The app takes its parts as arguments so
+tests and the screenshot script run the real thing against fake servers and a temp store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+
+from agentchat.cli.session import Agent, load_agent
+from agentchat.core.engine import Engine
+from agentchat.core.routing import Router
+from agentchat.tui.format import TimeFormat, local_time
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from agentchat.config import Config
+    from agentchat.core.messages import ToolCallPart
+    from agentchat.core.store import Store
+    from agentchat.providers.base import ProviderSettings
+    from agentchat.tools.approval import ApprovalGate, Decision, ToolPolicies
+    from agentchat.tools.base import Tool
+    from agentchat.tools.mcp import MCPManager
+    from agentchat.tools.registry import ToolRegistry
+
+
+async def discover_models(settings: ProviderSettings) -> list[str]:
+    """The router's discovery: ask the provider's list endpoint (one short-lived client)."""
+    from agentchat.providers import create_provider
+
+    provider = create_provider(settings)
+    try:
+        return await provider.list_models()
+    finally:
+        await provider.aclose()
+
+
+class AgentchatApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "agentchat"
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        router: Router | None = None,
+        registry: ToolRegistry | None = None,
+        mcp: MCPManager | None = None,
+        timefmt: TimeFormat = local_time,
+        engine_clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.store = store
+        self.router = router or Router(config, discover=discover_models)
+        self.registry = registry
+        self.mcp = mcp
+        self.timefmt = timefmt
+        self.engine = Engine(config, store, router=self.router, registry=registry, clock=engine_clock)
+        self._agents: dict[str, Agent] = {}
+        self._gates: dict[int | None, ApprovalGate] = {}
+
+    def get_default_screen(self) -> Screen[None]:
+        from agentchat.tui.screens.main import MainScreen
+
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        if self.registry is not None:
+            self.run_worker(self.load_tools(), group="tools", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        await self.engine.aclose()
+        if self.mcp is not None:
+            await self.mcp.aclose()
+
+    # --- agents and tools ------------------------------------------------------------------------
+    def agent_names(self) -> list[str]:
+        return ["default", *sorted(name for name in self.config.section("agents") if name != "default")]
+
+    def agent(self, name: str) -> Agent:
+        if name not in self._agents:
+            self._agents[name] = load_agent(self.config, None if name == "default" else name)
+        return self._agents[name]
+
+    async def load_tools(self) -> None:
+        """Plugins and MCP servers start in the background; failures are shown, not fatal."""
+        if self.registry is None:
+            return
+        await self.registry.load()
+        for where, problem in self.registry.errors.items():
+            self.notify(f"{where}: {problem}", title="Tool not loaded", severity="warning", timeout=8)
+
+    def policies(self, agent: Agent) -> ToolPolicies:
+        from agentchat.tools.approval import resolve_policies
+
+        return resolve_policies(self.config, agent_tools=agent.tools)
+
+    async def tool_names(self, agent: Agent) -> list[str] | None:
+        if self.registry is None:
+            return None
+        await self.registry.load()  # no-op once loaded; the first turn waits for slow servers
+        return self.policies(agent).offered(self.registry.tools)
+
+    def gate_for(self, conversation_id: int | None, agent: Agent) -> ApprovalGate:
+        """One gate per conversation: "always" answers hold for that conversation only."""
+        from agentchat.tools.approval import ApprovalGate
+
+        gate = self._gates.get(conversation_id)
+        if gate is None:
+            gate = self._gates[conversation_id] = ApprovalGate(self.policies(agent), self.approve)
+        return gate
+
+    async def approve(self, call: ToolCallPart, tool: Tool) -> Decision:
+        from agentchat.tui.screens.approval import ask_approval
+
+        return await ask_approval(self, call, tool)
+
+    # --- command palette -------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from agentchat.tui.screens.main import COMMANDS, MainScreen
+
+        if isinstance(screen, MainScreen):
+            for command in COMMANDS:
+                yield SystemCommand(command.title, command.help, _action(screen, command.action))
+        yield from super().get_system_commands(screen)
+
+
+def _action(screen: Screen[object], action: str) -> Callable[[], object]:
+    return lambda: screen.run_action(action)
+
+
+def run_tui(config_path: str | None) -> None:
+    from agentchat.config import load_config
+    from agentchat.core.store import Store
+    from agentchat.tools.mcp import MCPManager
+    from agentchat.tools.registry import build_registry
+
+    config = load_config(config_path)
+    store = Store.open_default()
+    try:
+        mcp = MCPManager.from_config(config)
+        registry = build_registry(config, config.workspace, mcp=mcp)
+        AgentchatApp(config, store, registry=registry, mcp=mcp).run()
+    finally:
+        store.close()

@@ -1,0 +1,85 @@
+"""Plain-text labels for the TUI (no widgets here, so they are cheap to test and reuse)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agentchat.core.messages import Message, ToolCallPart, Usage
+
+TimeFormat = Callable[[float], str]
+ARGS_PREVIEW = 60
+
+
+def local_time(ts: float) -> str:
+    """HH:MM today, else the date too: a label must not need the reader to do arithmetic."""
+    moment, today = time.localtime(ts), time.localtime()
+    if moment[:3] == today[:3]:
+        return time.strftime("%H:%M", moment)
+    return time.strftime("%Y-%m-%d %H:%M", moment)
+
+
+def tokens_label(usage: Usage) -> str | None:
+    if usage.input_tokens is None and usage.output_tokens is None:
+        return None
+    inp = "?" if usage.input_tokens is None else f"{usage.input_tokens:,}"
+    out = "?" if usage.output_tokens is None else f"{usage.output_tokens:,}"
+    return f"{inp}→{out} tok"
+
+
+def cost_label(cost: float | None) -> str | None:
+    if cost is None:
+        return None
+    return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
+
+
+def duration_label(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def message_label(message: Message, timefmt: TimeFormat) -> str:
+    """The line above a message: who, which model, tokens, cost, duration and when."""
+    if message.role == "user":
+        head = ["you"]
+    elif message.role == "tool":
+        head = ["tool results"]
+    else:
+        head = [f"{message.provider or '?'} · {message.model or '?'}"]
+        head += [
+            label
+            for label in (
+                tokens_label(message.usage),
+                cost_label(message.cost),
+                duration_label(message.total_s),
+            )
+            if label
+        ]
+        if message.status != "complete":
+            head.append(message.status)
+    if message.created_at is not None:
+        head.append(timefmt(message.created_at))
+    return " · ".join(head)
+
+
+def call_label(call: ToolCallPart) -> str:
+    """`name(arg=value, …)` on one line, shortened: the full arguments live in the tool pane."""
+    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in call.arguments.items())
+    if len(args) > ARGS_PREVIEW:
+        args = args[: ARGS_PREVIEW - 1] + "…"
+    return f"{call.name}({args})"
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def code_blocks(markdown: str) -> list[str]:
+    """Fenced and indented code blocks, in order, for "copy code"."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    return [t.content.rstrip("\n") for t in tokens if t.type in ("fence", "code_block")]

@@ -1,0 +1,89 @@
+"""Turns engine events into widget updates, for one turn. The only place the TUI reads events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agentchat.core.events import (
+    AssistantFinished,
+    AssistantStarted,
+    Finish,
+    Notice,
+    Retrying,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolFinished,
+    ToolStarted,
+    TurnStarted,
+    UsageReport,
+)
+from agentchat.core.messages import Message
+
+if TYPE_CHECKING:
+    from agentchat.core.events import Event
+    from agentchat.core.store import Store
+    from agentchat.tui.widgets.conversation import ConversationView, MessageBox, ReplyBox
+    from agentchat.tui.widgets.tools import ToolPane
+
+REPLY_EVENTS = (TextDelta, ThinkingDelta, ToolCall, UsageReport, Finish)
+
+
+class TurnPresenter:
+    def __init__(
+        self,
+        store: Store,
+        view: ConversationView,
+        tools: ToolPane,
+        user_box: MessageBox | None,
+        notify: object,
+    ) -> None:
+        self.store = store
+        self.view = view
+        self.tools = tools
+        self.user_box = user_box
+        self.notify = notify
+        self.reply: ReplyBox | None = None
+        self.route: tuple[str, str] | None = None
+
+    async def show(self, event: Event) -> None:
+        if isinstance(event, REPLY_EVENTS):
+            if self.reply is not None:
+                await self.reply.apply(event)
+        elif isinstance(event, TurnStarted):
+            self.route = (event.provider, event.model)
+            if self.user_box is not None and event.user_message_id is not None:
+                stored = self.store.get_message(event.user_message_id)
+                if stored is not None:
+                    self.user_box.update_message(stored)
+        elif isinstance(event, AssistantStarted):
+            message = Message(
+                role="assistant", id=event.message_id, provider=event.provider, model=event.model,
+                status="streaming",
+            )  # fmt: skip
+            self.reply = await self.view.start_reply(message)
+        elif isinstance(event, AssistantFinished):
+            if self.reply is not None:
+                await self.reply.close(self.store.get_message(event.message_id))
+                self.reply = None
+        elif isinstance(event, ToolStarted):
+            self.tools.display = True
+            await self.tools.started(event.call)
+        elif isinstance(event, ToolFinished):
+            await self.tools.finished(event.call, event.result, event.status, event.duration_s)
+            await self.view.add_tool_result(event.result)
+        elif isinstance(event, Notice):
+            self.notify(event.text, severity="warning" if event.kind == "warning" else "information")  # type: ignore[operator]
+        elif isinstance(event, Retrying):
+            self.notify(  # type: ignore[operator]
+                f"retry {event.attempt} in {event.delay_s:.1f} s: {event.reason}",
+                title="Retrying",
+                severity="warning",
+                timeout=max(event.delay_s + 2, 4),
+            )
+
+    async def close(self) -> None:
+        """After a stop or an error: the open reply shows what arrived, marked interrupted."""
+        if self.reply is not None and self.reply.is_attached:
+            await self.reply.close()
+        self.reply = None

@@ -1,0 +1,73 @@
+"""Tool approval: the engine awaits the user's answer through `ApprovalGate`'s approver callback."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from agentchat.tui.format import pretty_json
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from agentchat.core.messages import ToolCallPart
+    from agentchat.tools.approval import Decision
+    from agentchat.tools.base import Tool
+
+
+class ApprovalScreen(ModalScreen["Decision"]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "decide('allow_once')", "Allow once"),
+        Binding("a", "decide('allow_always')", "Always (this conversation)"),
+        Binding("n,escape", "decide('deny')", "Deny"),
+    ]
+
+    def __init__(self, call: ToolCallPart, tool: Tool) -> None:
+        super().__init__(classes="dialog")
+        self.call = call
+        self.tool = tool
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical(classes="dialog-body", id="approval"):
+            yield Label(f"Allow the tool {self.call.name}?", classes="dialog-title")
+            yield Static(Text(f"{self.tool.source} · {self.tool.spec.description}", style="dim"))
+            with VerticalScroll(id="arguments"):
+                yield Static(Text(pretty_json(self.call.arguments)))
+            with Horizontal(classes="buttons"):
+                yield Button("Allow once (y)", variant="primary", id="allow_once")
+                yield Button("Always here (a)", variant="warning", id="allow_always")
+                yield Button("Deny (n)", variant="error", id="deny")
+
+    def on_mount(self) -> None:
+        self.query_one("#deny").focus()
+
+    def action_decide(self, decision: str) -> None:
+        self.dismiss(decision)  # type: ignore[arg-type]
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id)  # type: ignore[arg-type]
+
+
+async def ask_approval(app: App[object], call: ToolCallPart, tool: Tool) -> Decision:
+    """Show the modal and wait for the answer; if the turn is cancelled meanwhile, close it."""
+    answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+    screen = ApprovalScreen(call, tool)
+
+    def done(decision: Decision | None) -> None:
+        if not answer.done():
+            answer.set_result(decision or "deny")
+
+    app.push_screen(screen, callback=done)
+    try:
+        return await answer
+    except asyncio.CancelledError:
+        if screen.is_attached and app.screen is screen:
+            app.pop_screen()
+        raise

@@ -1,0 +1,107 @@
+"""Small modals: ask for text (rename, edit a message), confirm, pick one of several items."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from agentchat.tui.widgets.prompt import PromptInput
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """One line (Input) or several (the same PromptInput as the chat: enter saves, ctrl+j newline)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, title: str, value: str = "", *, multiline: bool = False) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.value = value
+        self.multiline = multiline
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical(classes="dialog-body"):
+            yield Label(self.title_text, classes="dialog-title")
+            if self.multiline:
+                yield PromptInput(self.value, id="text")
+            else:
+                yield Input(self.value, id="text")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#text").focus()
+
+    def _value(self) -> str:
+        widget = self.query_one("#text")
+        return widget.text if isinstance(widget, PromptInput) else widget.value  # type: ignore[attr-defined]
+
+    def _save(self) -> None:
+        value = self._value()
+        self.dismiss(value if value.strip() else None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._save()
+
+    def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        event.stop()
+        self._save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save":
+            self._save()
+        else:
+            self.dismiss(None)
+
+
+class Confirm(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "dismiss(True)", "Yes"),
+        Binding("n,escape", "dismiss(False)", "No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical(classes="dialog-body"):
+            yield Label(self.question, classes="dialog-title")
+            with Horizontal(classes="buttons"):
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+
+class Choice(ModalScreen[int | None]):
+    """Pick one item (e.g. which code block to copy); returns its index."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, title: str, items: list[str]) -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.items = items
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical(classes="dialog-body"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*(Option(item, id=str(i)) for i, item in enumerate(self.items)), id="choices")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(int(event.option.id or 0))

@@ -1,0 +1,142 @@
+"""Key status: per provider whether a key is set and where from, a live check, and a masked key entry.
+
+A key typed here goes straight to `set_provider_key` (config file, mode 0600); the input is masked
+and cleared at once, and nothing here ever renders a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label
+
+from agentchat.config import set_provider_key
+from agentchat.core.keycheck import check_one, key_status
+
+if TYPE_CHECKING:
+    from agentchat.config import Config
+    from agentchat.providers.base import ProviderSettings
+
+COLUMNS = ("provider", "key", "source", "live check")
+Checker = Callable[["ProviderSettings"], Awaitable[str]]
+
+
+class KeyStatusScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Close"),
+        Binding("c", "check_all", "Check again"),
+        Binding("s", "set_key", "Set key"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        on_saved: Callable[[str], Awaitable[None]] | None = None,
+        checker: Checker = check_one,
+    ) -> None:
+        super().__init__(classes="dialog")
+        self.config = config
+        self.on_saved = on_saved
+        self.checker = checker
+        self.checks: dict[str, str] = {}
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical(classes="dialog-body", id="keys"):
+            yield Label(
+                "API keys: select a provider and press s (or enter) to set its key", classes="dialog-title"
+            )
+            yield DataTable(id="key-table", cursor_type="row", zebra_stripes=True)
+            yield Label("", id="key-label")
+            yield Input(password=True, placeholder="paste the key, enter saves", id="key-input")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        self.fill()
+        self.query_one("#key-input").display = False
+        self.query_one("#key-label").display = False
+        table.focus()
+        self.action_check_all()
+
+    def fill(self) -> None:
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in key_status(self.config):
+            name = row["provider"]
+            table.add_row(name, row["status"], row["source"], self.checks.get(name, "checking…"), key=name)
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    def action_cancel(self) -> None:
+        """Escape leaves the key entry first (clearing it), then the panel."""
+        field = self.query_one("#key-input", Input)
+        if not field.display:
+            self.dismiss(None)
+            return
+        field.value = ""
+        field.display = False
+        self.query_one("#key-label").display = False
+        self.query_one(DataTable).focus()
+
+    def _selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_check_all(self) -> None:
+        for name in self.config.provider_names():
+            self.check(name)
+
+    @work(group="key-check")
+    async def check(self, name: str) -> None:
+        self.checks[name] = "checking…"
+        self._set_cell(name)
+        self.checks[name] = await self.checker(self.config.provider(name))
+        self._set_cell(name)
+
+    def _set_cell(self, name: str) -> None:
+        table = self.query_one(DataTable)
+        if name in table.rows:
+            table.update_cell(name, "live check", self.checks[name])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_set_key()
+
+    def action_set_key(self) -> None:
+        name = self._selected()
+        if name is None:
+            return
+        label = self.query_one("#key-label", Label)
+        label.update(f"New key for {name} (stored in {self.config.path}, mode 0600; escape cancels):")
+        label.display = True
+        field = self.query_one("#key-input", Input)
+        field.display = True
+        field.focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        name = self._selected()
+        key = event.value.strip()
+        self.action_cancel()  # clears the field at once: the key must not linger in a widget
+        if name is None or not key:
+            return
+        try:
+            set_provider_key(self.config, name, key)
+        except OSError as exc:
+            self.notify(f"cannot write {self.config.path}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"key for {name} saved to {self.config.path}", title="Key saved")
+        if self.on_saved is not None:
+            await self.on_saved(name)
+        self.fill()
+        self.check(name)

@@ -1,0 +1,513 @@
+"""The main screen: agent list, conversation, prompt, tool activity; every action lives here.
+
+One job runs at a time in the "generation" worker group (a turn, opening a conversation): a new
+job cancels the running one and waits for it to settle, so the view never sees two writers.
+Cancelling a turn lands inside the engine, which stores the partial reply as interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerFailed
+
+from agentchat.core.engine import TurnRequest
+from agentchat.core.errors import (
+    AgentchatError,
+    AuthError,
+    ProviderNetworkError,
+    RateLimitError,
+    StreamInterrupted,
+    UnavailableError,
+    UnknownModelError,
+)
+from agentchat.core.keycheck import key_status
+from agentchat.core.messages import Message
+from agentchat.tui.presenter import TurnPresenter
+from agentchat.tui.screens.dialogs import Choice, Confirm, TextPrompt
+from agentchat.tui.screens.keys import KeyStatusScreen
+from agentchat.tui.screens.models import ModelPicker
+from agentchat.tui.widgets.conversation import ConversationView, MessageBox
+from agentchat.tui.widgets.prompt import PromptInput
+from agentchat.tui.widgets.provider_bar import ProviderBar
+from agentchat.tui.widgets.sidebar import DEFAULT_AGENT, Sidebar
+from agentchat.tui.widgets.tools import ToolPane
+
+if TYPE_CHECKING:
+    from agentchat.core.routing import Route
+    from agentchat.tui.app import AgentchatApp
+
+PLACEHOLDER = "Message (enter sends, ctrl+j newline, shift+tab to the messages)"
+
+
+class Command(NamedTuple):
+    title: str
+    help: str
+    action: str
+
+
+COMMANDS = (
+    Command("New chat", "Start a new conversation with the current agent (ctrl+n)", "new_chat"),
+    Command("Stop generation", "Stop the reply; the partial reply is kept (escape)", "stop"),
+    Command("Regenerate last reply", "Ask again from the last user message (ctrl+r)", "regenerate"),
+    Command(
+        "Edit last message", "Edit the last user message and resend it as a new branch (f4)", "edit_last"
+    ),
+    Command("Next provider", "Cycle through providers with a key (ctrl+o)", "cycle_provider"),
+    Command("Pick model", "Models per provider, discovered live (ctrl+l)", "pick_model"),
+    Command("Key status", "Keys per provider, live check, set a key (f2)", "keys"),
+    Command("Toggle tool activity", "Show or hide the tool calls pane (f3)", "toggle_tools"),
+    Command("Toggle sidebar", "Show or hide the agent list (ctrl+b)", "toggle_sidebar"),
+    Command("Search history", "Full-text search over every conversation (ctrl+f)", "search"),
+    Command("Rename conversation", "Give the current conversation a title", "rename"),
+    Command("Delete conversation", "Delete the current conversation", "delete"),
+    Command("Copy last reply", "Copy the last reply as Markdown (f5)", "copy_reply"),
+    Command("Copy code from last reply", "Copy a code block of the last reply (f6)", "copy_code"),
+    Command(
+        "Focus messages", "Move to the messages: c copy, y code, e edit, r regenerate (f7)", "focus_messages"
+    ),
+    Command("Load earlier messages", "Mount the previous page of this conversation", "load_earlier"),
+)
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", "Stop", priority=True),
+        Binding("ctrl+n", "new_chat", "New"),
+        Binding("ctrl+r", "regenerate", "Regenerate"),
+        Binding("f4", "edit_last", "Edit last"),
+        Binding("ctrl+o", "cycle_provider", "Provider"),
+        Binding("ctrl+l", "pick_model", "Models"),
+        Binding("f2", "keys", "Keys"),
+        Binding("f3", "toggle_tools", "Tools"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("f5", "copy_reply", "Copy reply", show=False),
+        Binding("f6", "copy_code", "Copy code", show=False),
+        Binding("f7", "focus_messages", "Messages", show=False),
+    ]
+
+    generating: reactive[bool] = reactive(False, bindings=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conversation_id: int | None = None
+        self.agent = DEFAULT_AGENT
+        self.provider: str | None = None
+        self.model: str | None = None
+        self._job: Worker[None] | None = None
+        self._last_model: dict[str, str] = {}
+        self._reset_clients = False
+
+    @property
+    def chat_app(self) -> AgentchatApp:
+        return self.app  # type: ignore[return-value]
+
+    # --- layout ----------------------------------------------------------------------------------
+    def compose(self):  # type: ignore[no-untyped-def]
+        app = self.chat_app
+        with Horizontal(id="body"):
+            yield Sidebar(app.store, app.agent_names(), id="sidebar")
+            with Vertical(id="chat"):
+                yield ProviderBar(id="provider-bar")
+                yield ConversationView(app.store, app.timefmt, id="conversation")
+                yield PromptInput(placeholder=PLACEHOLDER, id="prompt")
+            yield ToolPane(id="tools")
+        yield Footer()
+
+    @property
+    def view(self) -> ConversationView:
+        return self.query_one(ConversationView)
+
+    @property
+    def tools(self) -> ToolPane:
+        return self.query_one(ToolPane)
+
+    @property
+    def bar(self) -> ProviderBar:
+        return self.query_one(ProviderBar)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    def on_mount(self) -> None:
+        self.tools.display = False
+        self.prompt.focus()
+        self.resolve_initial_route()
+
+    def watch_generating(self, busy: bool) -> None:
+        self.bar.busy = busy
+
+    def set_route(self, provider: str | None, model: str | None) -> None:
+        self.provider, self.model = provider, model
+        if provider and model:
+            self._last_model[provider] = model
+        self.bar.provider, self.bar.model = provider, model
+
+    @work(thread=True, group="startup", exit_on_error=False)
+    def resolve_initial_route(self) -> None:
+        """The provider `ask` would use; probing Ollama can block, hence a thread."""
+        app = self.chat_app
+        agent = app.agent(self.agent)
+        try:
+            route: Route = asyncio.run(app.router.resolve(agent.model, agent.provider))
+        except AgentchatError as exc:
+            app.call_from_thread(self.notify, str(exc), title="No provider", severity="warning", timeout=10)
+            return
+        if self.provider is None:
+            app.call_from_thread(self.set_route, route.provider, route.model)
+
+    # --- one job at a time -----------------------------------------------------------------------
+    def run_job(self, job: Callable[[], Awaitable[None]]) -> None:
+        self._job = self._run_job(self._job, job)
+
+    @work(group="generation", exit_on_error=False)
+    async def _run_job(self, previous: Worker[None] | None, job: Callable[[], Awaitable[None]]) -> None:
+        if previous is not None and not previous.is_finished:
+            previous.cancel()
+            try:
+                await previous.wait()
+            except (WorkerCancelled, WorkerFailed, WorkerError):
+                pass
+        await job()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.generating  # otherwise escape goes on to the focused widget
+        return True
+
+    def action_stop(self) -> None:
+        if self._job is not None and not self._job.is_finished:
+            self._job.cancel()
+
+    # --- turns -----------------------------------------------------------------------------------
+    async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        event.stop()
+        if event.prompt is not self.prompt:
+            return
+        text = event.text
+        self.prompt.clear()
+        self.run_job(lambda: self._send(text))
+
+    async def _send(self, text: str, parent_id: int | None = None) -> None:
+        store, agent = self.chat_app.store, self.chat_app.agent(self.agent)
+        if self.conversation_id is None:
+            self.conversation_id = store.create_conversation(
+                agent=None if agent.name == DEFAULT_AGENT else agent.name
+            )
+            self.chat_app.call_later(self.reload_sidebar)
+        user_box = await self.view.append(Message.user(text))
+        self.view.anchor()
+        await self._turn(TurnRequest(text, self.conversation_id, parent_id), user_box)
+
+    async def _turn(self, turn: TurnRequest, user_box: MessageBox | None) -> None:
+        app = self.chat_app
+        agent = app.agent(self.agent)
+        turn.provider, turn.model = self.provider, self.model
+        if self.provider is None:  # still resolving: let the engine pick, as `ask` does
+            turn.model = agent.model
+        turn.system, turn.temperature = agent.system, agent.temperature
+        turn.agent = None if agent.name == DEFAULT_AGENT else agent.name
+        if agent.max_steps:
+            turn.max_steps = agent.max_steps
+        turn.tool_names = await app.tool_names(agent)
+        app.engine.gate = app.gate_for(turn.conversation_id, agent)
+        presenter = TurnPresenter(app.store, self.view, self.tools, user_box, self.notify)
+        self.generating = True
+        try:
+            async with aclosing(app.engine.run_turn(turn)) as events:
+                async for event in events:
+                    await presenter.show(event)
+            if presenter.route is not None:
+                self.set_route(*presenter.route)
+        except AgentchatError as exc:
+            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12)
+        except Exception as exc:  # a face never crashes on a turn; the message says what broke
+            self.notify(f"{type(exc).__name__}: {exc}", title="Internal error", severity="error", timeout=12)
+        finally:
+            await presenter.close()
+            self.generating = False
+            self.reload_sidebar()
+            if self._reset_clients:
+                self._reset_clients = False
+                await app.engine.aclose()
+
+    def _user_box_before(self, box: MessageBox) -> MessageBox | None:
+        boxes = self.view.boxes()
+        for candidate in reversed(boxes[: boxes.index(box) + 1]):
+            if candidate.message.role == "user" and candidate.message.id is not None:
+                return candidate
+        return None
+
+    def regenerate_from(self, user_box: MessageBox | None) -> None:
+        if user_box is None or self.conversation_id is None:
+            self.notify("nothing to regenerate yet", severity="warning", timeout=3)
+            return
+        conversation = self.conversation_id
+
+        async def job() -> None:
+            children = list(self.view.children)
+            await self.view.remove_children(children[children.index(user_box) + 1 :])
+            self.view.anchor()
+            await self._turn(TurnRequest(None, conversation, user_box.message.id), None)
+
+        self.run_job(job)
+
+    def action_regenerate(self) -> None:
+        self.regenerate_from(self.view.last_user_box())
+
+    def on_message_box_regenerate_requested(self, event: MessageBox.RegenerateRequested) -> None:
+        event.stop()
+        self.regenerate_from(self._user_box_before(event.box))
+
+    def on_message_box_edit_requested(self, event: MessageBox.EditRequested) -> None:
+        event.stop()
+        self.edit(event.box)
+
+    def action_edit_last(self) -> None:
+        box = self.view.last_user_box()
+        if box is None:
+            self.notify("no message to edit yet", severity="warning", timeout=3)
+            return
+        self.edit(box)
+
+    def edit(self, box: MessageBox) -> None:
+        """Resend an edited user message as a sibling branch; the old branch stays in the store."""
+
+        def resend(text: str | None) -> None:
+            if text is None or not box.is_attached:
+                return
+            parent = box.message.parent_id
+
+            async def job() -> None:
+                await self.view.truncate_from(box)
+                if parent is None:
+                    # The engine reads parent_id=None as "the newest message", so a new first
+                    # message cannot branch in place: it starts a new conversation instead.
+                    self.conversation_id = None
+                    await self.view.show(None)
+                    await self.tools.clear()
+                    self.notify("editing the first message starts a new conversation", timeout=4)
+                await self._send(text, parent)
+
+            self.run_job(job)
+
+        self.app.push_screen(
+            TextPrompt("Edit and resend (a new branch)", box.message.text, multiline=True), resend
+        )
+
+    # --- conversations ---------------------------------------------------------------------------
+    def reload_sidebar(self) -> None:
+        self.query_one(Sidebar).reload(self.conversation_id)
+        info = self.chat_app.store.conversation(self.conversation_id) if self.conversation_id else None
+        self.bar.title = (info.title if info else None) or "new conversation"
+
+    def on_sidebar_open(self, event: Sidebar.Open) -> None:
+        event.stop()
+        self.open_conversation(event.conversation_id, event.agent)
+
+    def open_conversation(self, conversation_id: int, agent: str = DEFAULT_AGENT) -> None:
+        async def job() -> None:
+            store = self.chat_app.store
+            info = store.conversation(conversation_id)
+            if info is None:
+                self.notify("that conversation no longer exists", severity="warning")
+                return
+            self.conversation_id, self.agent = conversation_id, agent
+            if info.provider and info.model:  # continuing keeps the conversation's provider and model
+                self.set_route(info.provider, info.model)
+            await self.view.show(store.leaf(conversation_id))
+            await self.tools.load([box.message for box in self.view.boxes()])
+            self.tools.display = self.tools.count > 0
+            self.bar.title = info.title or "(untitled)"
+            self.prompt.focus()
+
+        self.run_job(job)
+
+    def on_sidebar_new_chat(self, event: Sidebar.NewChat) -> None:
+        event.stop()
+        self.new_chat(event.agent)
+
+    def action_new_chat(self) -> None:
+        self.new_chat(self.agent)
+
+    def new_chat(self, agent: str) -> None:
+        async def job() -> None:
+            self.conversation_id, self.agent = None, agent
+            settings = self.chat_app.agent(agent)
+            if settings.model or settings.provider:
+                route = await self.chat_app.router.resolve(settings.model, settings.provider)
+                self.set_route(route.provider, route.model)
+            await self.view.show(None)
+            await self.tools.clear()
+            self.tools.display = False
+            self.reload_sidebar()
+            self.prompt.focus()
+
+        self.run_job(job)
+
+    def on_sidebar_rename_requested(self, event: Sidebar.RenameRequested) -> None:
+        event.stop()
+        self.rename(event.conversation_id)
+
+    def on_sidebar_delete_requested(self, event: Sidebar.DeleteRequested) -> None:
+        event.stop()
+        self.delete(event.conversation_id)
+
+    def action_rename(self) -> None:
+        if self.conversation_id is not None:
+            self.rename(self.conversation_id)
+
+    def action_delete(self) -> None:
+        if self.conversation_id is not None:
+            self.delete(self.conversation_id)
+
+    def rename(self, conversation_id: int) -> None:
+        store = self.chat_app.store
+        info = store.conversation(conversation_id)
+
+        def done(title: str | None) -> None:
+            if title:
+                store.rename_conversation(conversation_id, title.strip())
+                self.reload_sidebar()
+
+        self.app.push_screen(TextPrompt("Rename conversation", (info.title if info else None) or ""), done)
+
+    def delete(self, conversation_id: int) -> None:
+        store = self.chat_app.store
+        info = store.conversation(conversation_id)
+        name = (info.title if info else None) or "(untitled)"
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            store.delete_conversation(conversation_id)
+            if conversation_id == self.conversation_id:
+                self.new_chat(self.agent)
+            else:
+                self.reload_sidebar()
+            self.notify(f"deleted “{name}”", timeout=3)
+
+        self.app.push_screen(Confirm(f"Delete “{name}” and all its messages?"), done)
+
+    def action_load_earlier(self) -> None:
+        self.run_worker(self.view.load_earlier(), group="history", exclusive=True)
+
+    # --- providers and keys ----------------------------------------------------------------------
+    async def action_cycle_provider(self) -> None:
+        names = [row["provider"] for row in key_status(self.chat_app.config) if row["status"] != "missing"]
+        if not names:
+            self.notify("no provider has a key: press f2 to set one", severity="warning")
+            return
+        index = names.index(self.provider) + 1 if self.provider in names else 0
+        name = names[index % len(names)]
+        try:
+            route = await self.chat_app.router.resolve(self._last_model.get(name), name)
+        except AgentchatError as exc:
+            self.notify(str(exc), title=error_title(exc), severity="error")
+            return
+        self.set_route(route.provider, route.model)
+        self.notify(f"{route.provider} · {route.model}", title="Provider", timeout=2)
+
+    def action_pick_model(self) -> None:
+        app = self.chat_app
+
+        async def picked(choice: tuple[str | None, str] | None) -> None:
+            if choice is None:
+                return
+            provider, model = choice
+            try:
+                route = await app.router.resolve(model, provider)
+            except AgentchatError as exc:
+                self.notify(str(exc), title=error_title(exc), severity="error")
+                return
+            self.set_route(route.provider, route.model)
+
+        self.app.push_screen(ModelPicker(app.config, app.router, (self.provider, self.model)), picked)
+
+    def action_keys(self) -> None:
+        self.app.push_screen(KeyStatusScreen(self.chat_app.config, on_saved=self._key_saved))
+
+    async def _key_saved(self, provider: str) -> None:
+        """Cached clients hold the old key: drop them now, or after the running reply."""
+        if self.generating:
+            self._reset_clients = True
+        else:
+            await self.chat_app.engine.aclose()
+
+    # --- panes, copy, focus ----------------------------------------------------------------------
+    def action_toggle_tools(self) -> None:
+        self.tools.display = not self.tools.display
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one(Sidebar)
+        sidebar.display = not sidebar.display
+
+    def action_search(self) -> None:
+        sidebar = self.query_one(Sidebar)
+        sidebar.display = True
+        sidebar.focus_search()
+
+    def action_focus_messages(self) -> None:
+        boxes = self.view.boxes()
+        if boxes:
+            boxes[-1].focus()
+
+    def _last_reply(self) -> MessageBox | None:
+        for box in reversed(self.view.boxes()):
+            if box.message.role == "assistant":
+                return box
+        self.notify("no reply yet", severity="warning", timeout=3)
+        return None
+
+    def action_copy_reply(self) -> None:
+        box = self._last_reply()
+        if box is not None:
+            box.action_copy()
+
+    def action_copy_code(self) -> None:
+        box = self._last_reply()
+        if box is not None:
+            box.action_copy_code()
+
+    def on_message_box_copy_code_requested(self, event: MessageBox.CopyCodeRequested) -> None:
+        event.stop()
+        blocks = event.blocks
+
+        def copy(index: int | None) -> None:
+            if index is not None:
+                self.app.copy_to_clipboard(blocks[index])
+                self.notify("code copied to the clipboard", timeout=2)
+
+        if len(blocks) == 1:
+            copy(0)
+            return
+        previews = [
+            f"{i + 1}. {block.splitlines()[0] if block else ''}"[:70] for i, block in enumerate(blocks)
+        ]
+        self.app.push_screen(Choice("Copy which code block?", previews), copy)
+
+
+def error_title(exc: AgentchatError) -> str:
+    """A heading a user understands at a glance; the message has the details and the fix."""
+    if isinstance(exc, AuthError):
+        return "Key missing or rejected (f2: key status)"
+    if isinstance(exc, RateLimitError):
+        return "Rate limited"
+    if isinstance(exc, UnavailableError | ProviderNetworkError):
+        return "Provider unreachable"
+    if isinstance(exc, StreamInterrupted):
+        return "Reply interrupted (partial kept)"
+    if isinstance(exc, UnknownModelError):
+        return "Unknown model (ctrl+l: models)"
+    return "Error"

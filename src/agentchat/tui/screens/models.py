@@ -1,0 +1,137 @@
+"""The model picker: models per provider (configured, cached, then discovered live), type to filter."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from agentchat.core.errors import AgentchatError
+from agentchat.core.routing import DEFAULT_MODELS
+
+if TYPE_CHECKING:
+    from agentchat.config import Config
+    from agentchat.core.routing import Router
+
+DISCOVERY_TIMEOUT_S = 5.0
+Choice = tuple[str | None, str]  # (provider, model); provider None: let the router decide
+
+
+class ModelPicker(ModalScreen[Choice | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, config: Config, router: Router, current: tuple[str | None, str | None]) -> None:
+        super().__init__(classes="dialog")
+        self.config = config
+        self.router = router
+        self.current = current
+        self.models: dict[str, list[str]] = {}
+        self.status: dict[str, str] = {}
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical(classes="dialog-body", id="picker"):
+            yield Label(
+                "Model: type to filter, enter picks (a name not listed is routed by name)",
+                classes="dialog-title",
+            )
+            yield Input(placeholder="filter or model name", id="filter")
+            yield OptionList(id="models")
+
+    def on_mount(self) -> None:
+        for name, rows in self.router.known_models().items():
+            if name == "local" and not rows:
+                continue
+            self.models[name] = [m for m, _ in rows] or (
+                [DEFAULT_MODELS[name]] if name in DEFAULT_MODELS else []
+            )
+        self.fill()
+        self.query_one("#filter").focus()
+        self.discover()
+
+    def fill(self) -> None:
+        """List matching models grouped by provider; keeps the highlight on the same model."""
+        options = self.query_one("#models", OptionList)
+        keep = options.highlighted_option.id if options.highlighted_option else None
+        wanted = self.query_one("#filter", Input).value.strip().lower()
+        options.clear_options()
+        for provider, models in self.models.items():
+            shown = [m for m in models if wanted in m.lower() or wanted in provider]
+            note = self.status.get(provider, "")
+            header = Text.assemble((provider, "bold"), (f"  {note}" if note else "", "dim"))
+            options.add_option(Option(header, disabled=True))
+            for model in shown:
+                key = f"{provider}\t{model}"
+                mark = "● " if (provider, model) == self.current else "  "
+                options.add_option(Option(f"{mark}{model}", id=key))
+        target = keep or f"{self.current[0]}\t{self.current[1]}"
+        try:
+            options.highlighted = options.get_option_index(target)
+        except OptionDoesNotExist:  # the model is filtered out: highlight the first match instead
+            options.action_first()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.fill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        options = self.query_one("#models", OptionList)
+        option = options.highlighted_option
+        if option is not None and option.id:
+            self._pick(option.id)
+        elif event.value.strip():
+            self.dismiss((None, event.value.strip()))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self._pick(event.option.id)
+
+    def _pick(self, key: str) -> None:
+        provider, model = key.split("\t", 1)
+        self.dismiss((provider, model))
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#models", OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    @work(group="discovery")
+    async def discover(self) -> None:
+        """Ask each provider that can answer for its models; slow or failing ones say so in the list."""
+
+        async def one(name: str) -> None:
+            settings = self.config.provider(name)
+            if (
+                settings.type != "ollama"
+                and settings.name in ("openai", "anthropic")
+                and not settings.api_key
+            ):
+                self.status[name] = "no key"
+                return
+            self.status[name] = "discovering…"
+            try:
+                found = await asyncio.wait_for(self.router.refresh(settings), DISCOVERY_TIMEOUT_S)
+            except (AgentchatError, TimeoutError) as exc:
+                self.status[name] = "unreachable" if isinstance(exc, TimeoutError) else type(exc).__name__
+                return
+            self.status[name] = f"{len(found)} models"
+            self.models[name] = list(dict.fromkeys([*self.models.get(name, []), *found]))
+            self.fill()
+
+        names = [n for n in self.models if n != "local"]
+        await asyncio.gather(*(one(n) for n in names))
+        self.fill()

@@ -1,0 +1,292 @@
+"""The conversation pane: a window of the active branch, loaded lazily, plus the reply being streamed.
+
+Mounted widgets, not tokens, are what slow Textual down, so a finished message is one `Static` of
+Rich renderables (two widgets with thinking) and only the streaming reply is a Textual `Markdown`.
+Only the newest `PAGE` messages are mounted; older ones load when the user scrolls to the top.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message as TextualMessage
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from agentchat.core.engine import ReplyBuilder
+from agentchat.core.messages import Message, ToolResultPart
+from agentchat.tui.format import TimeFormat, call_label, code_blocks, message_label
+
+if TYPE_CHECKING:
+    from agentchat.core.events import Event
+    from agentchat.core.store import Store
+
+PAGE = 40
+CODE_THEME = "monokai"
+
+
+def result_line(result: ToolResultPart) -> Text:
+    first = result.content.strip().splitlines()[0] if result.content.strip() else "(no output)"
+    if len(first) > 100:
+        first = first[:99] + "…"
+    mark, style = ("✗", "red") if result.is_error else ("✓", "green")
+    return Text.assemble((f"{mark} {result.name or result.call_id}: ", style), (first, "dim"))
+
+
+def body_renderable(message: Message) -> RenderableType:
+    """Everything but thinking, as Rich renderables: rendered once per width, no child widgets."""
+    items: list[RenderableType] = []
+    if message.text:
+        items.append(RichMarkdown(message.text, code_theme=CODE_THEME))
+    items += [Text(f"⚙ {call_label(call)}", style="italic") for call in message.tool_calls]
+    items += [result_line(result) for result in message.tool_results]
+    if message.error:
+        items.append(Text(f"error: {message.error}", style="bold red"))
+    if not items:
+        items.append(Text("(empty)", style="dim"))
+    return Group(*items)
+
+
+class MessageBox(Vertical, can_focus=True):
+    """One message. Focus it (shift+tab from the prompt, then up/down) for its own actions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy"),
+        Binding("y", "copy_code", "Copy code"),
+        Binding("e", "edit", "Edit & resend"),
+        Binding("r", "regenerate", "Regenerate"),
+        Binding("up", "sibling(-1)", "Previous", show=False),
+        Binding("down", "sibling(1)", "Next", show=False),
+    ]
+
+    class EditRequested(TextualMessage):
+        def __init__(self, box: MessageBox) -> None:
+            super().__init__()
+            self.box = box
+
+    class RegenerateRequested(TextualMessage):
+        def __init__(self, box: MessageBox) -> None:
+            super().__init__()
+            self.box = box
+
+    class CopyCodeRequested(TextualMessage):
+        def __init__(self, blocks: list[str]) -> None:
+            super().__init__()
+            self.blocks = blocks
+
+    def __init__(self, message: Message, timefmt: TimeFormat) -> None:
+        super().__init__(classes=f"message -{message.role}")
+        self.message = message
+        self.timefmt = timefmt
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        if self.message.thinking:
+            yield Collapsible(Static(self.message.thinking), title="thinking", collapsed=True)
+        yield Static(body_renderable(self.message), classes="body")
+
+    def on_mount(self) -> None:
+        self.border_title = message_label(self.message, self.timefmt)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        role = self.message.role
+        if action == "edit":
+            return role == "user" and self.message.id is not None
+        if action == "regenerate":
+            return role == "assistant"
+        if action == "copy_code":
+            return role != "tool"
+        return True
+
+    def action_copy(self) -> None:
+        from agentchat.core.export import message_markdown
+
+        self.app.copy_to_clipboard(message_markdown(self.message))
+        self.notify("message copied to the clipboard", timeout=2)
+
+    def action_copy_code(self) -> None:
+        blocks = code_blocks(self.message.text)
+        if not blocks:
+            self.notify("this message has no code block", severity="warning", timeout=3)
+            return
+        self.post_message(self.CopyCodeRequested(blocks))
+
+    def action_edit(self) -> None:
+        self.post_message(self.EditRequested(self))
+
+    def action_regenerate(self) -> None:
+        self.post_message(self.RegenerateRequested(self))
+
+    def action_sibling(self, step: int) -> None:
+        boxes = list(self.parent.query_children(MessageBox)) if self.parent else []
+        index = boxes.index(self) + step
+        if 0 <= index < len(boxes):
+            boxes[index].focus()
+            boxes[index].scroll_visible(animate=False)
+        elif step > 0:
+            self.screen.focus_next()
+
+    def update_message(self, message: Message) -> None:
+        """Show the stored version (after it finished, or to add tool results)."""
+        self.message = message
+        self.border_title = message_label(message, self.timefmt)
+        self.query_one(".body", Static).update(body_renderable(message))
+
+
+class ReplyBox(MessageBox):
+    """The reply being streamed. Text goes through `MarkdownStream` (it batches fragments while an
+    append is rendering); when the reply ends the box becomes a cheap `MessageBox`."""
+
+    def __init__(self, message: Message, timefmt: TimeFormat) -> None:
+        super().__init__(message, timefmt)
+        self.add_class("-streaming")
+        self.builder = ReplyBuilder(message)
+        self._stream: MarkdownStream | None = None
+        self._thinking: Static | None = None
+        self._calls: Static | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Markdown(classes="body stream")
+
+    async def apply(self, event: Event) -> None:
+        from agentchat.core.events import TextDelta, ThinkingDelta, ToolCall
+
+        self.builder.add(event)
+        if isinstance(event, TextDelta):
+            if self._stream is None:
+                self._stream = Markdown.get_stream(self.query_one(Markdown))
+            await self._stream.write(event.text)
+        elif isinstance(event, ThinkingDelta) and event.text:
+            if self._thinking is None:
+                self._thinking = Static(classes="thinking")
+                box = Collapsible(self._thinking, title="thinking…", collapsed=True)
+                await self.mount(box, before=self.query_one(Markdown))
+            self._thinking.update(self.message.thinking)
+        elif isinstance(event, ToolCall):
+            calls = "\n".join(f"⚙ {call_label(c)}" for c in self.message.tool_calls)
+            if self._calls is None:
+                self._calls = Static(calls, classes="calls")
+                await self.mount(self._calls)
+            else:
+                self._calls.update(calls)
+
+    async def close(self, final: Message | None = None) -> None:
+        """Flush the stream and swap in the static rendering (of `final`, the stored message)."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+        if final is not None:
+            self.message = final
+        elif self.message.status == "streaming":
+            self.message.status = "interrupted"
+        self.remove_class("-streaming")
+        await self.remove_children()
+        await self.mount_all(list(MessageBox.compose(self)))
+        self.border_title = message_label(self.message, self.timefmt)
+
+
+class EarlierMarker(Static):
+    def __init__(self, text: str) -> None:
+        super().__init__(text, id="earlier")
+
+    def on_click(self) -> None:
+        view = self.parent
+        if isinstance(view, ConversationView):
+            view.run_worker(view.load_earlier(), group="history", exclusive=True)
+
+
+class ConversationView(VerticalScroll):
+    """Messages of one branch, newest at the bottom; follows the stream until the user scrolls away."""
+
+    class LoadedEarlier(TextualMessage):
+        pass
+
+    def __init__(self, store: Store, timefmt: TimeFormat, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.timefmt = timefmt
+        self.earlier = 0  # messages of the branch above the oldest mounted one
+        self._loading = False
+
+    def boxes(self) -> list[MessageBox]:
+        return list(self.query_children(MessageBox))
+
+    async def show(self, leaf: int | None) -> None:
+        """Replace the content with the newest PAGE messages of the branch ending at `leaf`."""
+        await self.remove_children()
+        messages = self.store.thread(leaf, limit=PAGE) if leaf is not None else []
+        self.earlier = (self.store.thread_length(leaf) - len(messages)) if leaf is not None else 0
+        widgets: list[EarlierMarker | MessageBox] = []
+        if self.earlier:
+            widgets.append(self._earlier_marker())
+        widgets += [MessageBox(m, self.timefmt) for m in messages]
+        await self.mount_all(widgets)
+        self.anchor()
+
+    def _earlier_marker(self) -> EarlierMarker:
+        return EarlierMarker(f"▲ {self.earlier:,} earlier messages: scroll up or click to load")
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value and self.earlier and not self._loading:
+            self.run_worker(self.load_earlier(), group="history", exclusive=True)
+
+    async def load_earlier(self) -> None:
+        """Mount the PAGE messages above the oldest one, keeping what the user looks at in place."""
+        boxes = self.boxes()
+        if self._loading or not self.earlier or not boxes or boxes[0].message.parent_id is None:
+            return
+        self._loading = True
+        try:
+            messages = self.store.thread(boxes[0].message.parent_id, limit=PAGE)
+            self.earlier = max(self.earlier - len(messages), 0)
+            marker = self.query("#earlier")
+            old_height = self.virtual_size.height
+            await marker.remove()
+            widgets: list[EarlierMarker | MessageBox] = [MessageBox(m, self.timefmt) for m in messages]
+            if self.earlier:
+                widgets.insert(0, self._earlier_marker())
+            await self.mount_all(widgets, before=0)
+
+            def keep_place() -> None:
+                self.scroll_to(y=self.scroll_y + self.virtual_size.height - old_height, animate=False)
+
+            self.call_after_refresh(keep_place)
+            self.post_message(self.LoadedEarlier())
+        finally:
+            self._loading = False
+
+    async def append(self, message: Message) -> MessageBox:
+        box = MessageBox(message, self.timefmt)
+        await self.mount(box)
+        return box
+
+    async def start_reply(self, message: Message) -> ReplyBox:
+        box = ReplyBox(message, self.timefmt)
+        await self.mount(box)
+        return box
+
+    async def add_tool_result(self, result: ToolResultPart) -> None:
+        """Results of one step share a box, like the stored tool message they become."""
+        boxes = self.boxes()
+        last = boxes[-1] if boxes else None
+        if last is not None and last.message.role == "tool":
+            last.message.parts.append(result)
+            last.update_message(last.message)
+        else:
+            await self.append(Message(role="tool", parts=[result]))
+
+    async def truncate_from(self, box: MessageBox) -> None:
+        """Remove `box` and everything after it (the branch the user is leaving)."""
+        children = list(self.children)
+        await self.remove_children(children[children.index(box) :])
+
+    def last_user_box(self) -> MessageBox | None:
+        for box in reversed(self.boxes()):
+            if box.message.role == "user" and box.message.id is not None:
+                return box
+        return None

@@ -1,0 +1,42 @@
+"""The prompt: multi-line, Enter sends, ctrl+j inserts a newline (the one newline key every terminal sends)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Send"),
+        Binding("ctrl+j", "newline", "Newline"),
+    ]
+
+    class Submitted(Message):
+        def __init__(self, prompt: PromptInput, text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+    def __init__(self, text: str = "", *, placeholder: str = "", id: str | None = None) -> None:
+        super().__init__(text, id=id, soft_wrap=True, show_line_numbers=False, placeholder=placeholder)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # TextArea inserts a newline for Enter in its key handler, before bindings are looked at.
+        if event.key in ("enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            await self.run_action("submit" if event.key == "enter" else "newline")
+            return
+        await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        if self.text.strip():
+            self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")

@@ -1,0 +1,202 @@
+"""The agent list: agents with their conversations (newest first) and full-text search of history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Tree
+from textual.widgets.option_list import Option
+
+from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from agentchat.core.store import ConversationInfo, SearchHit, Store
+
+PER_AGENT = 100  # conversations listed per agent; older ones are reached through search
+SEARCH_DELAY_S = 0.15
+DEFAULT_AGENT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNode:
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationNode:
+    conversation_id: int
+    agent: str
+
+
+def snippet_text(hit: SearchHit) -> Text:
+    """Title on one line, the snippet below with the matched words highlighted."""
+    text = Text(hit.title or "(untitled)", style="bold")
+    text.append("\n")
+    for index, chunk in enumerate(hit.snippet.replace("\n", " ").split(MATCH_OPEN)):
+        if index == 0:
+            text.append(chunk, style="dim")
+            continue
+        matched, _, rest = chunk.partition(MATCH_CLOSE)
+        text.append(matched, style="reverse")
+        text.append(rest, style="dim")
+    return text
+
+
+class ConversationTree(Tree[AgentNode | ConversationNode]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_chat", "New here"),
+        Binding("r", "rename", "Rename"),
+        Binding("d,delete", "delete", "Delete"),
+    ]
+
+    def _selected(self) -> ConversationNode | None:
+        node = self.cursor_node
+        return node.data if node is not None and isinstance(node.data, ConversationNode) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("rename", "delete"):
+            return self._selected() is not None
+        return True
+
+    def action_new_chat(self) -> None:
+        node = self.cursor_node
+        data = node.data if node is not None else None
+        self.post_message(Sidebar.NewChat(data.agent if data is not None else DEFAULT_AGENT))
+
+    def action_rename(self) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self.post_message(Sidebar.RenameRequested(selected.conversation_id))
+
+    def action_delete(self) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self.post_message(Sidebar.DeleteRequested(selected.conversation_id))
+
+
+class Sidebar(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear_search", "Clear search", show=False)]
+
+    class Open(Message):
+        def __init__(self, conversation_id: int, agent: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.agent = agent
+
+    class NewChat(Message):
+        def __init__(self, agent: str) -> None:
+            super().__init__()
+            self.agent = agent
+
+    class RenameRequested(Message):
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class DeleteRequested(Message):
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    def __init__(self, store: Store, agents: list[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.agents = agents
+        self._search_timer: Timer | None = None
+        self._hits: list[SearchHit] = []
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Input(placeholder="Search history (ctrl+f)", id="search")
+        tree: ConversationTree = ConversationTree("agents", id="agents")
+        tree.show_root = False
+        tree.guide_depth = 2
+        yield tree
+        yield OptionList(id="results")
+
+    def on_mount(self) -> None:
+        self.query_one("#results").display = False
+        self.reload()
+
+    # --- the tree --------------------------------------------------------------------------------
+    def _conversations(self, agent: str) -> list[ConversationInfo]:
+        if agent != DEFAULT_AGENT:
+            return self.store.list_conversations(agent=agent, limit=PER_AGENT)
+        # Conversations of the default agent are stored without an agent name.
+        rows = self.store.list_conversations(limit=PER_AGENT)
+        return [info for info in rows if info.agent is None]
+
+    def reload(self, current: int | None = None) -> None:
+        """Rebuild from the store (cheap: at most PER_AGENT rows per agent, no message scan)."""
+        tree = self.query_one(ConversationTree)
+        tree.clear()
+        cursor_line = None
+        for agent in self.agents:
+            node = tree.root.add(Text(agent, style="bold"), data=AgentNode(agent), expand=True)
+            for info in self._conversations(agent):
+                leaf = node.add_leaf(
+                    info.title or "(untitled)", data=ConversationNode(info.id, info.agent or DEFAULT_AGENT)
+                )
+                if info.id == current:
+                    cursor_line = leaf
+        if cursor_line is not None:
+            tree.move_cursor(cursor_line)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[AgentNode | ConversationNode]) -> None:
+        data = event.node.data
+        if isinstance(data, ConversationNode):
+            event.stop()
+            self.post_message(self.Open(data.conversation_id, data.agent))
+
+    # --- search ----------------------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY_S, self.run_search)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.run_search()
+        results = self.query_one("#results", OptionList)
+        if results.display and results.option_count:
+            results.focus()
+
+    def run_search(self) -> None:
+        query = self.query_one("#search", Input).value.strip()
+        results = self.query_one("#results", OptionList)
+        tree = self.query_one(ConversationTree)
+        if not query:
+            results.display, tree.display = False, True
+            return
+        self._hits = self.store.search(query, limit=50)
+        results.clear_options()
+        if self._hits:
+            results.add_options(Option(snippet_text(hit), id=str(i)) for i, hit in enumerate(self._hits))
+        else:
+            results.add_option(Option(Text("no match", style="dim"), disabled=True))
+        results.display, tree.display = True, False
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is None:
+            return
+        hit = self._hits[int(event.option.id)]
+        info = self.store.conversation(hit.conversation_id)
+        agent = info.agent if info is not None and info.agent else DEFAULT_AGENT
+        self.post_message(self.Open(hit.conversation_id, agent))
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        self.run_search()
+        self.query_one(ConversationTree).focus()
+
+    def focus_search(self) -> None:
+        self.query_one("#search", Input).focus()

@@ -1,0 +1,83 @@
+"""The tool activity pane: every tool call of the conversation, its status, duration and result."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Static
+
+from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
+from agentchat.tui.format import duration_label, pretty_json
+
+ICONS = {"running": "…", "done": "✓", "failed": "✗", "denied": "⊘"}
+
+
+class ToolEntry(Collapsible):
+    """One call; expand it (enter or click) to see the arguments and the whole result."""
+
+    def __init__(self, call: ToolCallPart) -> None:
+        self.call = call
+        self.status = "running"
+        self.duration_s: float | None = None
+        self._result = Static("(waiting for the result)", classes="result")
+        super().__init__(
+            Static(Text(pretty_json(call.arguments)), classes="args"),
+            self._result,
+            title=self._title(),
+            collapsed=True,
+            classes="tool -running",
+        )
+
+    def _title(self) -> str:
+        parts = [f"{ICONS.get(self.status, '?')} {self.call.name}", self.status]
+        label = duration_label(self.duration_s)
+        if label:
+            parts.append(label)
+        return " · ".join(parts)
+
+    def finish(self, result: ToolResultPart, status: str, duration_s: float | None) -> None:
+        self.remove_class(f"-{self.status}")
+        self.status, self.duration_s = status, duration_s
+        self.add_class(f"-{status}")
+        self.title = self._title()
+        self._result.update(Text(result.content))
+
+
+class ToolPane(VerticalScroll):
+    """Shown when the conversation uses tools (or with f3); entries are keyed by call id."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "tool activity"
+        self._entries: dict[str, ToolEntry] = {}
+
+    async def clear(self) -> None:
+        self._entries.clear()
+        await self.remove_children()
+
+    async def started(self, call: ToolCallPart) -> None:
+        if call.id not in self._entries:
+            entry = self._entries[call.id] = ToolEntry(call)
+            await self.mount(entry)
+            self.scroll_end(animate=False)
+
+    async def finished(
+        self, call: ToolCallPart, result: ToolResultPart, status: str, duration_s: float
+    ) -> None:
+        await self.started(call)
+        self._entries[call.id].finish(result, status, duration_s)
+
+    async def load(self, messages: list[Message]) -> None:
+        """Calls found in a window of stored history (durations are not stored)."""
+        await self.clear()
+        results = {r.call_id: r for m in messages for r in m.tool_results}
+        for message in messages:
+            for call in message.tool_calls:
+                await self.started(call)
+                result = results.get(call.id)
+                if result is not None:
+                    self._entries[call.id].finish(result, "failed" if result.is_error else "done", None)
+
+    @property
+    def count(self) -> int:
+        return len(self._entries)
