@@ -60,3 +60,32 @@ class Provider(Protocol):
     async def list_models(self) -> list[str]: ...
 
     async def aclose(self) -> None: ...
+
+
+# --- wire helpers shared by the adapters whose formats agree (OpenAI-style function tools) ---------
+
+
+def function_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    """Tools in the `{"type": "function", "function": {...}}` shape OpenAI and Ollama share."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+def flagged_result_text(content: str, is_error: bool) -> str:
+    """For formats with no error flag on tool results: the text itself must say it failed."""
+    if is_error and not content.lstrip().lower().startswith("error"):
+        return f"Error: {content}"
+    return content
+
+
+def tool_finish(reason: str | None, had_tool_calls: bool) -> str | None:
+    """Servers (Ollama, some OpenAI-compatible ones) end a tool-calling turn with "stop" or nothing;
+    the engine needs "tool_calls" to run the loop."""
+    if reason == "function_call" or (had_tool_calls and reason in (None, "stop")):
+        return "tool_calls"
+    return reason

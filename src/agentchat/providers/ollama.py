@@ -24,7 +24,13 @@ from agentchat.core.errors import (
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.providers.base import (
+    ChatRequest,
+    ProviderSettings,
+    flagged_result_text,
+    function_tools,
+    tool_finish,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -76,28 +82,11 @@ def _wire_assistant(msg: Message) -> dict[str, Any]:
 
 
 def _wire_result(result: ToolResultPart, names: dict[str, str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"role": "tool", "content": _result_text(result.content, result.is_error)}
+    entry: dict[str, Any] = {"role": "tool", "content": flagged_result_text(result.content, result.is_error)}
     name = result.name or names.get(result.call_id)
     if name:
         entry["tool_name"] = name
     return entry
-
-
-def _result_text(content: str, is_error: bool) -> str:
-    """Ollama has no error flag on tool results, so the text must say it."""
-    if is_error and not content.lstrip().lower().startswith("error"):
-        return f"Error: {content}"
-    return content
-
-
-def to_wire_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "function",
-            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
-        }
-        for t in tools
-    ]
 
 
 def chat_params(request: ChatRequest) -> dict[str, Any]:
@@ -106,7 +95,7 @@ def chat_params(request: ChatRequest) -> dict[str, Any]:
     return {
         "model": request.model,
         "messages": to_wire_messages(request.system, request.messages),
-        "tools": to_wire_tools(request.tools),
+        "tools": function_tools(request.tools),
         "think": True if request.thinking_budget is not None else None,
         "options": {k: v for k, v in options.items() if v is not None} or None,
     }
@@ -118,13 +107,6 @@ def chat_params(request: ChatRequest) -> dict[str, Any]:
 def new_call_id() -> str:
     """Ollama sends no call id the 0.6.3 client keeps; the engine and other providers need one."""
     return f"call_{uuid.uuid4().hex[:8]}"
-
-
-def normalise_finish(reason: str | None, had_tool_calls: bool) -> str | None:
-    """Ollama finishes a tool-calling turn with "stop"; the engine needs "tool_calls"."""
-    if had_tool_calls and reason in (None, "stop"):
-        return "tool_calls"
-    return reason
 
 
 @dataclass
@@ -149,7 +131,7 @@ class ReplyParser:
             usage = Usage(input_tokens=part.prompt_eval_count, output_tokens=part.eval_count)
             if usage != Usage():
                 yield UsageReport(usage)
-            yield Finish(normalise_finish(part.done_reason, self.had_tool_calls))
+            yield Finish(tool_finish(part.done_reason, self.had_tool_calls))
 
 
 async def _once(item: Any) -> AsyncIterator[Any]:

@@ -25,7 +25,13 @@ from agentchat.core.errors import (
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, Usage
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.providers.base import (
+    ChatRequest,
+    ProviderSettings,
+    flagged_result_text,
+    function_tools,
+    tool_finish,
+)
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -55,7 +61,7 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[s
         if msg.role == "system":
             continue
         wire.extend(
-            {"role": "tool", "tool_call_id": r.call_id, "content": _result_text(r.content, r.is_error)}
+            {"role": "tool", "tool_call_id": r.call_id, "content": flagged_result_text(r.content, r.is_error)}
             for r in msg.tool_results
         )
         if msg.role == "assistant":
@@ -69,29 +75,12 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[s
     return wire
 
 
-def _result_text(content: str, is_error: bool) -> str:
-    """Chat Completions has no error flag on tool results, so the text must say it."""
-    if is_error and not content.lstrip().lower().startswith("error"):
-        return f"Error: {content}"
-    return content
-
-
 def _wire_tool_call(call: ToolCallPart) -> dict[str, Any]:
     return {
         "id": call.id,
         "type": "function",
         "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
     }
-
-
-def to_wire_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "function",
-            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
-        }
-        for t in tools
-    ]
 
 
 # --- reply conversion -----------------------------------------------------------------------------
@@ -116,13 +105,6 @@ def usage_from_wire(usage: Any) -> Usage:
         cached_tokens=getattr(prompt, "cached_tokens", None),
         reasoning_tokens=getattr(completion, "reasoning_tokens", None),
     )
-
-
-def normalise_finish(reason: str | None, had_tool_calls: bool) -> str | None:
-    """Some compatible servers finish a tool-calling turn with "stop"; the engine needs "tool_calls"."""
-    if reason == "function_call" or (had_tool_calls and reason == "stop"):
-        return "tool_calls"
-    return reason
 
 
 def _reasoning_text(obj: Any) -> str | None:
@@ -188,7 +170,7 @@ class ChunkParser:
             yield ToolCall(self.calls[index].part())
         if self.usage is not None:
             yield UsageReport(self.usage)
-        yield Finish(normalise_finish(self.finish, bool(self.calls)))
+        yield Finish(tool_finish(self.finish, bool(self.calls)))
 
 
 def events_from_completion(completion: Any) -> Iterator[ProviderEvent]:
@@ -208,7 +190,7 @@ def events_from_completion(completion: Any) -> Iterator[ProviderEvent]:
             yield ToolCall(ToolCallPart(c.id, c.function.name, parse_arguments(c.function.arguments or "")))
     if completion.usage is not None:
         yield UsageReport(usage_from_wire(completion.usage))
-    yield Finish(normalise_finish(choice.finish_reason if choice is not None else None, bool(calls)))
+    yield Finish(tool_finish(choice.finish_reason if choice is not None else None, bool(calls)))
 
 
 # --- the provider ---------------------------------------------------------------------------------
@@ -245,7 +227,7 @@ class OpenAIProvider:
             "messages": to_wire_messages(request.system, request.messages),
         }
         if request.tools:
-            params["tools"] = to_wire_tools(request.tools)
+            params["tools"] = function_tools(request.tools)
         if request.temperature is not None:
             params["temperature"] = request.temperature
         if request.max_tokens is not None:
