@@ -366,3 +366,66 @@ def test_allow_tool_runs_it_and_activity_goes_to_stderr(user_env: UserEnv, opena
     assert (user_env.root / "out.txt").read_text() == "x"
     tools = [t["function"]["name"] for t in openai_fake.chat_requests()[0].body["tools"]]
     assert tools == ["write_file"]
+
+
+def test_resume_continues_an_interrupted_reply(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["The three colours are red, ", "green", " and"], drop_after=3), oai.text([" and blue."]))
+    assert user_env.run("ask", "-m", "gpt-4o-mini", "name three colours").returncode == 5
+    proc = user_env.run("ask", "-c", "--resume", stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == " and blue.\n"
+    sent = openai_fake.chat_requests()[-1].body["messages"]
+    assert sent == [
+        {"role": "user", "content": "name three colours"},
+        {"role": "assistant", "content": "The three colours are red, green"},
+    ]
+    with user_env.store() as store:
+        conv = store.most_recent_conversation()
+        thread = store.thread(store.leaf(conv))
+    assert [(m.role, m.status) for m in thread] == [("user", "complete"), ("assistant", "interrupted"), ("assistant", "complete")]
+    again = user_env.run("ask", "-c", "--resume", stdin=subprocess.DEVNULL)
+    assert again.returncode == 2 and "no interrupted reply" in again.stderr
+
+
+def test_named_agent_supplies_system_model_and_tools(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(
+        openai_config(openai_fake)
+        + '[agents.reviewer]\nsystem = "You review code."\nmodel = "gpt-4.1"\ntools = ["read_file"]\ntemperature = 0.1\n'
+    )
+    openai_fake.queue(oai.text(["LGTM"]))
+    proc = user_env.run("ask", "-a", "reviewer", "review this", stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    body = openai_fake.chat_requests()[0].body
+    assert body["model"] == "gpt-4.1" and body["temperature"] == 0.1
+    assert body["messages"][0] == {"role": "system", "content": "You review code."}
+    assert [t["function"]["name"] for t in body["tools"]] == ["read_file"]
+    listing = user_env.run("agents")
+    assert listing.stdout.splitlines()[0].startswith("default") and "reviewer" in listing.stdout
+    unknown = user_env.run("ask", "-a", "nobody", "x")
+    assert unknown.returncode == 2 and "reviewer" in unknown.stderr
+    with user_env.store() as store:
+        assert store.list_conversations()[0].agent == "reviewer"
+
+
+def test_terminal_gets_rendered_markdown_and_no_color_is_honoured(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a real terminal")
+    user_env.write_config(openai_config(openai_fake))
+    for _ in range(2):
+        openai_fake.queue(oai.text(["# Title\n\n", "Some **bold** text."]))
+    env = dict(user_env.env, TERM="xterm-256color", COLUMNS="80", LINES="24")
+    child = pexpect.spawn(sys.executable, ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"], env=env,
+                          cwd=str(user_env.root), encoding="utf-8", dimensions=(24, 80), timeout=30)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    shown = child.before
+    assert "bold" in shown and "**bold**" not in shown  # Markdown was rendered, not printed raw
+    assert "\x1b[" in shown  # styled
+    child = pexpect.spawn(sys.executable, ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"],
+                          env=dict(env, NO_COLOR="1"), cwd=str(user_env.root), encoding="utf-8",
+                          dimensions=(24, 80), timeout=30)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "**bold**" not in child.before
+    assert not any(f"\x1b[{c}" in child.before for c in ("31m", "32m", "33m", "34m", "35m", "36m", "38;"))

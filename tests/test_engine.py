@@ -34,10 +34,23 @@ def make_config(
     return Config(tmp_path / "config.toml", data)
 
 
+ENGINES: list[Engine] = []
+
+
+@pytest.fixture(autouse=True)
+async def close_engines():
+    """Every engine a test builds is closed, so no client socket outlives its test."""
+    yield
+    while ENGINES:
+        await ENGINES.pop().aclose()
+
+
 def make_engine(tmp_path: Path, config: Config) -> tuple[Engine, Store]:
     store = Store(tmp_path / "history.db")
     router = Router(config, cache=ModelCache(tmp_path / "models.json"), local_available=lambda: False)
-    return Engine(config, store, router=router), store
+    engine = Engine(config, store, router=router)
+    ENGINES.append(engine)
+    return engine, store
 
 
 async def run(engine: Engine, **kwargs) -> list:

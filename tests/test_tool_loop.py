@@ -60,6 +60,17 @@ def side(request, openai_fake, anthropic_fake, ollama_fake) -> Side:
     return Side(request.param, fake, model)
 
 
+@pytest.fixture(autouse=True)
+async def close_engines():
+    """Every engine a test builds is closed, so no client socket outlives its test."""
+    yield
+    while ENGINES:
+        await ENGINES.pop().aclose()
+
+
+ENGINES: list[Engine] = []
+
+
 def setup(tmp_path: Path, fakes: dict, *, approver=None, allow=(), agent_tools=None, **extra) -> tuple[Engine, Store, ApprovalGate]:
     workspace = tmp_path / "ws"
     workspace.mkdir(exist_ok=True)
@@ -82,7 +93,9 @@ def setup(tmp_path: Path, fakes: dict, *, approver=None, allow=(), agent_tools=N
         resolve_policies(config, agent_tools=agent_tools, allow_tools=allow), approver or deny
     )
     router = Router(config, cache=ModelCache(tmp_path / "m.json"), local_available=lambda: False)
-    return Engine(config, store, router=router, registry=registry, gate=gate), store, gate
+    engine = Engine(config, store, router=router, registry=registry, gate=gate)
+    ENGINES.append(engine)
+    return engine, store, gate
 
 
 async def run(engine: Engine, **kw) -> list:
