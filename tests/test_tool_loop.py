@@ -202,7 +202,7 @@ async def test_max_steps_reached(tmp_path: Path, side: Side) -> None:
 
 async def test_provider_switch_after_tool_use(tmp_path: Path, openai_fake, anthropic_fake, ollama_fake) -> None:
     fakes = {"openai": openai_fake, "anthropic": anthropic_fake, "ollama": ollama_fake}
-    engine, store, _ = setup(tmp_path, fakes)
+    engine, _store, _ = setup(tmp_path, fakes)
     openai_fake.queue(oai.tool_calls([("call_Xy.9", "read_file", {"path": "notes.txt"})]), oai.text(["pelican"]))
     events = await run(engine, prompt="word?", model="gpt-4o-mini")
     conv = events[0].conversation_id
