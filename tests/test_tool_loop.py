@@ -238,3 +238,29 @@ async def test_anthropic_thinking_is_passed_back_before_tool_use(tmp_path: Path,
     assert answer(events) == "pelican"
     assistant = anthropic_fake.chat_requests()[1].body["messages"][1]["content"]
     assert assistant[0] == {"type": "thinking", "thinking": "Need the file.", "signature": "sig-9"}
+
+
+async def test_stopping_during_a_tool_keeps_the_history_valid(tmp_path: Path, openai_fake) -> None:
+    import asyncio
+
+    engine, store, _ = setup(tmp_path, {"openai": openai_fake}, allow=["run_shell"])
+    openai_fake.queue(oai.tool_calls([("call_s", "run_shell", {"command": "sleep 30; echo late > late.txt"})]))
+    started = asyncio.Event()
+    seen: list = []
+
+    async def turn() -> None:
+        async for event in engine.run_turn(TurnRequest(prompt="run it", model="gpt-4o-mini")):
+            seen.append(event)
+            if type(event).__name__ == "ToolStarted":
+                started.set()
+
+    task = asyncio.create_task(turn())
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    thread = store.thread(store.leaf(seen[0].conversation_id))
+    assert [m.role for m in thread] == ["user", "assistant", "tool"]
+    (result,) = thread[-1].tool_results
+    assert result.call_id == "call_s" and result.is_error and "interrupted" in result.content
+    assert not (tmp_path / "ws" / "late.txt").exists()

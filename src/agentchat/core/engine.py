@@ -135,6 +135,7 @@ class Engine:
         self.persist_interval_s = persist_interval_s
         self.retry_policy = RetryPolicy.from_config(config.section("retry"))
         self._providers: dict[str, Provider] = {}
+        self._reported: set[str] = set()  # tool loading problems already shown to the user
 
     # --- providers ------------------------------------------------------------------------------
     def provider_for(self, settings: ProviderSettings) -> Provider:
@@ -197,16 +198,22 @@ class Engine:
             if reply is None or reply.status != "complete" or not reply.tool_calls:
                 return
             routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
-            results: list[ToolResultPart] = []
-            async with aclosing(self._run_tools(reply, allowed=step < turn.max_steps)) as events:
-                async for event in events:
-                    if isinstance(event, ToolFinished):
-                        results.append(event.result)
-                    yield event
-            order = {c.id: i for i, c in enumerate(reply.tool_calls)}
-            results.sort(key=lambda r: order.get(r.call_id, 0))
-            tool_msg = Message(role="tool", parts=list(results), parent_id=reply.id)
-            parent = store.add_message(conv_id, tool_msg)
+            results: dict[str, ToolResultPart] = {}
+            try:
+                async with aclosing(self._run_tools(reply, allowed=step < turn.max_steps)) as events:
+                    async for event in events:
+                        if isinstance(event, ToolFinished):
+                            results[event.call.id] = event.result
+                        yield event
+            finally:
+                # Every call gets a result, even when the user stops mid-way, so the stored history
+                # stays valid for every provider (a call without its result is rejected).
+                parts = [
+                    results.get(c.id)
+                    or ToolResultPart(c.id, "not run: interrupted by the user", True, c.name)
+                    for c in reply.tool_calls
+                ]
+                parent = store.add_message(conv_id, Message(role="tool", parts=parts, parent_id=reply.id))
             if step == turn.max_steps:
                 yield Notice(
                     f"stopped after max_steps={turn.max_steps} model requests; raise it with --max-steps"
@@ -230,7 +237,12 @@ class Engine:
         if turn.tool_names is not None:
             wanted = set(turn.tool_names)
             names = [n for n in names if n in wanted]
-        problems = [f"tools: {where}: {message}" for where, message in self.registry.errors.items()]
+        problems = [
+            f"tools: {where}: {message}"
+            for where, message in self.registry.errors.items()
+            if where not in self._reported
+        ]
+        self._reported.update(self.registry.errors)
         return self.registry.specs(names), problems
 
     async def _run_tools(self, reply: Message, *, allowed: bool) -> AsyncIterator[Event]:
@@ -255,8 +267,13 @@ class Engine:
             result, status = await self.registry.call(call)
             return ToolFinished(call, result, status, self.clock() - start)
 
-        for next_done in asyncio.as_completed([run(c) for c in approved]):
-            yield await next_done
+        tasks = [asyncio.ensure_future(run(c)) for c in approved]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:  # stopped mid-way: a running tool is cancelled (a shell command killed)
+                task.cancel()
 
     async def _one_request(
         self, conv_id: int, parent: int | None, routes: list[Route], turn: TurnRequest, tools: list[ToolSpec]
