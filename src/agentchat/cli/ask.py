@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import argparse
+import gc
 import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Optional
-
-import typer
+from typing import TYPE_CHECKING
 
 from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe, run_guarded
+from agentchat.core import events as ev
 
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
@@ -44,90 +44,81 @@ def read_prompt(words: list[str], stdin: object) -> str | None:
     return text or None
 
 
-def register(app: typer.Typer) -> None:
-    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
-    def ask(
-        prompt: Annotated[
-            list[str] | None, typer.Argument(help="The prompt; piped stdin is sent first.")
-        ] = None,
-        model: Annotated[Optional[str], typer.Option("-m", "--model", help="Model name.")] = None,  # noqa: UP045
-        provider: Annotated[Optional[str], typer.Option("-p", "--provider", help="Provider name.")] = None,  # noqa: UP045
-        system: Annotated[Optional[str], typer.Option("-s", "--system", help="System prompt.")] = None,  # noqa: UP045
-        cont: Annotated[
-            bool, typer.Option("-c", "--continue", help="Continue the most recently used conversation.")
-        ] = False,
-        cid: Annotated[Optional[int], typer.Option("--cid", help="Continue this conversation.")] = None,  # noqa: UP045
-        resume: Annotated[
-            bool, typer.Option("--resume", help="Continue an interrupted reply (with -c/--cid).")
-        ] = False,
-        no_stream: Annotated[bool, typer.Option("--no-stream", help="Wait for the whole reply.")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
-        usage: Annotated[
-            bool, typer.Option("-u", "--usage", help="Tokens, cost and timings to stderr.")
-        ] = False,
-        no_log: Annotated[bool, typer.Option("--no-log", help="Do not store this exchange.")] = False,
-        agent: Annotated[
-            str | None, typer.Option("-a", "--agent", help="Named agent from the config.")
-        ] = None,
-        tool: Annotated[
-            list[str] | None,
-            typer.Option("-T", "--tool", help="Offer this tool (repeatable; 'all' for every tool)."),
-        ] = None,
-        allow_tool: Annotated[
-            list[str] | None,
-            typer.Option("--allow-tool", help="Run this tool without asking (repeatable)."),
-        ] = None,
-        yes: Annotated[
-            bool, typer.Option("-y", "--yes", help="Allow every tool call that is not denied.")
-        ] = False,
-        max_steps: Annotated[
-            int | None, typer.Option("--max-steps", help="Most model requests in one turn (tool loop).")
-        ] = None,
-        fallback: Annotated[
-            str | None, typer.Option("--fallback", help="Models to try if the first fails: A,B.")
-        ] = None,
-        max_cost: Annotated[
-            float | None,
-            typer.Option("--max-cost", help="Refuse a request estimated above this many USD."),
-        ] = None,
-        temperature: Annotated[
-            float | None, typer.Option("-t", "--temperature", help="Sampling temperature.")
-        ] = None,
-    ) -> None:
-        """Ask once. Piped stdin is read first, then the PROMPT words.
+def build_parser() -> argparse.ArgumentParser:
+    """argparse, not Typer: `ask` starts on every shell pipeline, and Typer's per-option pydantic
+    coercion plus its import cost ~100 ms there (bench/bench_ask.py)."""
+    p = argparse.ArgumentParser(
+        prog="agentchat ask",
+        description="Ask once. Piped stdin is read first, then the PROMPT words.",
+        epilog="Exit codes: 0 ok, 1 internal error, 2 usage/config, 3 auth, 4 provider unavailable or "
+        "rate-limited, 5 network/timeout, 6 a tool was denied, 130 interrupted.",
+    )
+    p.add_argument("prompt", nargs="*", help="The prompt; piped stdin is sent first.")
+    p.add_argument("-m", "--model", help="Model name.")
+    p.add_argument("-p", "--provider", help="Provider name.")
+    p.add_argument("-s", "--system", help="System prompt.")
+    p.add_argument(
+        "-c",
+        "--continue",
+        dest="cont",
+        action="store_true",
+        help="Continue the most recently used conversation.",
+    )
+    p.add_argument("--cid", type=int, help="Continue this conversation.")
+    p.add_argument("--resume", action="store_true", help="Continue an interrupted reply (with -c/--cid).")
+    p.add_argument("--no-stream", action="store_true", help="Wait for the whole reply.")
+    p.add_argument("--json", dest="as_json", action="store_true", help="One JSON object on stdout.")
+    p.add_argument("-u", "--usage", action="store_true", help="Tokens, cost and timings to stderr.")
+    p.add_argument("--no-log", action="store_true", help="Do not store this exchange.")
+    p.add_argument("-a", "--agent", help="Named agent from the config.")
+    p.add_argument(
+        "-T",
+        "--tool",
+        action="append",
+        default=[],
+        help="Offer this tool (repeatable; 'all' for every tool).",
+    )
+    p.add_argument(
+        "--allow-tool", action="append", default=[], help="Run this tool without asking (repeatable)."
+    )
+    p.add_argument("-y", "--yes", action="store_true", help="Allow every tool call that is not denied.")
+    p.add_argument("--max-steps", type=int, help="Most model requests in one turn (tool loop).")
+    p.add_argument("--fallback", help="Models to try if the first fails: A,B.")
+    p.add_argument("--max-cost", type=float, help="Refuse a request estimated above this many USD.")
+    p.add_argument("-t", "--temperature", type=float, help="Sampling temperature.")
+    return p
 
-        Exit codes: 0 ok, 1 internal error, 2 usage/config, 3 auth, 4 provider unavailable or rate-limited,
-        5 network/timeout, 6 a tool was denied, 130 interrupted.
-        """
-        from agentchat.cli import state
 
-        text = read_prompt(prompt or [], sys.stdin)
-        if text is None and not resume:
-            err(USAGE)
-            raise typer.Exit(2)
-        options = AskOptions(
-            config_path=state.config_path,
-            text=text,
-            model=model,
-            provider=provider,
-            system=system,
-            cont=cont,
-            cid=cid,
-            resume=resume,
-            stream=not no_stream,
-            as_json=as_json,
-            usage=usage,
-            no_log=no_log,
-            agent=agent,
-            tools=tool or [],
-            allow_tools=allow_tool or [],
-            yes=yes,
-            max_steps=max_steps,
-            fallbacks=[f.strip() for f in (fallback or "").split(",") if f.strip()],
-            max_cost=max_cost,
-            temperature=temperature,
-        )
-        raise typer.Exit(run_guarded(lambda: run_ask(options)))
+def main(argv: list[str], config_path: str | None = None) -> int:
+    """`agentchat ask ARGV`; the exit code. `config_path` is the root `--config` (else AGENTCHAT_CONFIG)."""
+    a = build_parser().parse_intermixed_args(argv)
+    text = read_prompt(a.prompt, sys.stdin)
+    if text is None and not a.resume:
+        err(USAGE)
+        return 2
+    options = AskOptions(
+        config_path=config_path,
+        text=text,
+        model=a.model,
+        provider=a.provider,
+        system=a.system,
+        cont=a.cont,
+        cid=a.cid,
+        resume=a.resume,
+        stream=not a.no_stream,
+        as_json=a.as_json,
+        usage=a.usage,
+        no_log=a.no_log,
+        agent=a.agent,
+        tools=a.tool,
+        allow_tools=a.allow_tool,
+        yes=a.yes,
+        max_steps=a.max_steps,
+        fallbacks=[f.strip() for f in (a.fallback or "").split(",") if f.strip()],
+        max_cost=a.max_cost,
+        temperature=a.temperature,
+    )
+    return run_guarded(lambda: run_ask(options))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -155,6 +146,8 @@ class AskOptions:
 
 
 def run_ask(opts: AskOptions) -> int:
+    import asyncio
+
     from agentchat.cli.common import load
     from agentchat.cli.session import build_session
 
@@ -199,13 +192,12 @@ async def _drive(engine: object, turn: TurnRequest, writer: AnswerWriter, sessio
 
 def _show(event: Event, writer: AnswerWriter, session: object) -> None:
     """Route one engine event: answer text to the writer, everything else to stderr."""
-    from agentchat.core import events as ev
-
     if isinstance(event, ev.TextDelta):
         writer.text(event.text)
     elif isinstance(event, ev.ThinkingDelta):
         writer.thinking(event.text)
     elif isinstance(event, ev.AssistantStarted):
+        _resume_gc()
         writer.start_message(event)
     elif isinstance(event, ev.AssistantFinished):
         writer.end_message(event)
@@ -221,6 +213,13 @@ def _show(event: Event, writer: AnswerWriter, session: object) -> None:
     elif isinstance(event, ev.ToolFinished):
         size = len(event.result.content.encode())
         err(f"tool {event.call.name} {event.status} in {event.duration_s:.2f}s ({size} bytes)")
+
+
+def _resume_gc() -> None:
+    """Start-up is over (see cli.main): freeze its objects out of later collections, collect again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def stdout_is_terminal() -> bool:

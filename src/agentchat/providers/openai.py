@@ -109,8 +109,11 @@ def usage_from_wire(usage: Any) -> Usage:
 
 def _reasoning_text(obj: Any) -> str | None:
     """vLLM, DeepSeek and llama.cpp send `reasoning_content`; OpenRouter and newer vLLM `reasoning`."""
+    # Not getattr(): on an SDK model a missing field raises (and getattr swallows) an AttributeError
+    # per chunk. Undeclared fields are in model_extra; declared ones in __dict__.
+    fields = {**getattr(obj, "__dict__", {}), **(getattr(obj, "model_extra", None) or {})}
     for key in ("reasoning_content", "reasoning"):
-        value = getattr(obj, key, None)
+        value = fields.get(key)
         if isinstance(value, str) and value:
             return value
     return None
