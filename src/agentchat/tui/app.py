@@ -6,6 +6,7 @@ tests and the screenshot script run the real thing against fake servers and a te
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -24,10 +25,14 @@ if TYPE_CHECKING:
     from agentchat.core.messages import ToolCallPart
     from agentchat.core.store import Store
     from agentchat.providers.base import ProviderSettings
-    from agentchat.tools.approval import ApprovalGate, Decision, ToolPolicies
+    from agentchat.tools.approval import ApprovalGate, Decision
     from agentchat.tools.base import Tool
     from agentchat.tools.mcp import MCPManager
     from agentchat.tools.registry import ToolRegistry
+
+
+# The SDK each adapter type imports on first use (the adapters import them lazily).
+SDK_MODULES = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama"}
 
 
 async def discover_models(settings: ProviderSettings) -> list[str]:
@@ -73,13 +78,18 @@ class AgentchatApp(App[None]):
         return MainScreen()
 
     def on_mount(self) -> None:
-        if self.registry is not None:
-            self.run_worker(self.load_tools(), group="tools", exit_on_error=False)
+        if self.registry is not None:  # start MCP servers now; the engine reports what failed, once
+            self.run_worker(self.registry.load(), group="tools", exit_on_error=False)
 
     async def on_unmount(self) -> None:
         await self.engine.aclose()
         if self.mcp is not None:
             await self.mcp.aclose()
+
+    def warm_sdk(self, provider: str) -> None:
+        kind = self.config.provider_type(provider) if provider != "local" else "local"
+        if kind in SDK_MODULES:
+            importlib.import_module(SDK_MODULES[kind])
 
     # --- agents and tools ------------------------------------------------------------------------
     def agent_names(self) -> list[str]:
@@ -90,38 +100,28 @@ class AgentchatApp(App[None]):
             self._agents[name] = load_agent(self.config, None if name == "default" else name)
         return self._agents[name]
 
-    async def load_tools(self) -> None:
-        """Plugins and MCP servers start in the background; failures are shown, not fatal."""
-        if self.registry is None:
-            return
-        await self.registry.load()
-        for where, problem in self.registry.errors.items():
-            self.notify(f"{where}: {problem}", title="Tool not loaded", severity="warning", timeout=8)
-
-    def policies(self, agent: Agent) -> ToolPolicies:
-        from agentchat.tools.approval import resolve_policies
-
-        return resolve_policies(self.config, agent_tools=agent.tools)
-
-    async def tool_names(self, agent: Agent) -> list[str] | None:
-        if self.registry is None:
-            return None
-        await self.registry.load()  # no-op once loaded; the first turn waits for slow servers
-        return self.policies(agent).offered(self.registry.tools)
-
     def gate_for(self, conversation_id: int | None, agent: Agent) -> ApprovalGate:
-        """One gate per conversation: "always" answers hold for that conversation only."""
-        from agentchat.tools.approval import ApprovalGate
+        """One gate per conversation: "always" answers hold for that conversation only. Its
+        policies (config, then the agent's tools) also decide which tools the engine offers."""
+        from agentchat.tools.approval import ApprovalGate, resolve_policies
 
         gate = self._gates.get(conversation_id)
         if gate is None:
-            gate = self._gates[conversation_id] = ApprovalGate(self.policies(agent), self.approve)
+            policies = resolve_policies(self.config, agent_tools=agent.tools)
+            gate = self._gates[conversation_id] = ApprovalGate(policies, self.approve)
         return gate
 
     async def approve(self, call: ToolCallPart, tool: Tool) -> Decision:
         from agentchat.tui.screens.approval import ask_approval
+        from agentchat.tui.widgets.tools import ToolPane
 
-        return await ask_approval(self, call, tool)
+        panes = self.screen.query(ToolPane)
+        for pane in panes:
+            pane.mark(call.id, "asking")
+        decision = await ask_approval(self, call, tool)
+        for pane in panes:
+            pane.mark(call.id, "running")
+        return decision
 
     # --- command palette -------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

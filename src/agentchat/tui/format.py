@@ -32,6 +32,8 @@ def tokens_label(usage: Usage) -> str | None:
 def cost_label(cost: float | None) -> str | None:
     if cost is None:
         return None
+    if cost < 0.01:
+        return f"${cost:.6f}"
     return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentchat.core.events import (
@@ -36,13 +37,15 @@ class TurnPresenter:
         view: ConversationView,
         tools: ToolPane,
         user_box: MessageBox | None,
-        notify: object,
+        notify: Callable[..., None],
+        on_started: Callable[[], None],
     ) -> None:
         self.store = store
         self.view = view
         self.tools = tools
         self.user_box = user_box
         self.notify = notify
+        self.on_started = on_started
         self.reply: ReplyBox | None = None
         self.route: tuple[str, str] | None = None
 
@@ -56,6 +59,7 @@ class TurnPresenter:
                 stored = self.store.get_message(event.user_message_id)
                 if stored is not None:
                     self.user_box.update_message(stored)
+            self.on_started()
         elif isinstance(event, AssistantStarted):
             message = Message(
                 role="assistant", id=event.message_id, provider=event.provider, model=event.model,
@@ -73,9 +77,9 @@ class TurnPresenter:
             await self.tools.finished(event.call, event.result, event.status, event.duration_s)
             await self.view.add_tool_result(event.result)
         elif isinstance(event, Notice):
-            self.notify(event.text, severity="warning" if event.kind == "warning" else "information")  # type: ignore[operator]
+            self.notify(event.text, severity="warning" if event.kind == "warning" else "information")
         elif isinstance(event, Retrying):
-            self.notify(  # type: ignore[operator]
+            self.notify(
                 f"retry {event.attempt} in {event.delay_s:.1f} s: {event.reason}",
                 title="Retrying",
                 severity="warning",

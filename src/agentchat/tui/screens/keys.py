@@ -15,14 +15,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label
 
-from agentchat.config import set_provider_key
+from agentchat.config import ENV, set_provider_key
 from agentchat.core.keycheck import check_one, key_status
 
 if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.providers.base import ProviderSettings
 
-COLUMNS = ("provider", "key", "source", "live check")
+COLUMNS = ("provider", "key", "live check", "source")
 Checker = Callable[["ProviderSettings"], Awaitable[str]]
 
 
@@ -70,8 +70,11 @@ class KeyStatusScreen(ModalScreen[None]):
         cursor = table.cursor_row
         table.clear()
         for row in key_status(self.config):
-            name = row["provider"]
-            table.add_row(name, row["status"], row["source"], self.checks.get(name, "checking…"), key=name)
+            name, source = row["provider"], row["source"]
+            if row["status"] == "missing":  # the hint names the config path; here the fix is one key away
+                variable = ENV.get(name, ("",))[0]
+                source = f"s: set it here{f', or export {variable}' if variable else ''}"
+            table.add_row(name, row["status"], self.checks.get(name, "checking…"), source, key=name)
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
 
@@ -106,7 +109,7 @@ class KeyStatusScreen(ModalScreen[None]):
     def _set_cell(self, name: str) -> None:
         table = self.query_one(DataTable)
         if name in table.rows:
-            table.update_cell(name, "live check", self.checks[name])
+            table.update_cell(name, "live check", self.checks[name], update_width=True)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -117,7 +120,7 @@ class KeyStatusScreen(ModalScreen[None]):
         if name is None:
             return
         label = self.query_one("#key-label", Label)
-        label.update(f"New key for {name} (stored in {self.config.path}, mode 0600; escape cancels):")
+        label.update(f"New key for {name}: saved to the config file with mode 0600 (escape cancels)")
         label.display = True
         field = self.query_one("#key-input", Input)
         field.display = True

@@ -71,9 +71,9 @@ COMMANDS = (
     Command("Rename conversation", "Give the current conversation a title", "rename"),
     Command("Delete conversation", "Delete the current conversation", "delete"),
     Command("Copy last reply", "Copy the last reply as Markdown (f5)", "copy_reply"),
-    Command("Copy code from last reply", "Copy a code block of the last reply (f6)", "copy_code"),
+    Command("Copy code from last reply", "Copy a code block of the last reply (f8)", "copy_code"),
     Command(
-        "Focus messages", "Move to the messages: c copy, y code, e edit, r regenerate (f7)", "focus_messages"
+        "Focus messages", "Move to the messages: c copy, y code, e edit, r regenerate (f9)", "focus_messages"
     ),
     Command("Load earlier messages", "Mount the previous page of this conversation", "load_earlier"),
 )
@@ -81,7 +81,7 @@ COMMANDS = (
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "stop", "Stop", priority=True),
+        Binding("escape", "stop", "Stop", priority=True, show=False),  # the provider bar says it
         Binding("ctrl+n", "new_chat", "New"),
         Binding("ctrl+r", "regenerate", "Regenerate"),
         Binding("f4", "edit_last", "Edit last"),
@@ -89,14 +89,15 @@ class MainScreen(Screen[None]):
         Binding("ctrl+l", "pick_model", "Models"),
         Binding("f2", "keys", "Keys"),
         Binding("f3", "toggle_tools", "Tools"),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+f", "search", "Search"),
         Binding("f5", "copy_reply", "Copy reply", show=False),
-        Binding("f6", "copy_code", "Copy code", show=False),
-        Binding("f7", "focus_messages", "Messages", show=False),
+        Binding("f8", "copy_code", "Copy code", show=False),
+        Binding("f9", "focus_messages", "Messages", show=False),
     ]
 
-    generating: reactive[bool] = reactive(False, bindings=True)
+    AUTO_FOCUS = "#prompt"  # may run before the prompt is mounted: _ready focuses it then
+    generating: reactive[bool] = reactive(False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,6 +108,7 @@ class MainScreen(Screen[None]):
         self._job: Worker[None] | None = None
         self._last_model: dict[str, str] = {}
         self._reset_clients = False
+        self.ready = asyncio.Event()  # set once every widget is mounted and startup work has begun
 
     @property
     def chat_app(self) -> AgentchatApp:
@@ -122,7 +124,7 @@ class MainScreen(Screen[None]):
                 yield ConversationView(app.store, app.timefmt, id="conversation")
                 yield PromptInput(placeholder=PLACEHOLDER, id="prompt")
             yield ToolPane(id="tools")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def view(self) -> ConversationView:
@@ -141,18 +143,31 @@ class MainScreen(Screen[None]):
         return self.query_one(PromptInput)
 
     def on_mount(self) -> None:
+        # The screen mounts before the widgets nested in its containers: start after the first paint.
+        self.call_after_refresh(self._ready)
+
+    def _ready(self) -> None:
         self.tools.display = False
-        self.prompt.focus()
+        if self.focused is None:  # keys pressed during startup may have moved focus already
+            self.prompt.focus()
         self.resolve_initial_route()
+        self.ready.set()
 
     def watch_generating(self, busy: bool) -> None:
         self.bar.busy = busy
 
     def set_route(self, provider: str | None, model: str | None) -> None:
+        if provider and provider != self.provider:
+            self.warm_up(provider)
         self.provider, self.model = provider, model
         if provider and model:
             self._last_model[provider] = model
         self.bar.provider, self.bar.model = provider, model
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up(self, provider: str) -> None:
+        """Import the provider's SDK off the event loop (0.2-1 s) so the first send does not freeze."""
+        self.chat_app.warm_sdk(provider)
 
     @work(thread=True, group="startup", exit_on_error=False)
     def resolve_initial_route(self) -> None:
@@ -173,13 +188,19 @@ class MainScreen(Screen[None]):
 
     @work(group="generation", exit_on_error=False)
     async def _run_job(self, previous: Worker[None] | None, job: Callable[[], Awaitable[None]]) -> None:
+        await self.ready.wait()
         if previous is not None and not previous.is_finished:
             previous.cancel()
             try:
                 await previous.wait()
             except (WorkerCancelled, WorkerFailed, WorkerError):
                 pass
-        await job()
+        try:
+            await job()
+        except AgentchatError as exc:  # e.g. the store is locked or damaged: say so, keep running
+            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12)
+        except Exception as exc:  # a face never crashes; the message says what broke
+            self.notify(f"{type(exc).__name__}: {exc}", title="Internal error", severity="error", timeout=12)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
@@ -205,7 +226,6 @@ class MainScreen(Screen[None]):
             self.conversation_id = store.create_conversation(
                 agent=None if agent.name == DEFAULT_AGENT else agent.name
             )
-            self.chat_app.call_later(self.reload_sidebar)
         user_box = await self.view.append(Message.user(text))
         self.view.anchor()
         await self._turn(TurnRequest(text, self.conversation_id, parent_id), user_box)
@@ -220,9 +240,10 @@ class MainScreen(Screen[None]):
         turn.agent = None if agent.name == DEFAULT_AGENT else agent.name
         if agent.max_steps:
             turn.max_steps = agent.max_steps
-        turn.tool_names = await app.tool_names(agent)
         app.engine.gate = app.gate_for(turn.conversation_id, agent)
-        presenter = TurnPresenter(app.store, self.view, self.tools, user_box, self.notify)
+        presenter = TurnPresenter(
+            app.store, self.view, self.tools, user_box, self.notify, self.conversation_changed
+        )
         self.generating = True
         try:
             async with aclosing(app.engine.run_turn(turn)) as events:
@@ -232,12 +253,10 @@ class MainScreen(Screen[None]):
                 self.set_route(*presenter.route)
         except AgentchatError as exc:
             self.notify(str(exc), title=error_title(exc), severity="error", timeout=12)
-        except Exception as exc:  # a face never crashes on a turn; the message says what broke
-            self.notify(f"{type(exc).__name__}: {exc}", title="Internal error", severity="error", timeout=12)
         finally:
             await presenter.close()
             self.generating = False
-            self.reload_sidebar()
+            self.conversation_changed()
             if self._reset_clients:
                 self._reset_clients = False
                 await app.engine.aclose()
@@ -309,6 +328,14 @@ class MainScreen(Screen[None]):
     # --- conversations ---------------------------------------------------------------------------
     def reload_sidebar(self) -> None:
         self.query_one(Sidebar).reload(self.conversation_id)
+        self.show_title()
+
+    def conversation_changed(self) -> None:
+        """It has a new message: move it to the top of its agent (if not there) and show its title."""
+        self.query_one(Sidebar).touch(self.conversation_id)
+        self.show_title()
+
+    def show_title(self) -> None:
         info = self.chat_app.store.conversation(self.conversation_id) if self.conversation_id else None
         self.bar.title = (info.title if info else None) or "new conversation"
 
@@ -317,6 +344,8 @@ class MainScreen(Screen[None]):
         self.open_conversation(event.conversation_id, event.agent)
 
     def open_conversation(self, conversation_id: int, agent: str = DEFAULT_AGENT) -> None:
+        asked_from = self.focused
+
         async def job() -> None:
             store = self.chat_app.store
             info = store.conversation(conversation_id)
@@ -330,7 +359,8 @@ class MainScreen(Screen[None]):
             await self.tools.load([box.message for box in self.view.boxes()])
             self.tools.display = self.tools.count > 0
             self.bar.title = info.title or "(untitled)"
-            self.prompt.focus()
+            if self.focused is asked_from:  # ready to type, unless the user went elsewhere meanwhile
+                self.prompt.focus()
 
         self.run_job(job)
 
@@ -352,8 +382,8 @@ class MainScreen(Screen[None]):
             await self.tools.clear()
             self.tools.display = False
             self.reload_sidebar()
-            self.prompt.focus()
 
+        self.prompt.focus()
         self.run_job(job)
 
     def on_sidebar_rename_requested(self, event: Sidebar.RenameRequested) -> None:

@@ -38,6 +38,7 @@ class ModelPicker(ModalScreen[Choice | None]):
         self.current = current
         self.models: dict[str, list[str]] = {}
         self.status: dict[str, str] = {}
+        self._guessed: set[str] = set()  # providers listed with only the router's default model
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog-body", id="picker"):
@@ -52,9 +53,10 @@ class ModelPicker(ModalScreen[Choice | None]):
         for name, rows in self.router.known_models().items():
             if name == "local" and not rows:
                 continue
-            self.models[name] = [m for m, _ in rows] or (
-                [DEFAULT_MODELS[name]] if name in DEFAULT_MODELS else []
-            )
+            self.models[name] = [m for m, _ in rows]
+            if not rows and name in DEFAULT_MODELS:
+                self.models[name] = [DEFAULT_MODELS[name]]
+                self._guessed.add(name)
         self.fill()
         self.query_one("#filter").focus()
         self.discover()
@@ -129,7 +131,8 @@ class ModelPicker(ModalScreen[Choice | None]):
                 self.status[name] = "unreachable" if isinstance(exc, TimeoutError) else type(exc).__name__
                 return
             self.status[name] = f"{len(found)} models"
-            self.models[name] = list(dict.fromkeys([*self.models.get(name, []), *found]))
+            known = [] if name in self._guessed else self.models.get(name, [])
+            self.models[name] = list(dict.fromkeys([*known, *found]))
             self.fill()
 
         names = [n for n in self.models if n != "local"]

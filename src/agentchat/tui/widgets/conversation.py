@@ -23,10 +23,13 @@ from agentchat.core.messages import Message, ToolResultPart
 from agentchat.tui.format import TimeFormat, call_label, code_blocks, message_label
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from agentchat.core.events import Event
     from agentchat.core.store import Store
 
 PAGE = 40
+LIVE_REPLIES = 3  # finished replies that keep their Markdown widgets; older ones are settled
 CODE_THEME = "monokai"
 
 
@@ -43,7 +46,7 @@ def body_renderable(message: Message) -> RenderableType:
     items: list[RenderableType] = []
     if message.text:
         items.append(RichMarkdown(message.text, code_theme=CODE_THEME))
-    items += [Text(f"⚙ {call_label(call)}", style="italic") for call in message.tool_calls]
+    items += [Text(f"▸ {call_label(call)}", style="italic") for call in message.tool_calls]
     items += [result_line(result) for result in message.tool_results]
     if message.error:
         items.append(Text(f"error: {message.error}", style="bold red"))
@@ -138,16 +141,27 @@ class MessageBox(Vertical, can_focus=True):
 
 
 class ReplyBox(MessageBox):
-    """The reply being streamed. Text goes through `MarkdownStream` (it batches fragments while an
-    append is rendering); when the reply ends the box becomes a cheap `MessageBox`."""
+    """The reply being streamed into a Textual `Markdown` through `MarkdownStream`.
+
+    Tokens are buffered and handed to the stream at most every FLUSH_S: each append re-parses the
+    last block and re-lays out the screen, so rendering per token would starve the event loop that
+    also reads the stream (2,000 tokens/s would fall seconds behind). A finished reply keeps its
+    Markdown until newer replies push it out of the LIVE_REPLIES newest (`settle`)."""
+
+    FLUSH_S = 0.1
 
     def __init__(self, message: Message, timefmt: TimeFormat) -> None:
         super().__init__(message, timefmt)
         self.add_class("-streaming")
         self.builder = ReplyBuilder(message)
+        self.finished = False
+        self.settled = False
         self._stream: MarkdownStream | None = None
+        self._pending: list[str] = []
         self._thinking: Static | None = None
+        self._thinking_shown = 0
         self._calls: Static | None = None
+        self._timer: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Markdown(classes="body stream")
@@ -157,25 +171,39 @@ class ReplyBox(MessageBox):
 
         self.builder.add(event)
         if isinstance(event, TextDelta):
-            if self._stream is None:
+            self._pending.append(event.text)
+            if self._stream is None:  # the first words show at once, the rest in batches
                 self._stream = Markdown.get_stream(self.query_one(Markdown))
-            await self._stream.write(event.text)
-        elif isinstance(event, ThinkingDelta) and event.text:
-            if self._thinking is None:
-                self._thinking = Static(classes="thinking")
-                box = Collapsible(self._thinking, title="thinking…", collapsed=True)
-                await self.mount(box, before=self.query_one(Markdown))
-            self._thinking.update(self.message.thinking)
+                await self._flush()
+        elif isinstance(event, ThinkingDelta) and event.text and self._thinking is None:
+            self._thinking = Static(classes="thinking")
+            box = Collapsible(self._thinking, title="thinking…", collapsed=True)
+            await self.mount(box, before=self.query_one(Markdown))
         elif isinstance(event, ToolCall):
-            calls = "\n".join(f"⚙ {call_label(c)}" for c in self.message.tool_calls)
+            calls = "\n".join(f"▸ {call_label(c)}" for c in self.message.tool_calls)
             if self._calls is None:
                 self._calls = Static(calls, classes="calls")
                 await self.mount(self._calls)
             else:
                 self._calls.update(calls)
+        if self._timer is None:
+            self._timer = self.set_interval(self.FLUSH_S, self._flush)
+
+    async def _flush(self) -> None:
+        thinking = self.message.thinking
+        if self._thinking is not None and len(thinking) != self._thinking_shown:
+            self._thinking_shown = len(thinking)
+            self._thinking.update(thinking)
+        if self._pending and self._stream is not None:
+            text = "".join(self._pending)
+            self._pending.clear()
+            await self._stream.write(text)
 
     async def close(self, final: Message | None = None) -> None:
-        """Flush the stream and swap in the static rendering (of `final`, the stored message)."""
+        """Show the rest of the text and the final label (of `final`, the stored message)."""
+        if self._timer is not None:
+            self._timer.stop()
+        await self._flush()
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.stop()
@@ -183,10 +211,15 @@ class ReplyBox(MessageBox):
             self.message = final
         elif self.message.status == "streaming":
             self.message.status = "interrupted"
+        self.finished = True
         self.remove_class("-streaming")
+        self.border_title = message_label(self.message, self.timefmt)
+
+    async def settle(self) -> None:
+        """Swap the Markdown widgets for the one-Static rendering every stored message gets."""
         await self.remove_children()
         await self.mount_all(list(MessageBox.compose(self)))
-        self.border_title = message_label(self.message, self.timefmt)
+        self.settled = True
 
 
 class EarlierMarker(Static):
@@ -201,9 +234,6 @@ class EarlierMarker(Static):
 
 class ConversationView(VerticalScroll):
     """Messages of one branch, newest at the bottom; follows the stream until the user scrolls away."""
-
-    class LoadedEarlier(TextualMessage):
-        pass
 
     def __init__(self, store: Store, timefmt: TimeFormat, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -256,7 +286,6 @@ class ConversationView(VerticalScroll):
                 self.scroll_to(y=self.scroll_y + self.virtual_size.height - old_height, animate=False)
 
             self.call_after_refresh(keep_place)
-            self.post_message(self.LoadedEarlier())
         finally:
             self._loading = False
 
@@ -266,6 +295,9 @@ class ConversationView(VerticalScroll):
         return box
 
     async def start_reply(self, message: Message) -> ReplyBox:
+        finished = [box for box in self.query_children(ReplyBox) if box.finished and not box.settled]
+        for old in finished[: max(len(finished) - LIVE_REPLIES + 1, 0)]:
+            await old.settle()
         box = ReplyBox(message, self.timefmt)
         await self.mount(box)
         return box

@@ -148,6 +148,20 @@ class Sidebar(Vertical):
         if cursor_line is not None:
             tree.move_cursor(cursor_line)
 
+    def touch(self, conversation_id: int | None) -> None:
+        """After a turn: reorder only if the conversation is not already first in its agent."""
+        if conversation_id is None:
+            return
+        tree = self.query_one(ConversationTree)
+        for agent_node in tree.root.children:
+            first = agent_node.children[0] if agent_node.children else None
+            data = first.data if first is not None else None
+            if isinstance(data, ConversationNode) and data.conversation_id == conversation_id:
+                info = self.store.conversation(conversation_id)  # the title may have just appeared
+                first.set_label((info.title if info else None) or "(untitled)")  # type: ignore[union-attr]
+                return
+        self.reload(conversation_id)
+
     def on_tree_node_selected(self, event: Tree.NodeSelected[AgentNode | ConversationNode]) -> None:
         data = event.node.data
         if isinstance(data, ConversationNode):
@@ -163,9 +177,11 @@ class Sidebar(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
         self.run_search()
         results = self.query_one("#results", OptionList)
-        if results.display and results.option_count:
+        if results.display and self._hits:
             results.focus()
 
     def run_search(self) -> None:
@@ -179,6 +195,7 @@ class Sidebar(Vertical):
         results.clear_options()
         if self._hits:
             results.add_options(Option(snippet_text(hit), id=str(i)) for i, hit in enumerate(self._hits))
+            results.highlighted = 0
         else:
             results.add_option(Option(Text("no match", style="dim"), disabled=True))
         results.display, tree.display = True, False

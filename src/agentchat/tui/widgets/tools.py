@@ -9,7 +9,7 @@ from textual.widgets import Collapsible, Static
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
 from agentchat.tui.format import duration_label, pretty_json
 
-ICONS = {"running": "…", "done": "✓", "failed": "✗", "denied": "⊘"}
+ICONS = {"running": "…", "asking": "?", "done": "✓", "failed": "✗", "denied": "⊘"}
 
 
 class ToolEntry(Collapsible):
@@ -23,23 +23,27 @@ class ToolEntry(Collapsible):
         super().__init__(
             Static(Text(pretty_json(call.arguments)), classes="args"),
             self._result,
-            title=self._title(),
+            title=self._heading(),
             collapsed=True,
             classes="tool -running",
         )
 
-    def _title(self) -> str:
+    def _heading(self) -> str:
         parts = [f"{ICONS.get(self.status, '?')} {self.call.name}", self.status]
         label = duration_label(self.duration_s)
         if label:
             parts.append(label)
         return " · ".join(parts)
 
-    def finish(self, result: ToolResultPart, status: str, duration_s: float | None) -> None:
+    def set_status(self, status: str) -> None:
         self.remove_class(f"-{self.status}")
-        self.status, self.duration_s = status, duration_s
+        self.status = status
         self.add_class(f"-{status}")
-        self.title = self._title()
+        self.title = self._heading()
+
+    def finish(self, result: ToolResultPart, status: str, duration_s: float | None) -> None:
+        self.duration_s = duration_s
+        self.set_status(status)
         self._result.update(Text(result.content))
 
 
@@ -48,12 +52,14 @@ class ToolPane(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "tool activity"
         self._entries: dict[str, ToolEntry] = {}
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static("Tool activity (f3 hides)", classes="pane-title")
 
     async def clear(self) -> None:
         self._entries.clear()
-        await self.remove_children()
+        await self.remove_children(ToolEntry)
 
     async def started(self, call: ToolCallPart) -> None:
         if call.id not in self._entries:
@@ -66,6 +72,12 @@ class ToolPane(VerticalScroll):
     ) -> None:
         await self.started(call)
         self._entries[call.id].finish(result, status, duration_s)
+
+    def mark(self, call_id: str, status: str) -> None:
+        """E.g. "asking" while the approval modal is open, then back to "running"."""
+        entry = self._entries.get(call_id)
+        if entry is not None and entry.status in ("running", "asking"):
+            entry.set_status(status)
 
     async def load(self, messages: list[Message]) -> None:
         """Calls found in a window of stored history (durations are not stored)."""

@@ -1,0 +1,118 @@
+"""Shared setup for the TUI tests: a real app, a real store file, real SDKs against the fake servers.
+
+(No tests here; the `test_` prefix keeps it inside the files the TUI owns.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentchat.config import Config, load_config
+from agentchat.core.store import Store
+from agentchat.tui.app import AgentchatApp
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from tests.conftest import UserEnv
+
+SIZE = (120, 40)
+REPO_SRC = str(Path(__file__).resolve().parent.parent / "src")
+EPOCH = 1_767_225_600.0  # 2026-01-01 00:00 UTC: stored times never depend on the wall clock
+
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+
+
+def ticking_clock(start: float = EPOCH) -> Callable[[], float]:
+    """One second later on every call: deterministic times that still order messages."""
+    counter = itertools.count()
+    return lambda: start + next(counter)
+
+
+def write_config(
+    user_env: UserEnv,
+    *,
+    openai: Any = None,
+    anthropic: Any = None,
+    ollama: Any = None,
+    openai_key: str | None = "sk-test-openai",
+    anthropic_key: str | None = "sk-ant-test",
+    extra: str = "",
+) -> Config:
+    """A config pointing each built-in provider at its fake (or at nothing)."""
+    lines = ["[retry]", "max_attempts = 1", ""]
+    if openai is not None:
+        lines += ["[providers.openai]", f'base_url = "{openai.base_url}"', 'models = ["gpt-4o-mini"]']
+        if openai_key:
+            lines.append(f'api_key = "{openai_key}"')
+        lines.append("")
+    if anthropic is not None:
+        lines += ["[providers.anthropic]", f'base_url = "{anthropic.root}"', 'models = ["claude-sonnet-4-6"]']
+        if anthropic_key:
+            lines.append(f'api_key = "{anthropic_key}"')
+        lines.append("")
+    if ollama is not None:
+        lines += ["[providers.ollama]", f'host = "{ollama.root}"', ""]
+    user_env.write_config("\n".join(lines) + extra)
+    return load_config(user_env.config_path)
+
+
+def make_app(
+    user_env: UserEnv, config: Config, *, workspace: Path | None = None, store: Store | None = None
+) -> AgentchatApp:
+    """The real app; with `workspace`, the built-in tools confined to it (no plugins, no MCP)."""
+    registry = None
+    if workspace is not None:
+        from agentchat.tools.registry import build_registry
+
+        registry = build_registry(config, workspace, plugins=False)
+    return AgentchatApp(
+        config,
+        store or Store(user_env.db_path, clock=ticking_clock()),
+        registry=registry,
+        timefmt=lambda ts: "12:00",
+        engine_clock=ticking_clock(0.0),
+    )
+
+
+def screen_text(app: AgentchatApp) -> str:
+    """What the terminal shows right now, as plain lines (the compositor's own output)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_for_text(pilot: Pilot[Any], text: str, *, timeout_s: float = 5.0) -> None:
+    """Pause until `text` is on screen; fails with the screen in the message."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while text not in screen_text(pilot.app):  # type: ignore[arg-type]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{text!r} never appeared on screen:\n{screen_text(pilot.app)}")  # type: ignore[arg-type]
+        await pilot.pause(0.02)
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    """Until the main screen is mounted and its startup work (resolving the provider) is done."""
+    await asyncio.wait_for(pilot.app.screen.ready.wait(), 10)  # type: ignore[attr-defined]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def send(pilot: Pilot[Any], text: str, *, typed: bool = False) -> None:
+    """Fill the prompt (or type it key by key, which is slow) and press enter."""
+    prompt = pilot.app.screen.query_one("#prompt")
+    prompt.focus()
+    if typed:
+        await pilot.press(*text)
+    else:
+        prompt.load_text(text)  # type: ignore[attr-defined]
+    await pilot.press("enter")
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Until every worker (the turn, discovery, checks) is done and the screen has caught up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -1,0 +1,209 @@
+"""SVG snapshots of every screen and modal (pytest-textual-snapshot).
+
+Deterministic: fixed terminal size, a ticking fake clock for stored times and durations, a fixed
+time format, no cursor blink, no animations, fake servers on loopback (their ports never show).
+Update after looking at the report: `pytest tests/test_tui_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
+from tests.fakes.openai_fake import text as gpt_text
+from tests.fakes.openai_fake import tool_calls as gpt_tools
+from tests.test_tui_helpers import SIZE, make_app, ready, write_config
+
+CODE_ANSWER = """Use `itertools.batched` (Python 3.12+):
+
+```python
+from itertools import batched
+
+for chunk in batched(range(10), 3):
+    print(chunk)
+```
+
+On older versions, slice a list in a loop."""
+
+
+def seed(app: Any) -> int:
+    """Two older conversations and one with every kind of part, stored through the real Store."""
+    store = app.store
+    for title in ("Trip to Lisbon", "SQL window functions"):
+        conversation = store.create_conversation(title=title)
+        store.add_message(conversation, Message.user(f"about {title.lower()}"))
+    conversation = store.create_conversation(title="Batching in Python")
+    user = store.add_message(conversation, Message.user("How do I split a list into chunks of 3?"))
+    call = ToolCallPart("call_1", "read_file", {"path": "notes.md"})
+    first = Message(
+        role="assistant",
+        parts=[ThinkingPart("The user wants chunks; check their notes first."), call],
+        parent_id=user, provider="openai", model="gpt-4o-mini", usage=Usage(120, 18), cost=0.00003, total_s=0.8,
+    )  # fmt: skip
+    first_id = store.add_message(conversation, first)
+    result = ToolResultPart("call_1", "Prefer the standard library.", name="read_file")
+    tool_id = store.add_message(conversation, Message(role="tool", parts=[result], parent_id=first_id))
+    answer = Message(
+        role="assistant", parts=[TextPart(CODE_ANSWER)], parent_id=tool_id, provider="openai",
+        model="gpt-4o-mini", usage=Usage(160, 74), cost=0.00007, total_s=1.9,
+    )  # fmt: skip
+    store.add_message(conversation, answer)
+    return conversation
+
+
+Step = Callable[[Any], Awaitable[None]]
+
+
+async def until_screen(pilot: Any, name: str) -> None:
+    for _ in range(250):
+        if type(pilot.app.screen).__name__ == name:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"{name} never opened")
+
+
+def scenario(*steps: Step) -> Callable[[Any], Awaitable[None]]:
+    """Run the steps, wait for every worker, then stop cursors blinking so the picture is stable."""
+
+    async def run(pilot: Any) -> None:
+        await ready(pilot)
+        for step in steps:
+            await step(pilot)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+        for screen in pilot.app.screen_stack:
+            for widget in screen.query("Input, TextArea"):
+                widget.cursor_blink = False
+        await pilot.pause()
+
+    return run
+
+
+def keys(*pressed: str) -> Step:
+    async def step(pilot: Any) -> None:
+        await pilot.press(*pressed)
+
+    return step
+
+
+def open_seeded(conversation: int) -> Step:
+    async def step(pilot: Any) -> None:
+        pilot.app.screen.open_conversation(conversation)
+
+    return step
+
+
+def prompt(text: str) -> Step:
+    async def step(pilot: Any) -> None:
+        pilot.app.screen.query_one("#prompt").load_text(text)
+        await pilot.press("enter")
+
+    return step
+
+
+def test_main_screen_with_a_conversation(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    conversation = seed(app)
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(open_seeded(conversation)))
+
+
+def test_main_screen_after_a_streamed_reply(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    openai_fake.queue(gpt_text([CODE_ANSWER[i : i + 9] for i in range(0, len(CODE_ANSWER), 9)]))
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(prompt("Split a list in chunks?")))
+
+
+def test_model_picker(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    openai_fake.models = ["gpt-4o-mini", "gpt-4.1", "o4-mini"]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("ctrl+l")))
+
+
+def test_key_status_panel(snap_compare, user_env, openai_fake, anthropic_fake) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake, anthropic=anthropic_fake, anthropic_key=None)
+    app = make_app(user_env, config)
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("f2")))
+
+
+def test_key_entry_is_masked(snap_compare, user_env, openai_fake, anthropic_fake) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake, anthropic=anthropic_fake, anthropic_key=None)
+    app = make_app(user_env, config)
+    steps = scenario(keys("f2"), keys("down", "s"), keys(*"sk-ant-secret"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps)
+
+
+def test_tool_approval_modal(snap_compare, user_env, openai_fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    call = ("call_1", "run_shell", {"command": "pytest -q tests/"})
+    openai_fake.queue(gpt_tools([call]), gpt_text(["ok"]))
+    app = make_app(user_env, write_config(user_env, openai=openai_fake), workspace=tmp_path)
+
+    async def ask(pilot: Any) -> None:
+        pilot.app.screen.query_one("#prompt").load_text("run the tests")
+        await pilot.press("enter")
+        await until_screen(pilot, "ApprovalScreen")
+
+    async def run(pilot: Any) -> None:
+        await ready(pilot)
+        await ask(pilot)  # the turn waits for the answer, so no waiting for workers here
+        for screen in pilot.app.screen_stack:
+            for widget in screen.query("Input, TextArea"):
+                widget.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_tool_pane_with_an_expanded_call(snap_compare, user_env, openai_fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "notes.md").write_text("Prefer the standard library.\n")
+    openai_fake.queue(
+        gpt_tools([("call_1", "read_file", {"path": "notes.md"})]),
+        gpt_text(["Your notes say: stdlib first."]),
+    )
+    app = make_app(user_env, write_config(user_env, openai=openai_fake), workspace=tmp_path)
+
+    async def expand(pilot: Any) -> None:
+        for entry in pilot.app.screen.query("ToolEntry"):
+            entry.collapsed = False
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(prompt("What do my notes say?"), expand))
+
+
+def test_search_results(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    seed(app)
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("ctrl+f", *"chunks", "enter")))
+
+
+def test_edit_message_dialog(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    conversation = seed(app)
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(open_seeded(conversation), keys("f4")))
+
+
+def test_rename_dialog(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    seed(app)
+
+    async def focus_tree(pilot: Any) -> None:
+        pilot.app.screen.query_one("#agents").focus()
+
+    rename = scenario(focus_tree, keys("down", "down", "r"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=rename)
+
+
+def test_delete_confirmation(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    seed(app)
+
+    async def focus_tree(pilot: Any) -> None:
+        pilot.app.screen.query_one("#agents").focus()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(focus_tree, keys("down", "down", "d")))
+
+
+def test_copy_code_picker(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    two_blocks = "First:\n\n```sh\npip install rich\n```\n\nThen:\n\n```python\nimport rich\n```\n"
+    openai_fake.queue(gpt_text([two_blocks]))
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(prompt("install rich?"), keys("f8")))
