@@ -250,7 +250,7 @@ async def test_allow_always_holds_for_the_conversation(user_env, openai_fake, tm
     assert (workspace / "a.txt").exists() and (workspace / "b.txt").exists()
 
 
-async def test_editing_the_first_message_starts_a_new_conversation(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+async def test_editing_the_first_message_branches_in_place(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
     config = write_config(user_env, openai=openai_fake)
     openai_fake.queue(gpt_text(["A1"]), gpt_text(["B1"]))
     app = make_app(user_env, config)
@@ -263,7 +263,8 @@ async def test_editing_the_first_message_starts_a_new_conversation(user_env, ope
         app.screen.query_one(PromptInput).load_text("second try")
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen.conversation_id == 2
+        assert app.screen.conversation_id == 1  # the same conversation, a new root branch
         assert "B1" in screen_text(app) and "A1" not in screen_text(app)
-    assert _roles(app, 1) == [("user", "first try", "complete"), ("assistant", "A1", "complete")]
+    assert [m.text for m in app.store.roots(1)] == ["first try", "second try"]  # the old branch stays
+    assert _roles(app, 1) == [("user", "second try", "complete"), ("assistant", "B1", "complete")]
     assert openai_fake.chat_requests()[1].body["messages"] == [{"role": "user", "content": "second try"}]

@@ -33,6 +33,11 @@ def main() -> None:
         from agentchat.cli.ask import main as ask_main
 
         sys.exit(ask_main(args[1:]))
+    if not args:  # the TUI: no Typer needed either (it would add ~100 ms to the first frame)
+        from agentchat.cli.common import run_guarded
+        from agentchat.tui.app import run_tui
+
+        sys.exit(run_guarded(lambda: run_tui(None)))
     from agentchat.cli.app import app
 
     app()

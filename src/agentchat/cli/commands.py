@@ -26,18 +26,10 @@ def models(
 
     def body() -> int:
         from agentchat.core.routing import DEFAULT_MODELS, Router
-        from agentchat.providers import create_provider
+        from agentchat.providers import list_models
 
         config = load(state.config_path)
-
-        async def discover(settings):  # type: ignore[no-untyped-def]
-            provider = create_provider(settings)
-            try:
-                return await provider.list_models()
-            finally:
-                await provider.aclose()
-
-        router = Router(config, discover=discover)
+        router = Router(config, discover=list_models)
 
         async def refresh_all() -> None:
             for name in config.provider_names():

@@ -63,6 +63,7 @@ class TurnRequest:
     prompt: str | None
     conversation_id: int | None = None
     parent_id: int | None = None  # branch point; default: the conversation's newest message
+    from_root: bool = False  # the prompt starts a new root branch (the first message was edited)
     model: str | None = None
     provider: str | None = None
     system: str | None = None
@@ -174,7 +175,10 @@ class Engine:
         conv_id = turn.conversation_id
         if conv_id is None:
             conv_id = store.create_conversation(agent=turn.agent)
-        parent = turn.parent_id if turn.parent_id is not None else store.leaf(conv_id)
+        if turn.from_root:
+            parent = None
+        else:
+            parent = turn.parent_id if turn.parent_id is not None else store.leaf(conv_id)
         user_id = None
         if turn.prompt is not None:
             user = Message.user(turn.prompt)
@@ -203,6 +207,7 @@ class Engine:
                 async with aclosing(self._run_tools(reply, allowed=step < turn.max_steps)) as events:
                     async for event in events:
                         if isinstance(event, ToolFinished):
+                            event.result.status = event.status
                             results[event.call.id] = event.result
                         yield event
             finally:

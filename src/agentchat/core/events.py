@@ -106,5 +106,7 @@ class AssistantFinished:
     total_s: float | None = None
 
 
-EngineEvent = TurnStarted | AssistantStarted | Notice | Retrying | ToolStarted | ToolFinished | AssistantFinished
+EngineEvent = (
+    TurnStarted | AssistantStarted | Notice | Retrying | ToolStarted | ToolFinished | AssistantFinished
+)
 Event = ProviderEvent | EngineEvent

@@ -6,7 +6,7 @@ Provider adapters convert to and from their wire formats at the edge. Data a pro
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -40,12 +40,14 @@ class ToolCallPart:
 
 @dataclass(slots=True)
 class ToolResultPart:
-    """The output of one tool call; `name` repeats the tool's name because Ollama matches by name."""
+    """The output of one tool call; `name` repeats the tool's name because Ollama matches by name.
+    `status` (done, failed, denied) is for people reading the history; providers see `is_error`."""
 
     call_id: str
     content: str
     is_error: bool = False
     name: str | None = None
+    status: str | None = None
     type: Literal["tool_result"] = "tool_result"
 
 
@@ -82,13 +84,7 @@ class Usage:
 
     def merge(self, other: Usage) -> Usage:
         """Later reports win field by field, but never erase a known value with an unknown one."""
-        return Usage(
-            *(b if b is not None else a for a, b in zip(astuple_usage(self), astuple_usage(other), strict=True))
-        )
-
-
-def astuple_usage(u: Usage) -> tuple[int | None, int | None, int | None, int | None]:
-    return (u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens)
+        return Usage(*(b if b is not None else a for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ models discovered from each provider's list endpoint (cached in the data directo
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import time
@@ -116,17 +117,15 @@ class Router:
     # --- public -----------------------------------------------------------------------------
     async def resolve(self, model: str | None, provider: str | None = None) -> Route:
         if provider:
-            settings = self._settings(provider)
+            settings = self.settings(provider)
             return Route(settings, model or self._default_model(settings), "explicit provider")
         if model:
             return await self._route_model(model)
         if self.config.default_model:
             if self.config.default_provider:
-                return Route(
-                    self._settings(self.config.default_provider), self.config.default_model, "config"
-                )
+                return Route(self.settings(self.config.default_provider), self.config.default_model, "config")
             return await self._route_model(self.config.default_model)
-        return self.first_usable()
+        return await asyncio.to_thread(self.first_usable)  # the Ollama probe must not block a UI
 
     def usable(self, settings: ProviderSettings) -> bool:
         if settings.type == "local":
@@ -139,10 +138,10 @@ class Router:
 
     def first_usable(self) -> Route:
         for name in ("openai", "anthropic", "ollama"):
-            settings = self._settings(name)
+            settings = self.settings(name)
             if self.usable(settings):
                 return Route(settings, self._default_model(settings), "first usable provider")
-        local = self._settings("local")
+        local = self.settings("local")
         if self.usable(local):
             return Route(local, self._default_model(local), "nothing else usable")
         raise AuthError(
@@ -154,7 +153,7 @@ class Router:
         """Per provider: (model, where it came from) — configured, then cached discoveries."""
         out: dict[str, list[tuple[str, str]]] = {}
         for name in [*self.config.provider_names(), "local"]:
-            settings = self._settings(name)
+            settings = self.settings(name)
             rows = [(m, "config") for m in settings.models]
             seen = {m for m, _ in rows}
             rows += [(m, "discovered") for m in self.cache.models(name) if m not in seen]
@@ -169,7 +168,7 @@ class Router:
         return models
 
     # --- internals ---------------------------------------------------------------------------
-    def _settings(self, name: str) -> ProviderSettings:
+    def settings(self, name: str) -> ProviderSettings:
         if name == "local":
             table = self.config.section("providers").get("local", {})
             return ProviderSettings(
@@ -201,20 +200,20 @@ class Router:
     async def _route_model(self, model: str) -> Route:
         names = self.config.provider_names()
         for name in names:
-            settings = self._settings(name)
+            settings = self.settings(name)
             if self._match(model, settings.models):
                 return Route(settings, model, "configured model")
         family = family_provider(model)
         if family:
-            return Route(self._settings(family), model, "model family")
-        if model == DEFAULT_MODELS["local"] or model in self._settings("local").models:
-            return Route(self._settings("local"), model, "embedded model")
+            return Route(self.settings(family), model, "model family")
+        if model == DEFAULT_MODELS["local"] or model in self.settings("local").models:
+            return Route(self.settings("local"), model, "embedded model")
         for name in names:
             if self._match(model, self.cache.models(name)):
-                return Route(self._settings(name), model, "discovered model")
+                return Route(self.settings(name), model, "discovered model")
         # Not known yet: ask the providers that can answer, then try again.
         for name in names:
-            settings = self._settings(name)
+            settings = self.settings(name)
             if self.cache.fresh(name) or not self.usable(settings):
                 continue
             try:

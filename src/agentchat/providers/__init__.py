@@ -14,7 +14,28 @@ _ADAPTERS = {
 }
 
 
+# The SDK each adapter imports on first use; a face may import it early, off its UI thread.
+_SDKS = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama", "local": "llama_cpp"}
+
+
 def create_provider(settings: ProviderSettings) -> Provider:
     module_name, class_name = _ADAPTERS[settings.type]
     cls = getattr(import_module(module_name), class_name)
     return cls(settings)
+
+
+def preload(settings: ProviderSettings) -> None:
+    """Import the provider's SDK now, so the first request does not pay for it (0.2-1 s)."""
+    try:
+        import_module(_SDKS[settings.type])
+    except ImportError:  # the adapter reports a missing SDK with a clear message when used
+        pass
+
+
+async def list_models(settings: ProviderSettings) -> list[str]:
+    """The provider's model list, from a short-lived client (routing discovery, `models`, the TUI)."""
+    provider = create_provider(settings)
+    try:
+        return await provider.list_models()
+    finally:
+        await provider.aclose()

@@ -6,7 +6,6 @@ tests and the screenshot script run the real thing against fake servers and a te
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from textual.app import App, SystemCommand
 from agentchat.cli.session import Agent, load_agent
 from agentchat.core.engine import Engine
 from agentchat.core.routing import Router
+from agentchat.providers import list_models, preload
 from agentchat.tui.format import TimeFormat, local_time
 
 if TYPE_CHECKING:
@@ -24,26 +24,10 @@ if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.core.messages import ToolCallPart
     from agentchat.core.store import Store
-    from agentchat.providers.base import ProviderSettings
     from agentchat.tools.approval import ApprovalGate, Decision
     from agentchat.tools.base import Tool
     from agentchat.tools.mcp import MCPManager
     from agentchat.tools.registry import ToolRegistry
-
-
-# The SDK each adapter type imports on first use (the adapters import them lazily).
-SDK_MODULES = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama"}
-
-
-async def discover_models(settings: ProviderSettings) -> list[str]:
-    """The router's discovery: ask the provider's list endpoint (one short-lived client)."""
-    from agentchat.providers import create_provider
-
-    provider = create_provider(settings)
-    try:
-        return await provider.list_models()
-    finally:
-        await provider.aclose()
 
 
 class AgentchatApp(App[None]):
@@ -64,7 +48,7 @@ class AgentchatApp(App[None]):
         super().__init__()
         self.config = config
         self.store = store
-        self.router = router or Router(config, discover=discover_models)
+        self.router = router or Router(config, discover=list_models)
         self.registry = registry
         self.mcp = mcp
         self.timefmt = timefmt
@@ -87,9 +71,7 @@ class AgentchatApp(App[None]):
             await self.mcp.aclose()
 
     def warm_sdk(self, provider: str) -> None:
-        kind = self.config.provider_type(provider) if provider != "local" else "local"
-        if kind in SDK_MODULES:
-            importlib.import_module(SDK_MODULES[kind])
+        preload(self.router.settings(provider))
 
     # --- agents and tools ------------------------------------------------------------------------
     def agent_names(self) -> list[str]:

@@ -220,7 +220,7 @@ class MainScreen(Screen[None]):
         self.prompt.clear()
         self.run_job(lambda: self._send(text))
 
-    async def _send(self, text: str, parent_id: int | None = None) -> None:
+    async def _send(self, text: str, parent_id: int | None = None, *, from_root: bool = False) -> None:
         store, agent = self.chat_app.store, self.chat_app.agent(self.agent)
         if self.conversation_id is None:
             self.conversation_id = store.create_conversation(
@@ -228,7 +228,8 @@ class MainScreen(Screen[None]):
             )
         user_box = await self.view.append(Message.user(text))
         self.view.anchor()
-        await self._turn(TurnRequest(text, self.conversation_id, parent_id), user_box)
+        turn = TurnRequest(text, self.conversation_id, parent_id, from_root=from_root)
+        await self._turn(turn, user_box)
 
     async def _turn(self, turn: TurnRequest, user_box: MessageBox | None) -> None:
         app = self.chat_app
@@ -310,14 +311,7 @@ class MainScreen(Screen[None]):
 
             async def job() -> None:
                 await self.view.truncate_from(box)
-                if parent is None:
-                    # The engine reads parent_id=None as "the newest message", so a new first
-                    # message cannot branch in place: it starts a new conversation instead.
-                    self.conversation_id = None
-                    await self.view.show(None)
-                    await self.tools.clear()
-                    self.notify("editing the first message starts a new conversation", timeout=4)
-                await self._send(text, parent)
+                await self._send(text, parent, from_root=parent is None)
 
             self.run_job(job)
 

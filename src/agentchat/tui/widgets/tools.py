@@ -88,7 +88,8 @@ class ToolPane(VerticalScroll):
                 await self.started(call)
                 result = results.get(call.id)
                 if result is not None:
-                    self._entries[call.id].finish(result, "failed" if result.is_error else "done", None)
+                    status = result.status or ("failed" if result.is_error else "done")
+                    self._entries[call.id].finish(result, status, None)
 
     @property
     def count(self) -> int:
