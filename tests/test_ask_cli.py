@@ -429,3 +429,23 @@ def test_terminal_gets_rendered_markdown_and_no_color_is_honoured(user_env: User
     child.close()
     assert "**bold**" not in child.before
     assert not any(f"\x1b[{c}" in child.before for c in ("31m", "32m", "33m", "34m", "35m", "36m", "38;"))
+
+
+def test_approval_question_goes_to_the_terminal_while_stdin_is_piped(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a controlling terminal")
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(
+        oai.tool_calls([("call_1", "write_file", {"path": "out.txt", "content": "from the tool"})]),
+        oai.text(["Done."]),
+    )
+    cmd = f"echo piped context | {sys.executable} -m agentchat ask -T write_file -m gpt-4o-mini write > answer.txt"
+    child = pexpect.spawn("/bin/sh", ["-c", cmd], env=user_env.env, cwd=str(user_env.root), encoding="utf-8",
+                          timeout=30)
+    child.expect("allow tool write_file")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert (user_env.root / "out.txt").read_text() == "from the tool"
+    assert (user_env.root / "answer.txt").read_text() == "Done.\n"  # the question never touched stdout
+    assert openai_fake.chat_requests()[0].body["messages"][0]["content"] == "piped context\n\nwrite"

@@ -414,7 +414,7 @@ async def test_tool_results_lead_a_merged_user_turn(fake: AnthropicFake, provide
         Message(role="tool", parts=[ToolResultPart("toolu_1", "")]),
     ]
 
-    await collect(provider, ask(*history))
+    await collect(provider, ask(*history, tools=[WEATHER]))
 
     assert fake.chat_requests()[0].body["messages"][2]["content"] == [
         {"type": "tool_result", "tool_use_id": "toolu_1"},

@@ -264,3 +264,30 @@ async def test_stopping_during_a_tool_keeps_the_history_valid(tmp_path: Path, op
     (result,) = thread[-1].tool_results
     assert result.call_id == "call_s" and result.is_error and "interrupted" in result.content
     assert not (tmp_path / "ws" / "late.txt").exists()
+
+
+async def test_tool_history_continues_on_claude_without_tools(tmp_path: Path, openai_fake, anthropic_fake) -> None:
+    """The real API refuses tool blocks in a request that defines no tools: they travel as text."""
+    engine, store, _ = setup(tmp_path, {"openai": openai_fake, "anthropic": anthropic_fake})
+    openai_fake.queue(oai.tool_calls([("call_1", "read_file", {"path": "notes.txt"})]), oai.text(["pelican"]))
+    events = await run(engine, prompt="word?", model="gpt-4o-mini")
+    conv = events[0].conversation_id
+    bare = Engine(engine.config, store, router=engine.router)  # a face that offers no tools
+    ENGINES.append(bare)
+    anthropic_fake.queue(anth.text(["It was pelican."]))
+    events = await run(bare, prompt="again?", conversation_id=conv, provider="anthropic")
+    assert answer(events) == "It was pelican."
+    body = anthropic_fake.chat_requests()[0].body
+    texts = [b["text"] for m in body["messages"] for b in m["content"] if b["type"] == "text"]
+    assert any("[tool call read_file" in t for t in texts) and any("pelican" in t for t in texts)
+
+
+async def test_tool_the_model_was_not_offered_does_not_run(tmp_path: Path, openai_fake) -> None:
+    engine, _, _ = setup(tmp_path, {"openai": openai_fake}, allow=["write_file"])
+    openai_fake.queue(
+        oai.tool_calls([("c1", "write_file", {"path": "x.txt", "content": "no"})]), oai.text(["ok"])
+    )
+    events = await run(engine, prompt="hi", model="gpt-4o-mini", tool_names=["read_file"])
+    (finished,) = [e for e in events if isinstance(e, ToolFinished)]
+    assert finished.status == "failed" and "no tool named write_file" in finished.result.content
+    assert not (tmp_path / "ws" / "x.txt").exists()

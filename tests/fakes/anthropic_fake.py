@@ -315,6 +315,12 @@ class AnthropicFake(FakeServer):
                 ident = block.get("id") if block.get("type") == "tool_use" else block.get("tool_use_id")
                 if ident is not None and not _VALID_ID.match(ident):
                     return f"messages.{i}.content.{j}: String should match pattern '^[a-zA-Z0-9_-]+$'"
+                if block.get("type") in ("tool_use", "tool_result") and not body.get("tools"):
+                    return "Requests which include `tool_use` or `tool_result` blocks must define tools."
+            if i == len(messages) - 1 and msg.get("role") == "assistant":
+                last = blocks[-1] if blocks else {}
+                if last.get("type") == "text" and str(last.get("text", "")) != str(last.get("text", "")).rstrip():
+                    return "messages: final assistant content cannot end with trailing whitespace"
             if self.check_thinking and thinking.get("type") == "enabled" and msg.get("role") == "assistant":
                 kinds = [b.get("type") for b in blocks]
                 if "tool_use" in kinds and not any(_signed(b) for b in blocks[: kinds.index("tool_use")]):

@@ -8,18 +8,21 @@ from typing import Any
 
 
 def _ask_tty(name: str, arguments: dict[str, Any], source: str) -> str:
-    try:
-        tty = open("/dev/tty", "r+", encoding="utf-8")
+    try:  # separate read and write handles: a terminal is not seekable, so "r+" would fail
+        tty_in = open("/dev/tty", encoding="utf-8", errors="replace")
+        tty_out = open("/dev/tty", "w", encoding="utf-8")
     except OSError:
         return "deny"  # no terminal: a tool that needs approval is denied
-    with tty:
+    with tty_in, tty_out:
         args = json.dumps(arguments, ensure_ascii=False)
         if len(args) > 400:
             args = args[:400] + "…"
-        tty.write(f"\nagentchat: allow tool {name} ({source}) {args}?\n  [y] once  [a] always  [N] deny: ")
-        tty.flush()
+        tty_out.write(
+            f"\nagentchat: allow tool {name} ({source}) {args}?\n  [y] once  [a] always  [N] deny: "
+        )
+        tty_out.flush()
         try:
-            answer = tty.readline().strip().lower()
+            answer = tty_in.readline().strip().lower()
         except (OSError, KeyboardInterrupt):
             return "deny"
     return {"y": "allow_once", "yes": "allow_once", "a": "allow_always", "always": "allow_always"}.get(

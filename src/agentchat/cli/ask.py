@@ -6,12 +6,14 @@ import argparse
 import gc
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe, run_guarded
 from agentchat.core import events as ev
+from agentchat.core.errors import AgentchatError
 
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
@@ -31,10 +33,11 @@ def read_prompt(words: list[str], stdin: object) -> str | None:
         except (ValueError, OSError):
             is_tty = True
         if not is_tty:
-            try:
-                piped = stdin.read()  # type: ignore[attr-defined]
-            except (OSError, ValueError, UnicodeDecodeError):
-                piped = ""
+            try:  # bytes, decoded leniently: a stray Latin-1 byte must not cost the whole prompt
+                raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read()  # type: ignore[attr-defined]
+            except (OSError, ValueError):
+                raw = b""
+            piped = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     text = " ".join(words).strip()
     piped = piped.rstrip("\n")
     if piped.strip() and text:
@@ -86,12 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fallback", help="Models to try if the first fails: A,B.")
     p.add_argument("--max-cost", type=float, help="Refuse a request estimated above this many USD.")
     p.add_argument("-t", "--temperature", type=float, help="Sampling temperature.")
+    p.add_argument(
+        "--thinking-budget",
+        type=int,
+        metavar="TOKENS",
+        help="Let the model think first (Anthropic extended thinking, Ollama think).",
+    )
     return p
 
 
 def main(argv: list[str], config_path: str | None = None) -> int:
     """`agentchat ask ARGV`; the exit code. `config_path` is the root `--config` (else AGENTCHAT_CONFIG)."""
     a = build_parser().parse_intermixed_args(argv)
+    for flag, value in (("--max-steps", a.max_steps), ("--thinking-budget", a.thinking_budget)):
+        if value is not None and value < 1:
+            err(f"error: {flag} must be at least 1")
+            return 2
     text = read_prompt(a.prompt, sys.stdin)
     if text is None and not a.resume:
         err(USAGE)
@@ -117,6 +130,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         fallbacks=[f.strip() for f in (a.fallback or "").split(",") if f.strip()],
         max_cost=a.max_cost,
         temperature=a.temperature,
+        thinking_budget=a.thinking_budget,
     )
     return run_guarded(lambda: run_ask(options))
 
@@ -143,6 +157,7 @@ class AskOptions:
     fallbacks: list[str] = field(default_factory=list)
     max_cost: float | None = None
     temperature: float | None = None
+    thinking_budget: int | None = None
 
 
 def run_ask(opts: AskOptions) -> int:
@@ -154,8 +169,12 @@ def run_ask(opts: AskOptions) -> int:
     config = load(opts.config_path)
     session = build_session(config, opts)
     writer = session.writer
+    signal.signal(signal.SIGTERM, _terminate)  # `timeout`, `kill`: stop like Ctrl-C, keep the partial
     try:
         code = asyncio.run(_drive(session.engine, session.turn, writer, session))
+    except AgentchatError:
+        writer.abort()  # what was shown ends with a newline before the one-line error
+        raise
     except KeyboardInterrupt:
         writer.abort()
         err("interrupted; the partial reply is stored" if not opts.no_log else "interrupted")
@@ -220,6 +239,10 @@ def _resume_gc() -> None:
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def stdout_is_terminal() -> bool:

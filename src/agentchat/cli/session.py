@@ -27,6 +27,7 @@ class Agent:
     tools: list[str] | dict[str, str] | None = None
     temperature: float | None = None
     max_steps: int | None = None
+    thinking_budget: int | None = None
 
 
 def load_agent(config: Config, name: str | None) -> Agent:
@@ -43,7 +44,7 @@ def load_agent(config: Config, name: str | None) -> Agent:
 def _agent_fields(config: Config, name: str, table: Any) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"{config.path}: [agents.{name}] must be a table")
-    allowed = {"system", "model", "provider", "tools", "temperature", "max_steps"}
+    allowed = {"system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget"}
     unknown = set(table) - allowed
     if unknown:
         raise ConfigError(f"{config.path}: unknown key(s) in [agents.{name}]: {', '.join(sorted(unknown))}")
@@ -58,6 +59,7 @@ class Session:
     store: Store
     gate: Any = None
     mcp: Any = None
+    records: Store | None = None
 
     async def aclose(self) -> None:
         if self.mcp is not None:
@@ -66,6 +68,8 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+        if self.records is not None:
+            self.records.close()
 
 
 def open_history(opts: AskOptions) -> Store:
@@ -105,6 +109,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
     from agentchat.cli.ask import stdout_is_terminal
     from agentchat.cli.output import make_writer
     from agentchat.core.engine import DEFAULT_MAX_STEPS, Engine, TurnRequest
+    from agentchat.core.store import Store
 
     agent = load_agent(config, opts.agent)
     store = open_history(opts)
@@ -119,7 +124,10 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             if info is not None and info.model:
                 model, provider = info.model, info.provider
         registry, gate, mcp, names = _tools(config, opts, agent)
-        engine = Engine(config, store, registry=registry, gate=gate)
+        records = None
+        if opts.no_log and config.section("budget").get("monthly_usd") is not None:
+            records = Store.open_default()  # --no-log stores nothing, but past spending still counts
+        engine = Engine(config, store, registry=registry, gate=gate, records=records)
         turn = TurnRequest(
             prompt=opts.text if not opts.resume else None,
             conversation_id=conv,
@@ -134,6 +142,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             fallbacks=opts.fallbacks,
             tool_names=names,
             max_cost=opts.max_cost,
+            thinking_budget=opts.thinking_budget or agent.thinking_budget,
         )
         writer = make_writer(
             as_json=opts.as_json,
@@ -144,7 +153,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
     except BaseException:
         store.close()
         raise
-    return Session(engine, turn, writer, store, gate, mcp)
+    return Session(engine, turn, writer, store, gate, mcp, records)
 
 
 def _config_max_steps(config: Config) -> int | None:
@@ -163,8 +172,10 @@ def _resume_point(store: Store, conv: int | None) -> int:
 
 
 def _tools(config: Config, opts: AskOptions, agent: Agent) -> tuple[Any, Any, Any, list[str] | None]:
-    """Tools are offered in `ask` only when asked for (-T) or configured for the agent."""
-    wanted = list(opts.tools)
+    """Tools are offered in `ask` only when asked for: -T, --allow-tool, --yes, or the agent's config."""
+    wanted = [*opts.tools, *opts.allow_tools]
+    if opts.yes and not wanted:
+        wanted = ["all"]
     if not wanted and agent.tools is None:
         return None, None, None, None
     from agentchat.cli.approve import tty_approver

@@ -21,7 +21,7 @@ from agentchat.core.budget import (
     estimated_cost,
     month_start,
 )
-from agentchat.core.errors import ProviderError, StreamInterrupted
+from agentchat.core.errors import ProviderError, StreamInterrupted, UsageError
 from agentchat.core.events import (
     AssistantFinished,
     AssistantStarted,
@@ -42,7 +42,7 @@ from agentchat.core.ratelimit import limiter_for
 from agentchat.core.retry import RetryPolicy, next_delay
 from agentchat.core.routing import Route, Router
 from agentchat.core.stats import monthly_cost
-from agentchat.providers import create_provider
+from agentchat.providers import create_provider, preload
 from agentchat.providers.base import ChatRequest, Provider, ProviderSettings, ToolSpec
 from agentchat.tools.approval import denied_result
 
@@ -75,6 +75,7 @@ class TurnRequest:
     fallbacks: list[str] = field(default_factory=list)
     tool_names: list[str] | None = None  # None: every tool the registry offers
     max_cost: float | None = None  # refuse a request whose estimated cost exceeds this (USD)
+    thinking_budget: int | None = None  # extended thinking (Anthropic budget tokens; Ollama `think`)
 
 
 class ReplyBuilder:
@@ -124,6 +125,7 @@ class Engine:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = asyncio.sleep,
         persist_interval_s: float = 0.5,
+        records: Store | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -134,9 +136,11 @@ class Engine:
         self.wall_clock = wall_clock
         self.sleep = sleep
         self.persist_interval_s = persist_interval_s
+        self.records = records or store  # where past spending is read (the real history, even with --no-log)
         self.retry_policy = RetryPolicy.from_config(config.section("retry"))
         self._providers: dict[str, Provider] = {}
         self._reported: set[str] = set()  # tool loading problems already shown to the user
+        self._prepared: set[str] = set()  # providers whose SDK (or local model) is loaded
 
     # --- providers ------------------------------------------------------------------------------
     def provider_for(self, settings: ProviderSettings) -> Provider:
@@ -191,6 +195,7 @@ class Engine:
         tools, problems = await self._tool_specs(turn)
         for problem in problems:
             yield Notice(problem, kind="warning")
+        offered = {t.name for t in tools}
         routes = [route, *fallbacks]
         for step in range(1, turn.max_steps + 1):
             reply: Message | None = None
@@ -204,7 +209,7 @@ class Engine:
             routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
             results: dict[str, ToolResultPart] = {}
             try:
-                async with aclosing(self._run_tools(reply, allowed=step < turn.max_steps)) as events:
+                async with aclosing(self._run_tools(reply, offered, allowed=step < turn.max_steps)) as events:
                     async for event in events:
                         if isinstance(event, ToolFinished):
                             event.result.status = event.status
@@ -230,7 +235,7 @@ class Engine:
         if budget.get("monthly_usd") is None:
             return
         now = self.wall_clock()
-        check_monthly(budget, monthly_cost(self.store.assistant_records(since=month_start(now)), now))
+        check_monthly(budget, monthly_cost(self.records.assistant_records(since=month_start(now)), now))
 
     async def _tool_specs(self, turn: TurnRequest) -> tuple[list[ToolSpec], list[str]]:
         """Load plugins and MCP servers on first use; offer what the policies allow (and -T asked for)."""
@@ -241,6 +246,9 @@ class Engine:
         names = self.gate.policies.offered(tools) if self.gate is not None else [t.name for t in tools]
         if turn.tool_names is not None:
             wanted = set(turn.tool_names)
+            unknown = sorted(wanted - {t.name for t in tools})
+            if unknown:
+                raise UsageError(f"unknown tool(s): {', '.join(unknown)}; see agentchat tools")
             names = [n for n in names if n in wanted]
         problems = [
             f"tools: {where}: {message}"
@@ -250,24 +258,30 @@ class Engine:
         self._reported.update(self.registry.errors)
         return self.registry.specs(names), problems
 
-    async def _run_tools(self, reply: Message, *, allowed: bool) -> AsyncIterator[Event]:
-        """Ask approval in order (one question at a time), then run the approved calls concurrently."""
-        assert self.registry is not None
+    async def _run_tools(self, reply: Message, offered: set[str], *, allowed: bool) -> AsyncIterator[Event]:
+        """Ask approval in order (one question at a time), then run the approved calls concurrently.
+        Only tools offered in this turn run: a model cannot reach one that was not given to it."""
         approved = []
         for call in reply.tool_calls:
             yield ToolStarted(call)
-            tool = self.registry.get(call.name)
+            tool = self.registry.get(call.name) if self.registry and call.name in offered else None
             if not allowed:
                 result = ToolResultPart(
                     call.id, "not run: the step limit (max_steps) was reached", True, call.name
                 )
                 yield ToolFinished(call, result, "failed", 0.0)
-            elif tool is not None and self.gate is not None and not await self.gate.check(call, tool):
+            elif tool is None:
+                result = ToolResultPart(
+                    call.id, f"error: no tool named {call.name} is available", True, call.name
+                )
+                yield ToolFinished(call, result, "failed", 0.0)
+            elif self.gate is not None and not await self.gate.check(call, tool):
                 yield ToolFinished(call, denied_result(call), "denied", 0.0)
             else:
                 approved.append(call)
 
         async def run(call: Any) -> ToolFinished:
+            assert self.registry is not None  # only offered (registered) tools were approved
             start = self.clock()
             result, status = await self.registry.call(call)
             return ToolFinished(call, result, status, self.clock() - start)
@@ -303,6 +317,7 @@ class Engine:
                 tools=tools,
                 temperature=turn.temperature,
                 max_tokens=turn.max_tokens,
+                thinking_budget=turn.thinking_budget,
                 stream=turn.stream,
             )
             pricing = self.config.section("pricing")
@@ -346,6 +361,10 @@ class Engine:
     ) -> AsyncIterator[Event]:
         """Stream one reply into the store; errors before any content are raised as `_NoTokens`."""
         provider = self.provider_for(route.settings)
+        try:  # SDK import and model load are not "time to first token"
+            await self._prepare(provider, route.settings)
+        except ProviderError as exc:
+            raise _NoTokens(exc) from exc
         message = Message(
             role="assistant", parent_id=parent, provider=route.provider, model=route.model, status="streaming"
         )
@@ -405,6 +424,14 @@ class Engine:
             message.total_s,
         )
 
+    async def _prepare(self, provider: Provider, settings: ProviderSettings) -> None:
+        if settings.name not in self._prepared:
+            preload(settings)
+            prepare = getattr(provider, "prepare", None)
+            if prepare is not None:
+                await prepare()
+            self._prepared.add(settings.name)
+
     def _finalise(self, message: Message, started: float, status: str, error: str | None) -> None:
         if message.id is None:
             return
@@ -413,7 +440,11 @@ class Engine:
         message.status = status  # type: ignore[assignment]
         message.error = error
         message.total_s = self.clock() - started
-        message.cost = cost(message.model or "", message.usage, self.config.section("pricing"))
+        pricing = self.config.section("pricing")
+        # The price table is for OpenAI's and Anthropic's own models; elsewhere a model name may be
+        # anything (a local file called gpt-4o), so only a configured price counts.
+        if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:
+            message.cost = cost(message.model or "", message.usage, pricing)
         self.store.update_message(message)
 
 

@@ -90,6 +90,12 @@ class ModelCache:
         tmp.replace(self.path)
 
 
+async def _discover(settings: ProviderSettings) -> list[str]:
+    from agentchat.providers import list_models
+
+    return await list_models(settings)
+
+
 def _local_available() -> bool:
     from agentchat.providers.local import local_available
 
@@ -110,7 +116,7 @@ class Router:
     ) -> None:
         self.config = config
         self.cache = cache or ModelCache()
-        self.discover = discover
+        self.discover = discover or _discover
         self.local_available = local_available
         self.ollama_probe = ollama_probe
 
@@ -118,7 +124,12 @@ class Router:
     async def resolve(self, model: str | None, provider: str | None = None) -> Route:
         if provider:
             settings = self.settings(provider)
-            return Route(settings, model or self._default_model(settings), "explicit provider")
+            chosen = model or self._default_model(settings)
+            if settings.type == "local" and chosen not in self._local_models(settings):
+                raise UnknownModelError(
+                    f"the local provider serves {', '.join(self._local_models(settings))}, not {chosen!r}"
+                )
+            return Route(settings, chosen, "explicit provider")
         if model:
             return await self._route_model(model)
         if self.config.default_model:
@@ -161,8 +172,6 @@ class Router:
         return out
 
     async def refresh(self, settings: ProviderSettings) -> list[str]:
-        if self.discover is None:
-            return self.cache.models(settings.name)
         models = await self.discover(settings)
         self.cache.store(settings.name, models)
         return models
@@ -176,7 +185,14 @@ class Router:
             )
         return self.config.provider(name)
 
+    @staticmethod
+    def _local_models(settings: ProviderSettings) -> list[str]:
+        path = settings.extra.get("model_path")
+        return [Path(str(path)).stem] if path else [DEFAULT_MODELS["local"]]
+
     def _default_model(self, settings: ProviderSettings) -> str:
+        if settings.type == "local":
+            return self._local_models(settings)[0]
         if settings.models:
             return settings.models[0]
         cached = self.cache.models(settings.name)

@@ -138,7 +138,47 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> tuple[str |
     for turn in wire:
         if turn["role"] == "user":
             turn["content"].sort(key=lambda b: b["type"] != "tool_result")
+    _trim_prefill(wire)
     return ("\n\n".join(prompts) or None), wire
+
+
+def _trim_prefill(wire: list[dict[str, Any]]) -> None:
+    """A final assistant turn (resuming an interrupted reply) is a prefill, which the API rejects
+    when it ends in whitespace."""
+    if not wire or wire[-1]["role"] != "assistant":
+        return
+    blocks = wire[-1]["content"]
+    if blocks and blocks[-1]["type"] == "text":
+        blocks[-1]["text"] = blocks[-1]["text"].rstrip()
+        if not blocks[-1]["text"]:
+            blocks.pop()
+    if not blocks:
+        wire.pop()
+
+
+def tool_blocks_as_text(wire: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The API rejects tool_use/tool_result blocks in a request that defines no tools (a
+    conversation that used tools, continued without them): keep them as text, losing nothing."""
+    out = []
+    for turn in wire:
+        blocks = []
+        for b in turn["content"]:
+            if b["type"] == "tool_use":
+                blocks.append(
+                    {
+                        "type": "text",
+                        "text": f"[tool call {b['name']} {json.dumps(b['input'], ensure_ascii=False)}]",
+                    }
+                )
+            elif b["type"] == "tool_result":
+                label = "tool error" if b.get("is_error") else "tool result"
+                content = b.get("content", "")
+                content = content if isinstance(content, str) else json.dumps(content)
+                blocks.append({"type": "text", "text": f"[{label}]\n{content}"})
+            else:
+                blocks.append(b)
+        out.append({"role": turn["role"], "content": blocks})
+    return out
 
 
 def to_wire_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
@@ -161,6 +201,8 @@ def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, 
     answer still needs room); temperature is left out because thinking does not allow it.
     """
     system, messages = to_wire_messages(request.system, request.messages)
+    if not request.tools:
+        messages = tool_blocks_as_text(messages)
     max_tokens = int(request.max_tokens or settings.extra.get("max_tokens") or DEFAULT_MAX_TOKENS)
     params: dict[str, Any] = {"model": request.model, "messages": messages, "max_tokens": max_tokens}
     if system:

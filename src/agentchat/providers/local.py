@@ -328,6 +328,10 @@ class LocalProvider:
             return BadRequestError(message, provider=name)
         return ProviderError(message, provider=name)
 
+    async def prepare(self) -> None:
+        """Load the model before the engine's clock starts: load time is not time to first token."""
+        await self.model()
+
     async def list_models(self) -> list[str]:
         return [self.spec.name]
 
