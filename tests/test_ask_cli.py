@@ -332,15 +332,24 @@ def test_hung_server_times_out_with_exit_5(user_env: UserEnv, openai_fake: OpenA
     assert "Traceback" not in proc.stderr
 
 
-def test_tool_needing_approval_without_terminal_is_denied_exit_6(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+def test_tool_needing_approval_without_terminal_is_denied_exit_6(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
     user_env.write_config(openai_config(openai_fake))
     openai_fake.queue(
-        oai.tool_calls([("call_1", "write_file", {"path": "out.txt", "content": "x"})], text="Let me write it."),
+        oai.tool_calls(
+            [("call_1", "write_file", {"path": "out.txt", "content": "x"})], text="Let me write it."
+        ),
         oai.text(["I could not write the file."]),
     )
     proc = subprocess.run(  # a new session has no controlling terminal: nobody can be asked
         [sys.executable, "-m", "agentchat", "ask", "-T", "all", "-m", "gpt-4o-mini", "write out.txt"],
-        capture_output=True, text=True, env=user_env.env, cwd=user_env.root, timeout=60, start_new_session=True,
+        capture_output=True,
+        text=True,
+        env=user_env.env,
+        cwd=user_env.root,
+        timeout=60,
+        start_new_session=True,
     )
     assert proc.returncode == 6, proc.stderr
     assert proc.stdout == "I could not write the file.\n"  # only the final answer; narration went to stderr
@@ -356,9 +365,25 @@ def test_allow_tool_runs_it_and_activity_goes_to_stderr(user_env: UserEnv, opena
         oai.text(["Written."]),
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "agentchat", "ask", "-T", "write_file", "--allow-tool", "write_file",
-         "-m", "gpt-4o-mini", "write out.txt"],
-        capture_output=True, text=True, env=user_env.env, cwd=user_env.root, timeout=60, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "agentchat",
+            "ask",
+            "-T",
+            "write_file",
+            "--allow-tool",
+            "write_file",
+            "-m",
+            "gpt-4o-mini",
+            "write out.txt",
+        ],
+        capture_output=True,
+        text=True,
+        env=user_env.env,
+        cwd=user_env.root,
+        timeout=60,
+        start_new_session=True,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "Written.\n"
@@ -370,7 +395,9 @@ def test_allow_tool_runs_it_and_activity_goes_to_stderr(user_env: UserEnv, opena
 
 def test_resume_continues_an_interrupted_reply(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
     user_env.write_config(openai_config(openai_fake))
-    openai_fake.queue(oai.text(["The three colours are red, ", "green", " and"], drop_after=3), oai.text([" and blue."]))
+    openai_fake.queue(
+        oai.text(["The three colours are red, ", "green", " and"], drop_after=3), oai.text([" and blue."])
+    )
     assert user_env.run("ask", "-m", "gpt-4o-mini", "name three colours").returncode == 5
     proc = user_env.run("ask", "-c", "--resume", stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
@@ -383,7 +410,11 @@ def test_resume_continues_an_interrupted_reply(user_env: UserEnv, openai_fake: O
     with user_env.store() as store:
         conv = store.most_recent_conversation()
         thread = store.thread(store.leaf(conv))
-    assert [(m.role, m.status) for m in thread] == [("user", "complete"), ("assistant", "interrupted"), ("assistant", "complete")]
+    assert [(m.role, m.status) for m in thread] == [
+        ("user", "complete"),
+        ("assistant", "interrupted"),
+        ("assistant", "complete"),
+    ]
     again = user_env.run("ask", "-c", "--resume", stdin=subprocess.DEVNULL)
     assert again.returncode == 2 and "no interrupted reply" in again.stderr
 
@@ -408,30 +439,47 @@ def test_named_agent_supplies_system_model_and_tools(user_env: UserEnv, openai_f
         assert store.list_conversations()[0].agent == "reviewer"
 
 
-def test_terminal_gets_rendered_markdown_and_no_color_is_honoured(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+def test_terminal_gets_rendered_markdown_and_no_color_is_honoured(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
     pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a real terminal")
     user_env.write_config(openai_config(openai_fake))
     for _ in range(2):
         openai_fake.queue(oai.text(["# Title\n\n", "Some **bold** text."]))
     env = dict(user_env.env, TERM="xterm-256color", COLUMNS="80", LINES="24")
-    child = pexpect.spawn(sys.executable, ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"], env=env,
-                          cwd=str(user_env.root), encoding="utf-8", dimensions=(24, 80), timeout=30)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"],
+        env=env,
+        cwd=str(user_env.root),
+        encoding="utf-8",
+        dimensions=(24, 80),
+        timeout=30,
+    )
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
     shown = child.before
     assert "bold" in shown and "**bold**" not in shown  # Markdown was rendered, not printed raw
     assert "\x1b[" in shown  # styled
-    child = pexpect.spawn(sys.executable, ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"],
-                          env=dict(env, NO_COLOR="1"), cwd=str(user_env.root), encoding="utf-8",
-                          dimensions=(24, 80), timeout=30)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"],
+        env=dict(env, NO_COLOR="1"),
+        cwd=str(user_env.root),
+        encoding="utf-8",
+        dimensions=(24, 80),
+        timeout=30,
+    )
     child.expect(pexpect.EOF)
     child.close()
     assert "**bold**" not in child.before
     assert not any(f"\x1b[{c}" in child.before for c in ("31m", "32m", "33m", "34m", "35m", "36m", "38;"))
 
 
-def test_approval_question_goes_to_the_terminal_while_stdin_is_piped(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+def test_approval_question_goes_to_the_terminal_while_stdin_is_piped(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
     pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a controlling terminal")
     user_env.write_config(openai_config(openai_fake))
     openai_fake.queue(
@@ -439,8 +487,9 @@ def test_approval_question_goes_to_the_terminal_while_stdin_is_piped(user_env: U
         oai.text(["Done."]),
     )
     cmd = f"echo piped context | {sys.executable} -m agentchat ask -T write_file -m gpt-4o-mini write > answer.txt"
-    child = pexpect.spawn("/bin/sh", ["-c", cmd], env=user_env.env, cwd=str(user_env.root), encoding="utf-8",
-                          timeout=30)
+    child = pexpect.spawn(
+        "/bin/sh", ["-c", cmd], env=user_env.env, cwd=str(user_env.root), encoding="utf-8", timeout=30
+    )
     child.expect("allow tool write_file")
     child.sendline("y")
     child.expect(pexpect.EOF)
@@ -449,3 +498,41 @@ def test_approval_question_goes_to_the_terminal_while_stdin_is_piped(user_env: U
     assert (user_env.root / "out.txt").read_text() == "from the tool"
     assert (user_env.root / "answer.txt").read_text() == "Done.\n"  # the question never touched stdout
     assert openai_fake.chat_requests()[0].body["messages"][0]["content"] == "piped context\n\nwrite"
+
+
+def test_bad_input_gets_one_line_errors(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    for args, needle in (
+        (["--max-steps", "0", "hi"], "--max-steps must be at least 1"),
+        (["-T", "nosuch", "-m", "gpt-4o-mini", "hi"], "unknown tool(s): nosuch"),
+        (["-p", "local", "-m", "gpt-4o", "hi"], "local provider serves smollm2"),
+        (["--cid", "999", "hi"], "no conversation with id 999"),
+    ):
+        proc = user_env.run("ask", *args, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert openai_fake.chat_requests() == []
+
+
+def test_non_utf8_stdin_is_decoded_leniently(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(["ok"]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentchat", "ask", "-m", "gpt-4o-mini", "summarise"],
+        input=b"caf\xe9\n",
+        capture_output=True,
+        env=user_env.env,
+        cwd=user_env.root,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert openai_fake.chat_requests()[0].body["messages"][0]["content"] == "caf\ufffd\n\nsummarise"
+
+
+def test_no_log_still_respects_the_monthly_budget(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake, "[budget]\nmonthly_usd = 0.000001\n"))
+    openai_fake.queue(oai.text(["spent"], usage=oai.usage(prompt=1000, completion=1000)))
+    assert user_env.run("ask", "-m", "gpt-4o-mini", "first").returncode == 0
+    proc = user_env.run("ask", "--no-log", "-m", "gpt-4o-mini", "second")
+    assert proc.returncode == 2 and "monthly budget reached" in proc.stderr
+    assert len(openai_fake.chat_requests()) == 1
