@@ -536,3 +536,16 @@ def test_no_log_still_respects_the_monthly_budget(user_env: UserEnv, openai_fake
     proc = user_env.run("ask", "--no-log", "-m", "gpt-4o-mini", "second")
     assert proc.returncode == 2 and "monthly budget reached" in proc.stderr
     assert len(openai_fake.chat_requests()) == 1
+
+
+def test_sigterm_keeps_the_partial_reply(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text([f"tok{i} " for i in range(400)], delay_s=0.02))
+    proc = user_env.popen("ask", "-m", "gpt-4o-mini", "hi", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.read(4) == "tok0"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err
+    with user_env.store() as store:
+        reply = store.get_message(store.leaf(store.most_recent_conversation()))
+    assert reply.status == "interrupted" and reply.text.startswith("tok0")
