@@ -183,3 +183,27 @@ async def test_prompt_beyond_context_window(server: str) -> None:
     finally:
         await adapter.aclose()
     assert events == []
+
+
+async def test_the_fake_speaks_like_the_real_server(server: str) -> None:
+    """The fakes are checked against this real peer: the shape the fake streams for a server that
+    reports no usage matches the real server's, and the real bytes replayed through the fake give
+    the adapter exactly the events the real server gave it."""
+    from tests.fakes import openai_fake as oai
+    from tests.fakes.base import Reply, sse
+
+    payloads = raw_stream(server)
+    real = [json.loads(p) for p in payloads[:-1]]
+    fake_reply = oai.text(["Hel", "lo"], usage=None)
+    fake = [json.loads(f.decode().removeprefix("data: ")) for f in fake_reply.chunks[:-1]]
+    assert fake_reply.chunks[-1] == b"data: [DONE]\n\n" and payloads[-1] == "[DONE]"
+    for chunks in (real, fake):
+        assert {"id", "object", "created", "model", "choices"} <= set(chunks[0])
+        assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+        assert chunks[-1]["choices"][0]["delta"] == {} and chunks[-1]["choices"][0]["finish_reason"] == "stop"
+        assert all("usage" not in c or c["usage"] is None for c in chunks)
+
+    with oai.OpenAIFake() as replay:
+        replay.queue(Reply(chunks=[sse(p) for p in payloads], content_type=oai.SSE_TYPE))
+        via_fake = await collect(replay.base_url, request())
+    assert via_fake == await collect(server, request())
