@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 SIZE = (120, 40)
 REPO_SRC = str(Path(__file__).resolve().parent.parent / "src")
 EPOCH = 1_767_225_600.0  # 2026-01-01 00:00 UTC: stored times never depend on the wall clock
+NOW = EPOCH + 7 * 86400  # the app's "now" (the stats window), a week after EPOCH
 
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
@@ -62,6 +63,38 @@ def write_config(
     return load_config(user_env.config_path)
 
 
+# (day after EPOCH, provider, model, status, usage, cost, ttft_s, total_s): every stored reply at
+# noon UTC, so its local day is the same in any time zone from UTC-12 to UTC+11.
+USAGE = [
+    (-42, "openai", "gpt-4o-mini", "complete", (9000, 9000), 1.0, 0.5, 1.5),  # outside 30 days
+    (0, "openai", "gpt-4o-mini", "complete", (1200, 300), 0.00036, 0.4, 2.4),
+    (0, "anthropic", "claude-sonnet-4-6", "complete", (2000, 500), 0.012, 0.8, 5.8),
+    (2, "openai", "gpt-4o-mini", "complete", (800, 200), 0.00024, 0.3, 1.3),
+    (2, "openai", "gpt-4o-mini", "error", (None, None), None, None, 0.2),
+    (5, "ollama", "llama3.2", "complete", (500, 250), None, 0.2, 5.2),
+    (6, "anthropic", "claude-sonnet-4-6", "complete", (3000, 800), 0.021, 1.2, 9.2),
+]
+
+
+def usage_store(user_env: UserEnv) -> Store:
+    """A store holding USAGE, one conversation per reply, through the real Store."""
+    from agentchat.core.messages import Message, TextPart, Usage
+
+    moment = [EPOCH]
+    store = Store(user_env.db_path, clock=lambda: moment[0])
+    for day, provider, model, status, (inp, out), cost, ttft, total in USAGE:
+        moment[0] = EPOCH + day * 86400 + 12 * 3600
+        conversation = store.create_conversation(title=f"{model} on day {day}")
+        user = store.add_message(conversation, Message.user("hello"))
+        reply = Message(
+            role="assistant", parts=[TextPart("hi")], parent_id=user, provider=provider, model=model,
+            status=status, error="rate limited" if status == "error" else None, usage=Usage(inp, out),
+            cost=cost, ttft_s=ttft, total_s=total,
+        )  # fmt: skip
+        store.add_message(conversation, reply)
+    return store
+
+
 def make_app(
     user_env: UserEnv, config: Config, *, workspace: Path | None = None, store: Store | None = None
 ) -> AgentchatApp:
@@ -77,12 +110,18 @@ def make_app(
         registry=registry,
         timefmt=lambda ts: "12:00",
         engine_clock=ticking_clock(0.0),
+        wall_clock=lambda: NOW,
     )
 
 
 def screen_text(app: AgentchatApp) -> str:
     """What the terminal shows right now, as plain lines (the compositor's own output)."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def toasts(app: AgentchatApp) -> list[str]:
+    """The notifications on screen, each as one string (a toast wraps its text over lines)."""
+    return [toast.render().plain for toast in app.screen.query("Toast")]  # type: ignore[attr-defined]
 
 
 async def wait_for_text(pilot: Pilot[Any], text: str, *, timeout_s: float = 5.0) -> None:

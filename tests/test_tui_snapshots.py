@@ -13,7 +13,7 @@ from typing import Any
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
 from tests.fakes.openai_fake import text as gpt_text
 from tests.fakes.openai_fake import tool_calls as gpt_tools
-from tests.test_tui_helpers import SIZE, make_app, ready, write_config
+from tests.test_tui_helpers import SIZE, make_app, ready, usage_store, write_config
 
 CODE_ANSWER = """Use `itertools.batched` (Python 3.12+):
 
@@ -207,3 +207,8 @@ def test_copy_code_picker(snap_compare, user_env, openai_fake) -> None:  # type:
     openai_fake.queue(gpt_text([two_blocks]))
     app = make_app(user_env, write_config(user_env, openai=openai_fake))
     assert snap_compare(app, terminal_size=SIZE, run_before=scenario(prompt("install rich?"), keys("f8")))
+
+
+def test_usage_statistics(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake), store=usage_store(user_env))
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("f6")))

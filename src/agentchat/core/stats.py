@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 from agentchat.core.errors import UsageError
 
 GroupBy = Literal["provider", "model", "day"]
+BARS = " ▁▂▃▄▅▆▇█"
 
 
 class StatsRecord(Protocol):
@@ -149,3 +150,11 @@ def monthly_cost(records: Iterable[StatsRecord], now: float, tz: tzinfo | None =
         ),
         0.0,
     )
+
+
+def sparkline(values: list[float]) -> str:
+    """A one-line terminal plot: one block per value, scaled to the largest."""
+    top = max(values, default=0.0)
+    if top <= 0:
+        return BARS[0] * len(values)
+    return "".join(BARS[min(len(BARS) - 1, round(v / top * (len(BARS) - 1)))] for v in values)

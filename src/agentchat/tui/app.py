@@ -44,6 +44,7 @@ class AgentchatApp(App[None]):
         mcp: MCPManager | None = None,
         timefmt: TimeFormat = local_time,
         engine_clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.config = config
@@ -52,7 +53,10 @@ class AgentchatApp(App[None]):
         self.registry = registry
         self.mcp = mcp
         self.timefmt = timefmt
-        self.engine = Engine(config, store, router=self.router, registry=registry, clock=engine_clock)
+        self.wall_clock = wall_clock  # "now" for the stats window and budget checks; fixed in tests
+        self.engine = Engine(
+            config, store, router=self.router, registry=registry, clock=engine_clock, wall_clock=wall_clock
+        )
         self._agents: dict[str, Agent] = {}
         self._gates: dict[int | None, ApprovalGate] = {}
 

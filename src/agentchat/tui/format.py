@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from agentchat.core.messages import Message, ToolCallPart, Usage
+from agentchat.core.stats import group_stats
+from agentchat.core.store import AssistantRecord
 
 TimeFormat = Callable[[float], str]
 ARGS_PREVIEW = 60
@@ -35,6 +37,30 @@ def cost_label(cost: float | None) -> str | None:
     if cost < 0.01:
         return f"${cost:.6f}"
     return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
+
+
+def spend_label(cost: float, unpriced: int) -> str:
+    """Known spend; "+" marks a lower bound: some requests had no known price."""
+    return f"{cost_label(cost)}{'+' if unpriced else ''}"
+
+
+def running_cost(thread: Iterable[Message]) -> str | None:
+    """What the replies of a branch cost so far, counted as `agentchat stats` counts them;
+    None when no reply has a known price (a local model), as "$0" would claim it was free."""
+    replies = [m for m in thread if m.role == "assistant"]
+    if all(m.cost is None for m in replies):
+        return None
+    total = group_stats(_record(m) for m in replies)[0]
+    return spend_label(total.cost, total.unpriced)
+
+
+def _record(m: Message) -> AssistantRecord:
+    u = m.usage
+    return AssistantRecord(
+        m.id or 0, m.conversation_id or 0, m.created_at or 0.0, m.provider, m.model, m.status,
+        m.finish_reason, u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens,
+        m.cost, m.ttft_s, m.total_s, m.error,
+    )  # fmt: skip
 
 
 def duration_label(seconds: float | None) -> str | None:

@@ -39,6 +39,7 @@ class TurnPresenter:
         user_box: MessageBox | None,
         notify: Callable[..., None],
         on_started: Callable[[], None],
+        on_finished: Callable[[int], None],
     ) -> None:
         self.store = store
         self.view = view
@@ -46,6 +47,7 @@ class TurnPresenter:
         self.user_box = user_box
         self.notify = notify
         self.on_started = on_started
+        self.on_finished = on_finished
         self.reply: ReplyBox | None = None
         self.route: tuple[str, str] | None = None
 
@@ -70,20 +72,23 @@ class TurnPresenter:
             if self.reply is not None:
                 await self.reply.close(self.store.get_message(event.message_id))
                 self.reply = None
+            self.on_finished(event.message_id)
         elif isinstance(event, ToolStarted):
             self.tools.display = True
             await self.tools.started(event.call)
         elif isinstance(event, ToolFinished):
             await self.tools.finished(event.call, event.result, event.status, event.duration_s)
             await self.view.add_tool_result(event.result)
-        elif isinstance(event, Notice):
-            self.notify(event.text, severity="warning" if event.kind == "warning" else "information")
+        elif isinstance(event, Notice):  # provider text: brackets in it are not markup
+            severity = "warning" if event.kind == "warning" else "information"
+            self.notify(event.text, severity=severity, markup=False)
         elif isinstance(event, Retrying):
             self.notify(
                 f"retry {event.attempt} in {event.delay_s:.1f} s: {event.reason}",
                 title="Retrying",
                 severity="warning",
                 timeout=max(event.delay_s + 2, 4),
+                markup=False,
             )
 
     async def close(self) -> None:

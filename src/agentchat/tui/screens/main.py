@@ -32,10 +32,12 @@ from agentchat.core.errors import (
 )
 from agentchat.core.keycheck import key_status
 from agentchat.core.messages import Message
+from agentchat.tui.format import running_cost
 from agentchat.tui.presenter import TurnPresenter
 from agentchat.tui.screens.dialogs import Choice, Confirm, TextPrompt
 from agentchat.tui.screens.keys import KeyStatusScreen
 from agentchat.tui.screens.models import ModelPicker
+from agentchat.tui.screens.stats import StatsScreen
 from agentchat.tui.widgets.conversation import ConversationView, MessageBox
 from agentchat.tui.widgets.prompt import PromptInput
 from agentchat.tui.widgets.provider_bar import ProviderBar
@@ -65,6 +67,9 @@ COMMANDS = (
     Command("Next provider", "Cycle through providers with a key (ctrl+o)", "cycle_provider"),
     Command("Pick model", "Models per provider, discovered live (ctrl+l)", "pick_model"),
     Command("Key status", "Keys per provider, live check, set a key (f2)", "keys"),
+    Command(
+        "Usage statistics", "Requests, tokens, cost and speed per provider and model, per day (f6)", "stats"
+    ),
     Command("Toggle tool activity", "Show or hide the tool calls pane (f3)", "toggle_tools"),
     Command("Toggle sidebar", "Show or hide the agent list (ctrl+b)", "toggle_sidebar"),
     Command("Search history", "Full-text search over every conversation (ctrl+f)", "search"),
@@ -89,6 +94,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+l", "pick_model", "Models"),
         Binding("f2", "keys", "Keys"),
         Binding("f3", "toggle_tools", "Tools"),
+        # priority: the prompt binds f6 itself (select line); not in the footer, which is full
+        Binding("f6", "stats", "Stats", priority=True, show=False),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+f", "search", "Search"),
         Binding("f5", "copy_reply", "Copy reply", show=False),
@@ -177,7 +184,9 @@ class MainScreen(Screen[None]):
         try:
             route: Route = asyncio.run(app.router.resolve(agent.model, agent.provider))
         except AgentchatError as exc:
-            app.call_from_thread(self.notify, str(exc), title="No provider", severity="warning", timeout=10)
+            app.call_from_thread(
+                self.notify, str(exc), title="No provider", severity="warning", timeout=10, markup=False
+            )
             return
         if self.provider is None:
             app.call_from_thread(self.set_route, route.provider, route.model)
@@ -198,9 +207,15 @@ class MainScreen(Screen[None]):
         try:
             await job()
         except AgentchatError as exc:  # e.g. the store is locked or damaged: say so, keep running
-            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12)
+            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12, markup=False)
         except Exception as exc:  # a face never crashes; the message says what broke
-            self.notify(f"{type(exc).__name__}: {exc}", title="Internal error", severity="error", timeout=12)
+            self.notify(
+                f"{type(exc).__name__}: {exc}",
+                title="Internal error",
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
@@ -243,8 +258,9 @@ class MainScreen(Screen[None]):
             turn.max_steps = agent.max_steps
         app.engine.gate = app.gate_for(turn.conversation_id, agent)
         presenter = TurnPresenter(
-            app.store, self.view, self.tools, user_box, self.notify, self.conversation_changed
+            app.store, self.view, self.tools, user_box, self.notify, self.conversation_changed, self.show_cost
         )
+        self.show_cost()  # a regeneration drops the replaced reply's cost at once
         self.generating = True
         try:
             async with aclosing(app.engine.run_turn(turn)) as events:
@@ -253,10 +269,11 @@ class MainScreen(Screen[None]):
             if presenter.route is not None:
                 self.set_route(*presenter.route)
         except AgentchatError as exc:
-            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12)
+            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12, markup=False)
         finally:
             await presenter.close()
             self.generating = False
+            self.show_cost()  # a stopped reply was stored with what it cost so far
             self.conversation_changed()
             if self._reset_clients:
                 self._reset_clients = False
@@ -333,6 +350,14 @@ class MainScreen(Screen[None]):
         info = self.chat_app.store.conversation(self.conversation_id) if self.conversation_id else None
         self.bar.title = (info.title if info else None) or "new conversation"
 
+    def show_cost(self, leaf: int | None = None) -> None:
+        """The shown branch's spend (up to `leaf`, else its newest stored message), read from the
+        store so a reopened, regenerated or stopped branch adds up the same as a live one."""
+        if leaf is None:
+            stored = [box.message.id for box in self.view.boxes() if box.message.id is not None]
+            leaf = stored[-1] if stored else None
+        self.bar.cost = running_cost(self.chat_app.store.thread(leaf)) if leaf is not None else None
+
     def on_sidebar_open(self, event: Sidebar.Open) -> None:
         event.stop()
         self.open_conversation(event.conversation_id, event.agent)
@@ -349,7 +374,9 @@ class MainScreen(Screen[None]):
             self.conversation_id, self.agent = conversation_id, agent
             if info.provider and info.model:  # continuing keeps the conversation's provider and model
                 self.set_route(info.provider, info.model)
-            await self.view.show(store.leaf(conversation_id))
+            leaf = store.leaf(conversation_id)
+            await self.view.show(leaf)
+            self.show_cost(leaf)
             await self.tools.load([box.message for box in self.view.boxes()])
             self.tools.display = self.tools.count > 0
             self.bar.title = info.title or "(untitled)"
@@ -373,6 +400,7 @@ class MainScreen(Screen[None]):
                 route = await self.chat_app.router.resolve(settings.model, settings.provider)
                 self.set_route(route.provider, route.model)
             await self.view.show(None)
+            self.show_cost()
             await self.tools.clear()
             self.tools.display = False
             self.reload_sidebar()
@@ -420,7 +448,7 @@ class MainScreen(Screen[None]):
                 self.new_chat(self.agent)
             else:
                 self.reload_sidebar()
-            self.notify(f"deleted “{name}”", timeout=3)
+            self.notify(f"deleted “{name}”", timeout=3, markup=False)
 
         self.app.push_screen(Confirm(f"Delete “{name}” and all its messages?"), done)
 
@@ -438,7 +466,7 @@ class MainScreen(Screen[None]):
         try:
             route = await self.chat_app.router.resolve(self._last_model.get(name), name)
         except AgentchatError as exc:
-            self.notify(str(exc), title=error_title(exc), severity="error")
+            self.notify(str(exc), title=error_title(exc), severity="error", markup=False)
             return
         self.set_route(route.provider, route.model)
         self.notify(f"{route.provider} · {route.model}", title="Provider", timeout=2)
@@ -453,7 +481,7 @@ class MainScreen(Screen[None]):
             try:
                 route = await app.router.resolve(model, provider)
             except AgentchatError as exc:
-                self.notify(str(exc), title=error_title(exc), severity="error")
+                self.notify(str(exc), title=error_title(exc), severity="error", markup=False)
                 return
             self.set_route(route.provider, route.model)
 
@@ -461,6 +489,10 @@ class MainScreen(Screen[None]):
 
     def action_keys(self) -> None:
         self.app.push_screen(KeyStatusScreen(self.chat_app.config, on_saved=self._key_saved))
+
+    def action_stats(self) -> None:
+        app = self.chat_app
+        self.app.push_screen(StatsScreen(app.store, app.wall_clock()))
 
     async def _key_saved(self, provider: str) -> None:
         """Cached clients hold the old key: drop them now, or after the running reply."""

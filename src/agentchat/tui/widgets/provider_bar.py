@@ -1,4 +1,5 @@
-"""The line above the conversation: active provider and model, the conversation, and what is running."""
+"""The line above the conversation: active provider and model, the conversation and what it has
+cost so far, and what is running."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+TITLE_GAP = "   "
+MIN_TITLE = 12  # columns of title worth keeping rather than the key hints
+
 
 class ProviderBar(Static):
     provider: reactive[str | None] = reactive(None)
     model: reactive[str | None] = reactive(None)
     title: reactive[str] = reactive("new conversation")
+    cost: reactive[str | None] = reactive(None)  # the displayed branch's spend, as a label
     busy: reactive[bool] = reactive(False)
 
     def render(self) -> Text:
+        """When the line is too narrow the key hints go first, then the title shortens (…): the
+        route, the cost and the busy mark are what must stay on screen."""
         text = Text()
         if self.provider:
             text.append(f" {self.provider} ", style="bold reverse")
@@ -21,8 +28,18 @@ class ProviderBar(Static):
         else:
             text.append(" auto ", style="bold reverse")
             text.append(" first usable provider ", style="italic")
-        text.append("  ^o provider  ^l models", style="dim")
-        text.append(f"   {self.title}", style="italic")
+        hints = Text("  ^o provider  ^l models", style="dim")
+        tail = Text()
+        if self.cost:
+            tail.append(f" · {self.cost}", style="bold")
         if self.busy:
-            text.append("   ● generating (esc stops)", style="bold yellow")
-        return text
+            tail.append("   ● generating (esc stops)", style="bold yellow")
+        width = self.size.width
+        if text.cell_len + hints.cell_len + len(TITLE_GAP) + MIN_TITLE + tail.cell_len <= width:
+            text.append_text(hints)
+        room = width - text.cell_len - tail.cell_len
+        if room > len(TITLE_GAP):
+            title = Text(TITLE_GAP + self.title, style="italic")
+            title.truncate(room, overflow="ellipsis")
+            text.append_text(title)
+        return text.append_text(tail)
