@@ -148,6 +148,30 @@ async def test_run_shell_timeout_from_config_kills_the_process_group(root: Path,
     assert _exits(int((root / "child.pid").read_text()))
 
 
+async def test_run_shell_gets_no_api_keys(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model chooses the command: `env` must not show it the user's keys, the config's api_key_env included."""
+    secrets = {
+        "OPENAI_API_KEY": "sk-oai-SECRET",
+        "ANTHROPIC_API_KEY": "sk-ant-SECRET",
+        "ANTHROPIC_AUTH_TOKEN": "ant-token-SECRET",
+        "OLLAMA_API_KEY": "ollama-SECRET",
+        "OR_KEY": "or-SECRET",
+    }
+    for name, value in {**secrets, "AGENTCHAT_TEST_VISIBLE": "still-here"}.items():
+        monkeypatch.setenv(name, value)
+    router = {"type": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key_env": "OR_KEY"}
+    reg = build_registry(
+        Config(tmp_path / "config.toml", {"providers": {"router": router}}), root, plugins=False
+    )
+    out = await ok(reg, "run_shell", command="env")
+    assert "AGENTCHAT_TEST_VISIBLE=still-here" in out  # the rest of the environment is passed on
+    assert not [name for name, value in secrets.items() if name in out or value in out]
+    bare = await ok(registry(root), "run_shell", command="env")  # without a config: the SDKs' variables
+    assert "sk-oai-SECRET" not in bare and "ant-token-SECRET" not in bare and "or-SECRET" in bare
+
+
 async def test_cancelled_shell_call_kills_its_children(root: Path) -> None:
     """The registry's own deadline (a hung tool) cancels run_shell, which must not leave processes."""
     reg = registry(root, shell_timeout_s=30)

@@ -2,18 +2,22 @@
 
 Keys and endpoints are looked up in the config file first, then in each SDK's own environment
 variables. Every key carries its source so the UI can say where it came from without showing it.
+Values are type-checked where they are read: a wrong type is a ConfigError naming the file and the
+key, never a crash deep inside a turn.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentchat.core.errors import ConfigError
+from agentchat.core.errors import ConfigError, UsageError
 from agentchat.providers.base import ProviderSettings
+from agentchat.tools.base import parse_policy, parse_seconds
 
 APP = "agentchat"
 BUILTIN_TYPES = ("openai", "anthropic", "ollama", "local")
@@ -23,6 +27,13 @@ ENV = {
     "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
     "ollama": ("OLLAMA_API_KEY", "OLLAMA_HOST", "http://127.0.0.1:11434"),
 }
+# Variables that hold keys whatever the config says; `Config.secret_env` adds each api_key_env.
+SECRET_ENV = (*(key_env for key_env, _, _ in ENV.values()), "ANTHROPIC_AUTH_TOKEN")
+AGENT_FIELDS = ("system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget")
+_TOML_TYPES = {bool: "a boolean", str: "a string", list: "an array", dict: "a table"}
+# Provider-specific settings the adapters read from `ProviderSettings.extra`, checked here.
+_EXTRA_INTS = ("max_tokens", "n_ctx", "n_threads")
+_EXTRA_STRS = ("model_path", "chat_format")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -48,77 +59,197 @@ def data_dir() -> Path:
     return path
 
 
+# --- value checks: `where` is "FILE: key"; a string's value is never shown (it may be a key) ----------
+def _bad(where: str, expected: str, value: Any) -> ConfigError:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        got = repr(value)
+    else:
+        got = _TOML_TYPES.get(type(value), "a date/time")
+    return ConfigError(f"{where} must be {expected}, not {got}")
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(where, "a table", value)
+    return value
+
+
+def _str(value: Any, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _bad(where, "a string", value)
+    return value
+
+
+def _int(value: Any, where: str, minimum: int | None = None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
+        raise _bad(where, "an integer" + (f" >= {minimum}" if minimum is not None else ""), value)
+    return value
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _bad(where, "a number", value)
+    return float(value)
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _bad(where, "a list of strings", value)
+    return value
+
+
+def _agent_tools(value: Any, where: str) -> list[str] | dict[str, str]:
+    if isinstance(value, dict):
+        return {name: parse_policy(policy, f"{where}.{name}") for name, policy in value.items()}
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise _bad(where, 'a list of tool names or a table of tool name = "allow" | "ask" | "deny"', value)
+
+
 @dataclass
 class Config:
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
 
-    # --- simple accessors ------------------------------------------------------------------------
+    # --- typed accessors ---------------------------------------------------------------------------
+    def where(self, key: str) -> str:
+        """How errors name a setting: the file, then the dotted key."""
+        return f"{self.path}: {key}"
+
     def section(self, name: str) -> dict[str, Any]:
-        value = self.data.get(name, {})
-        if not isinstance(value, dict):
-            raise ConfigError(f"{self.path}: [{name}] must be a table")
-        return value
+        return _table(self.data.get(name, {}), self.where(f"[{name}]"))
+
+    def get_str(self, key: str) -> str | None:
+        """A top-level string setting, or None when it is not set."""
+        return _str(self.data.get(key), self.where(key))
+
+    def get_int(self, key: str, *, minimum: int | None = None) -> int | None:
+        """A top-level integer setting (at least `minimum`), or None when it is not set."""
+        return _int(self.data.get(key), self.where(key), minimum)
 
     @property
     def default_model(self) -> str | None:
-        return self.data.get("default_model")
+        return self.get_str("default_model")
 
     @property
     def default_provider(self) -> str | None:
-        return self.data.get("default_provider")
+        return self.get_str("default_provider")
+
+    @property
+    def max_steps(self) -> int | None:
+        return self.get_int("max_steps", minimum=1)
 
     @property
     def workspace(self) -> Path:
-        return Path(self.data.get("workspace") or os.getcwd()).expanduser().resolve()
+        return Path(self.get_str("workspace") or os.getcwd()).expanduser().resolve()
+
+    def failover_chain(self) -> list[tuple[str | None, str | None]]:
+        """`[failover] chain` as (model, provider) pairs, the argument order of `Router.resolve`."""
+        where = self.where("failover.chain")
+        chain = self.section("failover").get("chain", [])
+        if not isinstance(chain, list):
+            raise _bad(where, "a list", chain)
+        entries: list[tuple[str | None, str | None]] = []
+        for i, entry in enumerate(chain):
+            if isinstance(entry, str):
+                entries.append((entry, None))
+            elif (
+                isinstance(entry, dict)
+                and entry
+                and set(entry) <= {"model", "provider"}
+                and all(isinstance(v, str) for v in entry.values())
+            ):
+                entries.append((entry.get("model"), entry.get("provider")))
+            else:
+                expected = 'a model name or a { provider = "...", model = "..." } table'
+                raise _bad(f"{where}[{i}]", expected, entry)
+        return entries
+
+    def agent(self, name: str) -> dict[str, Any] | None:
+        """`[agents.NAME]` with every field checked, or None when the config does not define it."""
+        agents = self.section("agents")
+        if name not in agents:
+            return None
+        table = _table(agents[name], self.where(f"[agents.{name}]"))
+        unknown = set(table) - set(AGENT_FIELDS)
+        if unknown:
+            raise ConfigError(f"{self.path}: unknown key(s) in [agents.{name}]: {', '.join(sorted(unknown))}")
+        fields: dict[str, Any] = {}
+        for key, value in table.items():
+            where = self.where(f"agents.{name}.{key}")
+            if key == "temperature":
+                fields[key] = _number(value, where)
+            elif key in ("max_steps", "thinking_budget"):
+                fields[key] = _int(value, where, minimum=1)
+            elif key == "tools":
+                fields[key] = _agent_tools(value, where)
+            else:
+                fields[key] = _str(value, where)
+        return fields
+
+    # --- providers ---------------------------------------------------------------------------------
+    def provider_table(self, name: str) -> dict[str, Any]:
+        """`[providers.NAME]` as written (empty when absent), checked to be a table."""
+        return _table(self.section("providers").get(name, {}), self.where(f"[providers.{name}]"))
 
     def provider_names(self) -> list[str]:
         """Built-ins first in routing order, then named endpoints in file order."""
         names = ["openai", "anthropic", "ollama"]
-        for name, table in self.section("providers").items():
+        for name in self.section("providers"):
+            table = self.provider_table(name)
             if name not in names and name != "local":
                 _ = self.provider_type(name, table)
                 names.append(name)
         return names
 
     def provider_type(self, name: str, table: dict[str, Any] | None = None) -> str:
-        table = table if table is not None else self.section("providers").get(name, {})
+        table = table if table is not None else self.provider_table(name)
+        kind = _str(table.get("type"), self.where(f"providers.{name}.type"))
         if name in BUILTIN_TYPES:
-            return table.get("type", name)
-        kind = table.get("type")
+            return kind or name
         if kind not in ("openai", "anthropic", "ollama"):
             raise ConfigError(f'{self.path}: providers.{name}.type must be "openai", "anthropic" or "ollama"')
-        if not table.get("base_url"):
+        if not _str(table.get("base_url"), self.where(f"providers.{name}.base_url")):
             raise ConfigError(f"{self.path}: providers.{name}.base_url is required")
         return kind
 
     def provider(self, name: str) -> ProviderSettings:
         """Resolve one provider's endpoint and key: config file first, then the environment."""
-        table = self.section("providers").get(name)
-        if table is None and name not in BUILTIN_TYPES:
+        if name not in self.section("providers") and name not in BUILTIN_TYPES:
             raise ConfigError(f"unknown provider {name!r}; configured: {', '.join(self.provider_names())}")
-        table = table or {}
+        table = self.provider_table(name)
         kind = self.provider_type(name, table)
+
+        def at(key: str) -> str:
+            return self.where(f"providers.{name}.{key}")
+
+        key, var = _str(table.get("api_key"), at("api_key")), self.api_key_env(name)
+        base_url = _str(table.get("base_url"), at("base_url")) or _str(table.get("host"), at("host"))
+        for k in _EXTRA_INTS:
+            _int(table.get(k), at(k), minimum=1)
+        for k in _EXTRA_STRS:
+            _str(table.get(k), at(k))
+        if not isinstance(table.get("enabled", True), bool):
+            raise _bad(at("enabled"), "true or false", table["enabled"])
         key_env, url_env, default_url = ENV.get(name, (None, None, None))
         api_key, source = None, None
-        if table.get("api_key"):
-            api_key, source = str(table["api_key"]), "config"
-        elif table.get("api_key_env"):
-            var = str(table["api_key_env"])
+        if key:
+            api_key, source = key, "config"
+        elif var:
             if os.environ.get(var):
                 api_key, source = os.environ[var], var
         elif key_env and os.environ.get(key_env):
             api_key, source = os.environ[key_env], key_env
-        base_url = table.get("base_url") or table.get("host")
         if not base_url and url_env:
             base_url = os.environ.get(url_env) or default_url
-        hint_env = table.get("api_key_env") or key_env
+        hint_env = var or key_env
         hint = f"providers.{name}.api_key in {self.path}"
         if hint_env:
             hint = f"{hint_env} or {hint}"
-        models = table.get("models", [])
-        if not isinstance(models, list):
-            raise ConfigError(f"{self.path}: providers.{name}.models must be a list")
         extra = {
             k: v
             for k, v in table.items()
@@ -131,26 +262,46 @@ class Config:
             api_key=api_key,
             key_source=source,
             key_hint=hint,
-            models=[str(m) for m in models],
-            timeout_s=float(table.get("timeout", 600.0)),
+            models=list(_str_list(table.get("models", []), at("models"))),
+            timeout_s=parse_seconds(table.get("timeout", 600.0), at("timeout")),
             extra=extra,
         )
+
+    def api_key_env(self, name: str) -> str | None:
+        """The variable `[providers.NAME] api_key_env` names, if any."""
+        return _str(self.provider_table(name).get("api_key_env"), self.where(f"providers.{name}.api_key_env"))
+
+    def secret_env(self) -> list[str]:
+        """Every variable that may hold a key: the SDKs' own and each provider's api_key_env."""
+        names = list(SECRET_ENV)
+        for name in self.section("providers"):
+            var = self.api_key_env(name)
+            if var and var not in names:
+                names.append(var)
+        return names
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:  # no file yet is an empty config; `keys set` creates it
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     """Read the config file; a missing file is an empty config, a malformed one a ConfigError."""
     path = config_path(explicit)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:  # no file yet is an empty config; `keys set` creates it
-        return Config(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return Config(path, data)
+    raw = _read(path)
+    return Config(path, _parse(path, raw) if raw is not None else {})
 
 
 def write_secret_file(path: Path, text: str) -> None:
@@ -158,21 +309,95 @@ def write_secret_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 
-def set_provider_key(config: Config, provider: str, key: str) -> None:
-    """Store a key in the config file (mode 0600), keeping the rest of the file's settings."""
-    import tomli_w
+# --- `keys set`: edit the file's text so the user's comments and layout survive -------------------
+_TABLE_HEADER = re.compile(r"\s*\[")
+_API_KEY_LINE = re.compile(r"(\s*)(?:api_key|\"api_key\"|'api_key')\s*=(.*)")
 
-    data = dict(config.data)
-    providers = dict(data.get("providers", {}))
-    table = dict(providers.get(provider, {}))
-    table["api_key"] = key
-    providers[provider] = table
-    data["providers"] = providers
-    write_secret_file(config.path, tomli_w.dumps(data))
-    config.data = data
+
+def clean_api_key(raw: str) -> str:
+    """The key as typed or piped, minus one trailing newline; whitespace or control characters
+    inside it mean a bad paste, which would otherwise fail later as a confusing 401."""
+    key = raw.removesuffix("\n").removesuffix("\r")
+    if not key:
+        raise UsageError("no key given")
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        raise UsageError("the key contains whitespace or control characters; give it on one line, as issued")
+    return key
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: backslash, quote and control characters escaped."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
+
+
+def _toml_key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_string(name)
+
+
+def _trailing_comment(rest: str) -> str:
+    """The comment after a value (`= "old"  # work key`), found where the text before it parses."""
+    for match in re.finditer("#", rest):
+        try:
+            tomllib.loads("v =" + rest[: match.start()])
+        except tomllib.TOMLDecodeError:
+            continue
+        return rest[len(rest[: match.start()].rstrip()) :]
+    return ""
+
+
+def _with_api_key(text: str, provider: str, key: str) -> str:
+    """`text` with `api_key` set in [providers.NAME]: the line replaced, else added under the
+    header, else a new table appended. Lines keep their own endings (CRLF files stay CRLF)."""
+    entry = f"api_key = {_toml_string(key)}"
+    name = re.escape(provider)
+    header = re.compile(rf"\s*\[\s*providers\s*\.\s*(?:{name}|\"{name}\"|'{name}')\s*\]\s*(?:#.*)?")
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if header.fullmatch(line.removesuffix("\r"))), None)
+    if start is None:
+        nl = "\r\n" if "\r\n" in text else "\n"
+        head = text.rstrip("\r\n")
+        return (head + nl * 2 if head.strip() else "") + f"[providers.{_toml_key(provider)}]{nl}{entry}{nl}"
+    cr = "\r" if lines[start].endswith("\r") else ""
+    for i in range(start + 1, len(lines)):
+        if _TABLE_HEADER.match(lines[i]):
+            break
+        found = _API_KEY_LINE.fullmatch(lines[i].removesuffix("\r"))
+        if found:
+            indent, rest = found.groups()
+            end = "\r" if lines[i].endswith("\r") else ""
+            lines[i] = f"{indent}{entry}{_trailing_comment(rest)}{end}"
+            return "\n".join(lines)
+    lines.insert(start + 1, entry + cr)
+    return "\n".join(lines)
+
+
+def set_provider_key(config: Config, provider: str, key: str) -> None:
+    """Store a key in the config file (mode 0600) by editing its text: comments and layout survive.
+
+    The edit is checked by parsing the result: it must equal the old settings plus this one key,
+    else the file is left alone (an inline `providers.NAME = { ... }` cannot be edited line-wise).
+    """
+    raw = _read(config.path)
+    expected = _parse(config.path, raw) if raw is not None else {}  # also proves the text is UTF-8
+    text = raw.decode("utf-8") if raw is not None else ""
+    Config(config.path, expected).provider_table(provider)  # a non-table there is a ConfigError
+    expected.setdefault("providers", {}).setdefault(provider, {})["api_key"] = key
+    edited = _with_api_key(text, provider, key)
+    try:
+        result = tomllib.loads(edited)
+    except tomllib.TOMLDecodeError:
+        result = None
+    if result != expected:
+        raise ConfigError(
+            f"{config.path}: cannot add the key to [providers.{provider}] automatically; "
+            f'add api_key = "..." under [providers.{provider}] by hand'
+        )
+    write_secret_file(config.path, edited)
+    config.data = result

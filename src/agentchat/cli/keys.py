@@ -61,7 +61,7 @@ def set_key(provider: Annotated[str, typer.Argument(help="Provider name, e.g. op
     from agentchat.cli import state
 
     def body() -> int:
-        from agentchat.config import set_provider_key
+        from agentchat.config import clean_api_key, set_provider_key
         from agentchat.core.errors import UsageError
 
         config = load(state.config_path)
@@ -73,9 +73,7 @@ def set_key(provider: Annotated[str, typer.Argument(help="Provider name, e.g. op
             key = getpass.getpass(f"API key for {provider} (input hidden): ")
         else:
             key = sys.stdin.read() if sys.stdin is not None else ""
-        key = key.strip()
-        if not key:
-            raise UsageError("no key given")
+        key = clean_api_key(key)  # one trailing newline goes; other whitespace means a bad paste
         set_provider_key(config, provider, key)
         err(f"saved the {provider} key to {config.path} (mode 0600)")
         return 0

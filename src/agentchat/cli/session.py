@@ -31,24 +31,11 @@ class Agent:
 
 
 def load_agent(config: Config, name: str | None) -> Agent:
-    agents = config.section("agents")
-    if name is None:
-        table = agents.get("default", {})
-        return Agent("default", **_agent_fields(config, "default", table))
-    if name not in agents:
-        known = ", ".join(sorted(agents)) or "none configured"
+    fields = config.agent(name or "default")  # every field type-checked; None: not configured
+    if fields is None and name is not None:
+        known = ", ".join(sorted(config.section("agents"))) or "none configured"
         raise ConfigError(f"unknown agent {name!r} (agents: {known}); define it under [agents.{name}]")
-    return Agent(name, **_agent_fields(config, name, agents[name]))
-
-
-def _agent_fields(config: Config, name: str, table: Any) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        raise ConfigError(f"{config.path}: [agents.{name}] must be a table")
-    allowed = {"system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget"}
-    unknown = set(table) - allowed
-    if unknown:
-        raise ConfigError(f"{config.path}: unknown key(s) in [agents.{name}]: {', '.join(sorted(unknown))}")
-    return dict(table)
+    return Agent(name or "default", **(fields or {}))
 
 
 @dataclass
@@ -137,7 +124,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             system=opts.system or agent.system,
             agent=None if agent.name == "default" else agent.name,
             temperature=opts.temperature if opts.temperature is not None else agent.temperature,
-            max_steps=opts.max_steps or agent.max_steps or _config_max_steps(config) or DEFAULT_MAX_STEPS,
+            max_steps=opts.max_steps or agent.max_steps or config.max_steps or DEFAULT_MAX_STEPS,
             stream=opts.stream,
             fallbacks=opts.fallbacks,
             tool_names=names,
@@ -154,11 +141,6 @@ def build_session(config: Config, opts: AskOptions) -> Session:
         store.close()
         raise
     return Session(engine, turn, writer, store, gate, mcp, records)
-
-
-def _config_max_steps(config: Config) -> int | None:
-    value = config.data.get("max_steps")
-    return int(value) if value is not None else None
 
 
 def _resume_point(store: Store, conv: int | None) -> int:

@@ -7,13 +7,16 @@ import json
 import statistics
 import time
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agentchat.cli.common import err, load, open_store, run_guarded
 
-BARS = " ▁▂▃▄▅▆▇█"
+if TYPE_CHECKING:
+    from rich.console import Console
+
+PIPE_WIDTH = 200
 
 
 def register(app: typer.Typer) -> None:
@@ -25,12 +28,13 @@ def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
     return "-" if value is None else f"{value:{spec}}{suffix}"
 
 
-def sparkline(values: list[float]) -> str:
-    """A one-line terminal plot: one block per value, scaled to the largest."""
-    top = max(values, default=0.0)
-    if top <= 0:
-        return BARS[0] * len(values)
-    return "".join(BARS[min(len(BARS) - 1, round(v / top * (len(BARS) - 1)))] for v in values)
+def _console() -> Console:
+    """Rich assumes 80 columns when stdout is not a terminal and would cut numbers and model names
+    in a pipe or a file; there nothing wraps, so give the tables room instead."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)
 
 
 def stats(
@@ -71,10 +75,11 @@ def stats(
 
 
 def _print_tables(rows: list[Any], groups: list[str], daily: list[Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from agentchat.core.stats import sparkline
+
+    console = _console()
     table = Table(title="usage", title_justify="left")
     for g in groups:
         table.add_column(g)
@@ -111,7 +116,7 @@ def bench(
     from agentchat.cli import state
 
     def body() -> int:
-        from agentchat.core.errors import UsageError
+        from agentchat.core.errors import ProviderError, UsageError
 
         names = [m.strip() for m in models.split(",") if m.strip()]
         if not names or runs < 1:
@@ -123,6 +128,8 @@ def bench(
             print(json.dumps(summary, indent=2))
         else:
             _print_bench(summary, runs)
+        if all(s["errors"] == s["runs"] for s in summary):
+            return ProviderError.exit_code  # nothing worked: exit like `ask` does when the provider fails
         return 0
 
     raise typer.Exit(run_guarded(body))
@@ -191,7 +198,6 @@ def _summarise(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _print_bench(summary: list[dict[str, Any]], runs: int) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"medians over {runs} run(s)", title_justify="left")
@@ -208,4 +214,4 @@ def _print_bench(summary: list[dict[str, Any]], runs: int) -> None:
             _fmt(s["median_cost"], ".6f"),
             str(s["errors"]),
         )
-    Console().print(table)
+    _console().print(table)

@@ -164,11 +164,8 @@ class Engine:
             for name in names:
                 routes.append(await self.router.resolve(name))
             return routes
-        for entry in self.config.section("failover").get("chain", []):
-            if isinstance(entry, str):
-                routes.append(await self.router.resolve(entry))
-            else:
-                routes.append(await self.router.resolve(entry.get("model"), entry.get("provider")))
+        for model, provider in self.config.failover_chain():
+            routes.append(await self.router.resolve(model, provider))
         return routes
 
     # --- the turn -------------------------------------------------------------------------------

@@ -178,12 +178,7 @@ class Router:
 
     # --- internals ---------------------------------------------------------------------------
     def settings(self, name: str) -> ProviderSettings:
-        if name == "local":
-            table = self.config.section("providers").get("local", {})
-            return ProviderSettings(
-                name="local", type="local", models=list(table.get("models", [])), extra=dict(table)
-            )
-        return self.config.provider(name)
+        return self.config.provider(name)  # "local" included: its table is checked like the others
 
     @staticmethod
     def _local_models(settings: ProviderSettings) -> list[str]:

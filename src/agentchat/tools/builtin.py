@@ -16,11 +16,12 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from agentchat.config import SECRET_ENV
 from agentchat.providers.base import ToolSpec
 from agentchat.tools.base import Policy, Tool, ToolError
 
@@ -67,12 +68,20 @@ class Workspace:
 
 
 class BuiltinTools:
-    """Holds the workspace, clock and shell timeout the built-ins share."""
+    """Holds the workspace, clock, shell timeout and the key variables run_shell must not pass on."""
 
-    def __init__(self, root: Path, *, clock: Clock | None = None, shell_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        clock: Clock | None = None,
+        shell_timeout_s: float = 120.0,
+        secret_env: Iterable[str] = SECRET_ENV,
+    ) -> None:
         self.ws = Workspace(root)
         self.clock: Clock = clock or (lambda: datetime.now().astimezone())
         self.shell_timeout_s = shell_timeout_s
+        self.secret_env = frozenset(SECRET_ENV).union(secret_env)
 
     def tools(self) -> list[Tool]:
         path = {"type": "string", "description": "Path relative to the workspace root."}
@@ -267,11 +276,13 @@ class BuiltinTools:
 
     async def run_shell(self, args: dict[str, Any]) -> str:
         # Output goes to a file, not a pipe: a background child that keeps the pipe open would
-        # otherwise hold the call until the timeout.
+        # otherwise hold the call until the timeout. The model chose the command, so it gets no keys.
+        env = {name: value for name, value in os.environ.items() if name not in self.secret_env}
         with tempfile.TemporaryFile() as out:
             proc = await asyncio.create_subprocess_shell(
                 args["command"],
                 cwd=self.ws.root,
+                env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
@@ -344,5 +355,12 @@ def _tail(out: IO[bytes]) -> str:
     return data.decode("utf-8", errors="replace").rstrip("\n")
 
 
-def builtin_tools(root: Path, *, clock: Clock | None = None, shell_timeout_s: float = 120.0) -> list[Tool]:
-    return BuiltinTools(root, clock=clock, shell_timeout_s=shell_timeout_s).tools()
+def builtin_tools(
+    root: Path,
+    *,
+    clock: Clock | None = None,
+    shell_timeout_s: float = 120.0,
+    secret_env: Iterable[str] = SECRET_ENV,
+) -> list[Tool]:
+    """`secret_env`: variables kept from run_shell's commands (the SDKs' key variables always are)."""
+    return BuiltinTools(root, clock=clock, shell_timeout_s=shell_timeout_s, secret_env=secret_env).tools()

@@ -197,7 +197,12 @@ def build_registry(
         loaders["plugins"] = _plugin_loader
     if mcp is not None:
         loaders["mcp"] = _mcp_loader(mcp)
-    tools = builtin_tools(workspace or config.workspace, clock=clock, shell_timeout_s=shell_timeout)
+    tools = builtin_tools(
+        workspace or config.workspace,
+        clock=clock,
+        shell_timeout_s=shell_timeout,
+        secret_env=config.secret_env(),
+    )
     return ToolRegistry(tools, loaders=loaders)
 
 

@@ -15,7 +15,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label
 
-from agentchat.config import ENV, set_provider_key
+from agentchat.config import ENV, clean_api_key, set_provider_key
+from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import check_one, key_status
 
 if TYPE_CHECKING:
@@ -134,7 +135,10 @@ class KeyStatusScreen(ModalScreen[None]):
         if name is None or not key:
             return
         try:
-            set_provider_key(self.config, name, key)
+            set_provider_key(self.config, name, clean_api_key(key))
+        except AgentchatError as exc:  # a malformed key, or a config file that cannot be edited safely
+            self.notify(str(exc), severity="error", markup=False)
+            return
         except OSError as exc:
             self.notify(f"cannot write {self.config.path}: {exc.strerror}", severity="error")
             return

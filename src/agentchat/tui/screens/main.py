@@ -254,8 +254,9 @@ class MainScreen(Screen[None]):
             turn.model = agent.model
         turn.system, turn.temperature = agent.system, agent.temperature
         turn.agent = None if agent.name == DEFAULT_AGENT else agent.name
-        if agent.max_steps:
-            turn.max_steps = agent.max_steps
+        max_steps = agent.max_steps or app.config.max_steps
+        if max_steps:
+            turn.max_steps = max_steps
         app.engine.gate = app.gate_for(turn.conversation_id, agent)
         presenter = TurnPresenter(
             app.store, self.view, self.tools, user_box, self.notify, self.conversation_changed, self.show_cost
