@@ -1,7 +1,7 @@
 """How `ask` writes an answer: plain bytes to a pipe, Rich Markdown to a terminal, or one JSON object.
 
-Only answer text reaches stdout. With tools offered, a message's text is held until the message
-ends: narration before a tool call goes to stderr, the final answer to stdout.
+Only answer text reaches stdout. With tools offered and stdout not a terminal, a message's text is
+held until the message ends: narration before a tool call goes to stderr, the final answer to stdout.
 """
 
 from __future__ import annotations

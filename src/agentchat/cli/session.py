@@ -131,11 +131,14 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             max_cost=opts.max_cost,
             thinking_budget=opts.thinking_budget or agent.thinking_budget,
         )
+        terminal = stdout_is_terminal()
         writer = make_writer(
             as_json=opts.as_json,
-            hold_messages=registry is not None,
+            # A script reading stdout gets only the final answer, so with tools each message waits
+            # until it is known not to precede a tool call; a person at a terminal sees it stream.
+            hold_messages=registry is not None and (opts.as_json or not terminal),
             show_usage=opts.usage,
-            terminal=stdout_is_terminal(),
+            terminal=terminal,
         )
     except BaseException:
         store.close()
