@@ -9,12 +9,13 @@ import pytest
 from agentchat.config import Config
 from agentchat.core.engine import Engine, TurnRequest
 from agentchat.core.errors import BudgetError, RateLimitError, UnavailableError
-from agentchat.core.events import AssistantFinished, Notice, Retrying, TextDelta
+from agentchat.core.events import AssistantFinished, Notice, Retrying
 from agentchat.core.routing import ModelCache, Router
 from agentchat.core.store import Store
 from tests.fakes import anthropic_fake as anth
 from tests.fakes import ollama_fake as oll
 from tests.fakes import openai_fake as oai
+from tests.streams import text_of
 
 KEY = "sk-engine-test-key"
 
@@ -55,10 +56,6 @@ def make_engine(tmp_path: Path, config: Config) -> tuple[Engine, Store]:
 
 async def run(engine: Engine, **kwargs) -> list:
     return [event async for event in engine.run_turn(TurnRequest(**kwargs))]
-
-
-def text_of(events: list) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
 async def test_conversation_moves_openai_to_claude_to_ollama_with_full_history(

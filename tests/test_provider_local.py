@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agentchat.core.errors import BadRequestError
-from agentchat.core.events import Finish, ProviderEvent, TextDelta, ToolCall, UsageReport
+from agentchat.core.events import Finish, TextDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
 from agentchat.providers import create_provider
 from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
@@ -27,6 +27,7 @@ from agentchat.providers.local import (
     local_available,
     to_chat_messages,
 )
+from tests.streams import collect, text_of
 
 HELLO = [Message.user("Say hello in five words.")]
 LONG = [Message.user("Write a long story about a dragon.")]  # greedy SmolLM2 runs to max_tokens
@@ -50,14 +51,6 @@ def settings() -> ProviderSettings:
 
 def request(messages: list[Message], max_tokens: int = 16, **kw: object) -> ChatRequest:
     return ChatRequest(model="smollm2", messages=messages, max_tokens=max_tokens, temperature=0, **kw)
-
-
-async def collect(provider: LocalProvider, req: ChatRequest) -> list[ProviderEvent]:
-    return [event async for event in provider.stream(req)]
-
-
-def text_of(events: list[ProviderEvent]) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
 def worker_threads() -> set[threading.Thread]:

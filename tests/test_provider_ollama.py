@@ -18,7 +18,7 @@ from agentchat.core.errors import (
     StreamInterrupted,
     UnavailableError,
 )
-from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
+from agentchat.core.events import Finish, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
 from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.ollama import OllamaProvider
@@ -32,6 +32,7 @@ from tests.fakes.ollama_fake import (
     text,
     tool_calls,
 )
+from tests.streams import collect, collect_until_error
 
 KEY = "olk-secret-test-key-123456"
 CALL_ID = re.compile(r"^call_[0-9a-f]{8}$")
@@ -77,20 +78,6 @@ async def provider(fake: OllamaFake) -> AsyncIterator[OllamaProvider]:
 
 def ask(text_: str = "hi", **kw: object) -> ChatRequest:
     return ChatRequest(model=MODEL, messages=[Message.user(text_)], **kw)
-
-
-async def collect(provider: OllamaProvider, request: ChatRequest) -> list[ProviderEvent]:
-    return [e async for e in provider.stream(request)]
-
-
-async def collect_until_error(
-    provider: OllamaProvider, request: ChatRequest
-) -> tuple[list[ProviderEvent], BaseException]:
-    events: list[ProviderEvent] = []
-    with pytest.raises(Exception) as info:
-        async for event in provider.stream(request):
-            events.append(event)
-    return events, info.value
 
 
 def closed_port() -> int:

@@ -18,7 +18,7 @@ from agentchat.core.errors import (
     StreamInterrupted,
     UnavailableError,
 )
-from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
+from agentchat.core.events import Finish, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
 from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.openai import OpenAIProvider
@@ -32,6 +32,7 @@ from tests.fakes.openai_fake import (
     tool_calls,
     usage,
 )
+from tests.streams import collect, collect_until_error, text_of
 
 KEY = "sk-test-9f8e7d6c5b4a"
 HINT = "OPENAI_API_KEY or providers.openai.api_key in config.toml"
@@ -68,24 +69,6 @@ def ask(prompt: str = "hi", **kw: object) -> ChatRequest:
     return ChatRequest(model="gpt-4o", messages=[Message.user(prompt)], **kw)  # type: ignore[arg-type]
 
 
-async def collect(p: OpenAIProvider, request: ChatRequest) -> list[ProviderEvent]:
-    return [e async for e in p.stream(request)]
-
-
-async def collect_until_error(
-    p: OpenAIProvider, request: ChatRequest
-) -> tuple[list[ProviderEvent], Exception]:
-    events: list[ProviderEvent] = []
-    with pytest.raises(ProviderError) as info:
-        async for e in p.stream(request):
-            events.append(e)
-    return events, info.value
-
-
-def texts(events: list[ProviderEvent]) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
-
-
 # --- streaming ------------------------------------------------------------------------------------
 
 
@@ -116,7 +99,7 @@ async def test_server_without_usage_reports_none(fake: OpenAIFake, provider: Ope
 async def test_thousands_of_small_chunks_arrive_intact(fake: OpenAIFake, provider: OpenAIProvider) -> None:
     pieces = [f"t{i} " for i in range(3000)]
     fake.queue(text(pieces))
-    assert texts(await collect(provider, ask())) == "".join(pieces)
+    assert text_of(await collect(provider, ask())) == "".join(pieces)
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
@@ -129,7 +112,7 @@ async def test_reasoning_deltas_become_thinking(
         ThinkingDelta("Let me "),
         ThinkingDelta("think."),
     ]
-    assert texts(events) == "42"
+    assert text_of(events) == "42"
 
 
 async def test_one_tool_call_is_emitted_complete(fake: OpenAIFake, provider: OpenAIProvider) -> None:
@@ -166,7 +149,7 @@ async def test_parallel_tool_calls_after_text(fake: OpenAIFake, provider: OpenAI
         ToolCallPart("call_a", "get_weather", {"city": "Paris"}),
         ToolCallPart("call_b", "get_stock_price", {"ticker": "AAPL", "n": 2}),
     ]
-    assert texts(events) == "Checking both."
+    assert text_of(events) == "Checking both."
     assert events[-2:] == [UsageReport(Usage(14, 30, None, 0)), Finish("tool_calls")]
 
 
@@ -324,7 +307,7 @@ async def test_named_endpoint_works_without_key_and_never_sees_the_openai_key(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env-official-key")
     p = OpenAIProvider(settings(fake.base_url, name="vllm", api_key=None))
     fake.queue(text(["local"], usage=None))
-    assert texts(await collect(p, ask())) == "local"
+    assert text_of(await collect(p, ask())) == "local"
     await p.aclose()
     assert "sk-env-official-key" not in (fake.chat_requests()[0].header("authorization") or "")
 
@@ -394,7 +377,7 @@ async def test_midstream_error_after_text_is_interrupted(fake: OpenAIFake, provi
     fake.queue(midstream_error(["Hel", "lo"], "The server had an error while processing your request."))
     events, exc = await collect_until_error(provider, ask())
     assert isinstance(exc, StreamInterrupted)
-    assert texts(events) == "Hello"
+    assert text_of(events) == "Hello"
     assert "The server had an error" in str(exc)
 
 
@@ -414,7 +397,7 @@ async def test_dropped_stream_keeps_earlier_deltas(fake: OpenAIFake, provider: O
     fake.queue(text(["one ", "two ", "three"], drop_after=3))  # role chunk + two deltas, then cut
     events, exc = await collect_until_error(provider, ask())
     assert isinstance(exc, StreamInterrupted)
-    assert texts(events) == "one two "
+    assert text_of(events) == "one two "
 
 
 async def test_stream_ending_without_finish_is_interrupted(
@@ -425,7 +408,7 @@ async def test_stream_ending_without_finish_is_interrupted(
     fake.queue(reply)
     events, exc = await collect_until_error(provider, ask())
     assert isinstance(exc, StreamInterrupted)
-    assert texts(events) == "partial"
+    assert text_of(events) == "partial"
 
 
 async def test_empty_stream_is_an_error_not_an_empty_answer(
@@ -479,7 +462,7 @@ async def test_cancelling_mid_stream_closes_it_promptly(fake: OpenAIFake, provid
     with pytest.raises(asyncio.CancelledError):
         await task
     assert time.monotonic() - started < 1.0
-    assert texts(await collect(provider, ask())) == "next"  # the client is still usable
+    assert text_of(await collect(provider, ask())) == "next"  # the client is still usable
 
 
 async def test_aclose_mid_stream_hangs_up_on_the_server() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from agentchat.config import Config
 from agentchat.core.engine import Engine, TurnRequest
-from agentchat.core.events import Notice, TextDelta, ToolFinished
+from agentchat.core.events import Notice, ToolFinished
 from agentchat.core.routing import ModelCache, Router
 from agentchat.core.store import Store
 from agentchat.tools.approval import ApprovalGate, resolve_policies
@@ -18,6 +18,7 @@ from agentchat.tools.registry import build_registry
 from tests.fakes import anthropic_fake as anth
 from tests.fakes import ollama_fake as oll
 from tests.fakes import openai_fake as oai
+from tests.streams import text_of
 
 
 @dataclass
@@ -71,7 +72,9 @@ async def close_engines():
 ENGINES: list[Engine] = []
 
 
-def setup(tmp_path: Path, fakes: dict, *, approver=None, allow=(), agent_tools=None, **extra) -> tuple[Engine, Store, ApprovalGate]:
+def setup(
+    tmp_path: Path, fakes: dict, *, approver=None, allow=(), agent_tools=None, **extra
+) -> tuple[Engine, Store, ApprovalGate]:
     workspace = tmp_path / "ws"
     workspace.mkdir(exist_ok=True)
     (workspace / "notes.txt").write_text("the secret word is pelican\n")
@@ -102,21 +105,20 @@ async def run(engine: Engine, **kw) -> list:
     return [e async for e in engine.run_turn(TurnRequest(**kw))]
 
 
-def answer(events: list) -> str:
-    return "".join(e.text for e in events if isinstance(e, TextDelta))
-
-
 async def test_single_tool_call(tmp_path: Path, side: Side) -> None:
     engine, store, _ = setup(tmp_path, {side.name: side.fake})
     side.fake.queue(side.calls(("call_1", "read_file", {"path": "notes.txt"})), side.text("Pelican."))
     events = await run(engine, prompt="What is the secret word?", model=side.model, provider=side.name)
-    assert answer(events).endswith("Pelican.")
+    assert text_of(events).endswith("Pelican.")
     finished = [e for e in events if isinstance(e, ToolFinished)]
     assert [(f.call.name, f.status) for f in finished] == [("read_file", "done")]
     second = side.fake.chat_requests()[1].body
     assert [c for c, _ in side.tool_results(second)] == [finished[0].result.content]
     assert "pelican" in finished[0].result.content
-    assert {t.get("name") or t.get("function", {}).get("name") for t in second["tools"]} >= {"read_file", "now"}
+    assert {t.get("name") or t.get("function", {}).get("name") for t in second["tools"]} >= {
+        "read_file",
+        "now",
+    }
     # the whole exchange is stored as parts and survives a reload
     thread = store.thread(store.leaf(events[0].conversation_id))
     assert [m.role for m in thread] == ["user", "assistant", "tool", "assistant"]
@@ -129,13 +131,15 @@ async def test_two_parallel_calls_in_one_turn(tmp_path: Path, side: Side) -> Non
     engine, _, _ = setup(tmp_path, {side.name: side.fake})
     (tmp_path / "ws" / "b.txt").write_text("bee\n")
     side.fake.queue(
-        side.calls(("call_a", "read_file", {"path": "notes.txt"}), ("call_b", "read_file", {"path": "b.txt"})),
+        side.calls(
+            ("call_a", "read_file", {"path": "notes.txt"}), ("call_b", "read_file", {"path": "b.txt"})
+        ),
         side.text("done"),
     )
     events = await run(engine, prompt="read both", model=side.model, provider=side.name)
     contents = [c for c, _ in side.tool_results(side.fake.chat_requests()[1].body)]
     assert len(contents) == 2 and "pelican" in contents[0] and "bee" in contents[1]  # in call order
-    assert answer(events) == "done"
+    assert text_of(events) == "done"
 
 
 async def test_multi_step_chain(tmp_path: Path, side: Side) -> None:
@@ -159,12 +163,14 @@ async def test_failing_tool_goes_back_to_the_model(tmp_path: Path, side: Side) -
     assert finished.status == "failed" and "escapes the workspace" in finished.result.content
     ((content, is_error),) = side.tool_results(side.fake.chat_requests()[1].body)
     assert is_error and "escapes the workspace" in content
-    assert answer(events) == "cannot"
+    assert text_of(events) == "cannot"
 
 
 async def test_denied_tool_is_reported_and_the_turn_goes_on(tmp_path: Path, side: Side) -> None:
     engine, _, gate = setup(tmp_path, {side.name: side.fake})
-    side.fake.queue(side.calls(("c1", "write_file", {"path": "x.txt", "content": "hi"})), side.text("ok, not written"))
+    side.fake.queue(
+        side.calls(("c1", "write_file", {"path": "x.txt", "content": "hi"})), side.text("ok, not written")
+    )
     events = await run(engine, prompt="write", model=side.model, provider=side.name)
     (finished,) = [e for e in events if isinstance(e, ToolFinished)]
     assert finished.status == "denied"
@@ -172,7 +178,7 @@ async def test_denied_tool_is_reported_and_the_turn_goes_on(tmp_path: Path, side
     assert not (tmp_path / "ws" / "x.txt").exists()
     ((content, is_error),) = side.tool_results(side.fake.chat_requests()[1].body)
     assert is_error and "did not allow" in content
-    assert answer(events) == "ok, not written"
+    assert text_of(events) == "ok, not written"
 
 
 async def test_approved_write_runs(tmp_path: Path, side: Side) -> None:
@@ -183,7 +189,9 @@ async def test_approved_write_runs(tmp_path: Path, side: Side) -> None:
         return "allow_once"
 
     engine, _, _ = setup(tmp_path, {side.name: side.fake}, approver=approve)
-    side.fake.queue(side.calls(("c1", "write_file", {"path": "x.txt", "content": "hi"})), side.text("written"))
+    side.fake.queue(
+        side.calls(("c1", "write_file", {"path": "x.txt", "content": "hi"})), side.text("written")
+    )
     await run(engine, prompt="write", model=side.model, provider=side.name)
     assert asked == ["write_file"]
     assert (tmp_path / "ws" / "x.txt").read_text() == "hi"
@@ -200,17 +208,33 @@ async def test_max_steps_reached(tmp_path: Path, side: Side) -> None:
     assert thread[-1].role == "tool" and "max_steps" in thread[-1].tool_results[0].content
 
 
-async def test_provider_switch_after_tool_use(tmp_path: Path, openai_fake, anthropic_fake, ollama_fake) -> None:
+async def test_provider_switch_after_tool_use(
+    tmp_path: Path, openai_fake, anthropic_fake, ollama_fake
+) -> None:
     fakes = {"openai": openai_fake, "anthropic": anthropic_fake, "ollama": ollama_fake}
     engine, _store, _ = setup(tmp_path, fakes)
-    openai_fake.queue(oai.tool_calls([("call_Xy.9", "read_file", {"path": "notes.txt"})]), oai.text(["pelican"]))
+    openai_fake.queue(
+        oai.tool_calls([("call_Xy.9", "read_file", {"path": "notes.txt"})]), oai.text(["pelican"])
+    )
     events = await run(engine, prompt="word?", model="gpt-4o-mini")
     conv = events[0].conversation_id
     anthropic_fake.queue(anth.text(["It was pelican."]))
     await run(engine, prompt="again?", conversation_id=conv, provider="anthropic")
     body = anthropic_fake.chat_requests()[0].body
-    tool_use = [b for m in body["messages"] if isinstance(m["content"], list) for b in m["content"] if b["type"] == "tool_use"]
-    results = [b for m in body["messages"] if isinstance(m["content"], list) for b in m["content"] if b["type"] == "tool_result"]
+    tool_use = [
+        b
+        for m in body["messages"]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b["type"] == "tool_use"
+    ]
+    results = [
+        b
+        for m in body["messages"]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b["type"] == "tool_result"
+    ]
     assert tool_use[0]["name"] == "read_file" and tool_use[0]["input"] == {"path": "notes.txt"}
     assert results[0]["tool_use_id"] == tool_use[0]["id"]  # ids translated consistently
     ollama_fake.queue(oll.text(["Pelican!"]))
@@ -231,11 +255,13 @@ async def test_anthropic_thinking_is_passed_back_before_tool_use(tmp_path: Path,
     anthropic_fake.check_thinking = True  # the fake rejects a tool_use turn without its signed thinking
     engine, _, _ = setup(tmp_path, {"anthropic": anthropic_fake})
     anthropic_fake.queue(
-        anth.tool_use([("toolu_1", "read_file", {"path": "notes.txt"})], thinking="Need the file.", signature="sig-9"),
+        anth.tool_use(
+            [("toolu_1", "read_file", {"path": "notes.txt"})], thinking="Need the file.", signature="sig-9"
+        ),
         anth.text(["pelican"]),
     )
     events = await run(engine, prompt="word?", model="claude-sonnet-4-6")
-    assert answer(events) == "pelican"
+    assert text_of(events) == "pelican"
     assistant = anthropic_fake.chat_requests()[1].body["messages"][1]["content"]
     assert assistant[0] == {"type": "thinking", "thinking": "Need the file.", "signature": "sig-9"}
 
@@ -244,7 +270,9 @@ async def test_stopping_during_a_tool_keeps_the_history_valid(tmp_path: Path, op
     import asyncio
 
     engine, store, _ = setup(tmp_path, {"openai": openai_fake}, allow=["run_shell"])
-    openai_fake.queue(oai.tool_calls([("call_s", "run_shell", {"command": "sleep 30; echo late > late.txt"})]))
+    openai_fake.queue(
+        oai.tool_calls([("call_s", "run_shell", {"command": "sleep 30; echo late > late.txt"})])
+    )
     started = asyncio.Event()
     seen: list = []
 
@@ -266,7 +294,9 @@ async def test_stopping_during_a_tool_keeps_the_history_valid(tmp_path: Path, op
     assert not (tmp_path / "ws" / "late.txt").exists()
 
 
-async def test_tool_history_continues_on_claude_without_tools(tmp_path: Path, openai_fake, anthropic_fake) -> None:
+async def test_tool_history_continues_on_claude_without_tools(
+    tmp_path: Path, openai_fake, anthropic_fake
+) -> None:
     """The real API refuses tool blocks in a request that defines no tools: they travel as text."""
     engine, store, _ = setup(tmp_path, {"openai": openai_fake, "anthropic": anthropic_fake})
     openai_fake.queue(oai.tool_calls([("call_1", "read_file", {"path": "notes.txt"})]), oai.text(["pelican"]))
@@ -276,7 +306,7 @@ async def test_tool_history_continues_on_claude_without_tools(tmp_path: Path, op
     ENGINES.append(bare)
     anthropic_fake.queue(anth.text(["It was pelican."]))
     events = await run(bare, prompt="again?", conversation_id=conv, provider="anthropic")
-    assert answer(events) == "It was pelican."
+    assert text_of(events) == "It was pelican."
     body = anthropic_fake.chat_requests()[0].body
     texts = [b["text"] for m in body["messages"] for b in m["content"] if b["type"] == "text"]
     assert any("[tool call read_file" in t for t in texts) and any("pelican" in t for t in texts)
