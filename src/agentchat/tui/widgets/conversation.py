@@ -167,10 +167,12 @@ class ReplyBox(MessageBox):
         yield Markdown(classes="body stream")
 
     async def apply(self, event: Event) -> None:
-        from agentchat.core.events import TextDelta, ThinkingDelta, ToolCall
+        from agentchat.core.events import Finish, TextDelta, ThinkingDelta, ToolCall
 
         self.builder.add(event)
-        if isinstance(event, TextDelta):
+        if isinstance(event, Finish):  # the text is complete: show it now, not at the next tick
+            await self._flush()
+        elif isinstance(event, TextDelta):
             self._pending.append(event.text)
             if self._stream is None:  # the first words show at once, the rest in batches
                 self._stream = Markdown.get_stream(self.query_one(Markdown))
