@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,35 @@ async def test_monthly_budget_reached_stops_before_the_request(tmp_path: Path, o
     with pytest.raises(BudgetError, match="monthly budget reached"):
         await run(engine, prompt="second", model="gpt-4o")
     assert len(openai_fake.chat_requests()) == 1
+
+
+@pytest.mark.parametrize("side", ["openai", "anthropic"])
+async def test_provider_rate_limit_headers_hold_the_next_request(
+    tmp_path: Path, side, openai_fake, anthropic_fake
+) -> None:
+    from agentchat.core.ratelimit import limiter_for
+
+    config = make_config(tmp_path, openai_fake, anthropic_fake)
+    engine, _ = make_engine(tmp_path, config)
+    if side == "openai":
+        reply = oai.text(["ok"])
+        reply.headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "30s"}
+        openai_fake.queue(reply)
+        model = "gpt-4o-mini"
+    else:
+        reply = anth.text(["ok"])
+        reply.headers = {
+            "anthropic-ratelimit-requests-remaining": "0",
+            "anthropic-ratelimit-requests-reset": time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 30)
+            ),
+        }
+        anthropic_fake.queue(reply)
+        model = "claude-haiku-4-5"
+    limiter = limiter_for(side)
+    before = limiter.blocked_for()
+    try:
+        await run(engine, prompt="hi", model=model)
+        assert before < 1 and 25 < limiter.blocked_for() <= 31  # the next request waits for the reset
+    finally:
+        limiter._blocked_until = 0.0  # the limiter is process-wide: later tests must not wait 30 s

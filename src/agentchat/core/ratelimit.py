@@ -97,6 +97,10 @@ class RateLimiter:
                 raise
         return self._clock() - began
 
+    def blocked_for(self) -> float:
+        """Seconds until the reset a server announced with none remaining (0 when not blocked)."""
+        return max(0.0, self._blocked_until - self._clock())
+
     def observe_headers(self, headers: Mapping[str, str]) -> None:
         """Pause new requests until the reset the server names when it reports none remaining."""
         lowered = {str(k).lower(): str(v) for k, v in headers.items()}
@@ -141,3 +145,10 @@ def limiter_for(provider: str, rate_limits: dict[str, Any] | None = None) -> Rat
     else:
         limiter.rpm, limiter.tpm = rpm, tpm
     return limiter
+
+
+def observe_rate_headers(provider: str, headers: Mapping[str, str]) -> None:
+    """Feed a response's rate-limit headers to the provider's limiter (the engine creates it first)."""
+    limiter = _LIMITERS.get(provider)
+    if limiter is not None:
+        limiter.observe_headers(headers)

@@ -38,7 +38,7 @@ from agentchat.core.messages import (
     ToolResultPart,
     Usage,
 )
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec, rate_limit_hook
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -406,11 +406,15 @@ class AnthropicProvider:
                 # The SDK's paths already start with /v1; a configured ".../v1" would double it.
                 base_url = base_url.rstrip("/").removesuffix("/v1")
             timeout = self.settings.timeout_s
+            limits = anthropic.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout))
             self._sdk = anthropic.AsyncAnthropic(
                 api_key=self.settings.api_key,  # explicit, so the 2.x SDK never looks for profiles
                 base_url=base_url,
                 max_retries=0,
-                timeout=anthropic.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)),
+                timeout=limits,
+                http_client=anthropic.DefaultAsyncHttpxClient(
+                    timeout=limits, event_hooks={"response": [rate_limit_hook(name)]}
+                ),
             )
         return self._sdk
 

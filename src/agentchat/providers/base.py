@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -89,3 +89,14 @@ def tool_finish(reason: str | None, had_tool_calls: bool) -> str | None:
     if reason == "function_call" or (had_tool_calls and reason in (None, "stop")):
         return "tool_calls"
     return reason
+
+
+def rate_limit_hook(provider: str) -> Callable[[Any], Awaitable[None]]:
+    """An HTTP response hook that reads the provider's rate-limit headers (x-ratelimit-*,
+    anthropic-ratelimit-*) into its client-side limiter, so the next request waits for the reset."""
+    from agentchat.core.ratelimit import observe_rate_headers
+
+    async def hook(response: Any) -> None:
+        observe_rate_headers(provider, response.headers)
+
+    return hook

@@ -29,6 +29,7 @@ from agentchat.providers.base import (
     ProviderSettings,
     flagged_result_text,
     function_tools,
+    rate_limit_hook,
     tool_finish,
 )
 
@@ -160,7 +161,7 @@ class OllamaProvider:
             host=self.host,
             timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
             headers={"authorization": f"Bearer {key}"} if key else None,
-            event_hooks={"response": [self._raise_for_status]},
+            event_hooks={"response": [rate_limit_hook(self.settings.name), self._raise_for_status]},
         )
 
     def _sdk(self) -> AsyncClient:

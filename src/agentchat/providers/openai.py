@@ -30,6 +30,7 @@ from agentchat.providers.base import (
     ProviderSettings,
     flagged_result_text,
     function_tools,
+    rate_limit_hook,
     tool_finish,
 )
 
@@ -214,12 +215,16 @@ class OpenAIProvider:
             import openai
 
             # An explicit key (even the dummy) stops the SDK sending OPENAI_API_KEY to a third party.
+            timeout = openai.Timeout(
+                self.settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, self.settings.timeout_s)
+            )
             self._client = openai.AsyncOpenAI(
                 api_key=self.settings.api_key or NO_KEY,
                 base_url=self.settings.base_url,
                 max_retries=0,
-                timeout=openai.Timeout(
-                    self.settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, self.settings.timeout_s)
+                timeout=timeout,
+                http_client=openai.DefaultAsyncHttpxClient(
+                    timeout=timeout, event_hooks={"response": [rate_limit_hook(name)]}
                 ),
             )
         return self._client
