@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentchat.core.errors import (
-    AuthError,
     ProviderError,
     ProviderNetworkError,
     StreamInterrupted,
     error_for_status,
     parse_retry_after,
-    redact,
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import (
@@ -38,13 +36,21 @@ from agentchat.core.messages import (
     ToolResultPart,
     Usage,
 )
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec, rate_limit_hook
+from agentchat.providers.base import (
+    CONNECT_TIMEOUT_S,
+    ChatRequest,
+    ProviderSettings,
+    ToolSpec,
+    auth_message,
+    error_line,
+    rate_limit_hook,
+    require_key,
+)
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
 DEFAULT_MAX_TOKENS = 4096
-CONNECT_TIMEOUT_S = 10.0
 _FINISH = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -383,10 +389,6 @@ def _sdk_errors() -> tuple[type[Exception], ...]:
     return (anthropic.APIError, httpx2.HTTPError, ValueError)
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    return " ".join(text.split())[:limit]
-
-
 class AnthropicProvider:
     """Streams Anthropic Messages; SDK retries are off because the engine owns retries."""
 
@@ -397,8 +399,7 @@ class AnthropicProvider:
     def _client(self) -> AsyncAnthropic:
         if self._sdk is None:
             name = self.settings.name
-            if not self.settings.api_key:
-                raise AuthError(f"no API key for {name}: set {self._key_hint()}", provider=name)
+            require_key(self.settings)
             import anthropic
 
             base_url = self.settings.base_url
@@ -417,9 +418,6 @@ class AnthropicProvider:
                 ),
             )
         return self._sdk
-
-    def _key_hint(self) -> str:
-        return self.settings.key_hint or f"providers.{self.settings.name}.api_key"
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
         client = self._client()
@@ -459,7 +457,7 @@ class AnthropicProvider:
     # --- errors -------------------------------------------------------------------------------
 
     def _msg(self, text: str) -> str:
-        return redact(f"{self.settings.name}: {_one_line(text)}", self.settings.api_key)
+        return error_line(self.settings, text, limit=300)
 
     def _broken(self, what: str, yielded: bool) -> ProviderError:
         cls = StreamInterrupted if yielded else ProviderError
@@ -482,11 +480,12 @@ class AnthropicProvider:
             status = exc.status_code
             detail = exc.api_message or str(exc.body or exc.message)
             if status in (401, 403):
-                text = f"the API key was rejected (HTTP {status}: {detail}); set {self._key_hint()}"
+                message = auth_message(self.settings, status, detail[:300])
             else:
                 text = f"HTTP {status} {exc.type}: {detail}" if exc.type else f"HTTP {status}: {detail}"
+                message = self._msg(text)
             retry_after = parse_retry_after(exc.response.headers)
-            return error_for_status(status, self._msg(text), provider=name, retry_after=retry_after)
+            return error_for_status(status, message, provider=name, retry_after=retry_after)
         if yielded:
             return self._broken(f"the stream broke off ({type(exc).__name__}: {exc})", yielded)
         if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):

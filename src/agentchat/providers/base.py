@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from agentchat.core.errors import AuthError, redact
 from agentchat.core.events import ProviderEvent
 from agentchat.core.messages import Message
+
+CONNECT_TIMEOUT_S = 10.0  # how long any adapter waits to connect; the read timeout is the config's
 
 
 @dataclass(slots=True)
@@ -100,3 +103,28 @@ def rate_limit_hook(provider: str) -> Callable[[Any], Awaitable[None]]:
         observe_rate_headers(provider, response.headers)
 
     return hook
+
+
+# --- error text shared by the adapters --------------------------------------------------------
+
+
+def error_line(settings: ProviderSettings, text: str, limit: int | None = None) -> str:
+    """One readable line, starting with the provider name, with the key removed (before any cut,
+    so a truncated key cannot slip through)."""
+    line = redact(" ".join(text.split()), settings.api_key)
+    return f"{settings.name}: {line[:limit] if limit else line}"
+
+
+def key_hint(settings: ProviderSettings) -> str:
+    return settings.key_hint or f"providers.{settings.name}.api_key"
+
+
+def require_key(settings: ProviderSettings) -> None:
+    """A provider that needs a key fails before sending anything, naming where to set one."""
+    if not settings.api_key:
+        raise AuthError(f"no API key for {settings.name}: set {key_hint(settings)}", provider=settings.name)
+
+
+def auth_message(settings: ProviderSettings, status: int, detail: str) -> str:
+    what = "the API key was rejected" if settings.api_key else "the server requires an API key"
+    return error_line(settings, f"{what} (HTTP {status}: {detail}); set {key_hint(settings)}")

@@ -20,13 +20,15 @@ from agentchat.core.errors import (
     StreamInterrupted,
     error_for_status,
     parse_retry_after,
-    redact,
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from agentchat.providers.base import (
+    CONNECT_TIMEOUT_S,
     ChatRequest,
     ProviderSettings,
+    auth_message,
+    error_line,
     flagged_result_text,
     function_tools,
     rate_limit_hook,
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     from ollama import AsyncClient
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
-CONNECT_TIMEOUT_S = 10.0
 REACHABLE_TIMEOUT_S = 1.0
 
 
@@ -236,9 +237,7 @@ class OllamaProvider:
         )
         status = response.status_code
         if status in (401, 403):
-            what = "the API key was rejected" if self.settings.api_key else "the server requires an API key"
-            where = f"; set it in {self.settings.key_hint}" if self.settings.key_hint else ""
-            message = self._line(f"{what} (HTTP {status}: {detail[:300]}){where}")
+            message = auth_message(self.settings, status, detail[:300])
         else:
             message = self._line(f"HTTP {status}: {detail[:300]}")
         raise error_for_status(
@@ -246,8 +245,7 @@ class OllamaProvider:
         )
 
     def _line(self, text: str) -> str:
-        """One readable line, starting with the provider name, with the key removed."""
-        return redact(f"{self.settings.name}: {' '.join(text.split())}", self.settings.api_key)
+        return error_line(self.settings, text)
 
     def _translate(self, exc: Exception, *, started: bool) -> ProviderError:
         import httpx

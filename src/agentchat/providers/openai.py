@@ -15,22 +15,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentchat.core.errors import (
-    AuthError,
     ProviderError,
     ProviderNetworkError,
     StreamInterrupted,
     error_for_status,
     parse_retry_after,
-    redact,
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, Usage
 from agentchat.providers.base import (
+    CONNECT_TIMEOUT_S,
     ChatRequest,
     ProviderSettings,
+    auth_message,
+    error_line,
     flagged_result_text,
     function_tools,
     rate_limit_hook,
+    require_key,
     tool_finish,
 )
 
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 
 OFFICIAL = "openai"  # the only provider name that means api.openai.com and so needs a real key
 NO_KEY = "not-needed"  # the SDK insists on a key; keyless local servers ignore this one
-CONNECT_TIMEOUT_S = 10.0
 # Mid-stream error bodies carry no HTTP status; guess one from their type/code so the engine can
 # decide whether to retry (vLLM puts the status itself in `code`).
 _STREAM_ERROR_STATUS = {"rate_limit": 429, "server_error": 500, "overloaded": 503, "invalid_request": 400}
@@ -210,8 +211,8 @@ class OpenAIProvider:
     def _sdk(self) -> AsyncOpenAI:
         if self._client is None:
             name = self.settings.name
-            if name == OFFICIAL and not self.settings.api_key:
-                raise AuthError(f"no API key for {name}: set {self.settings.key_hint}", provider=name)
+            if name == OFFICIAL:
+                require_key(self.settings)
             import openai
 
             # An explicit key (even the dummy) stops the SDK sending OPENAI_API_KEY to a third party.
@@ -292,8 +293,7 @@ class OpenAIProvider:
 
     # --- errors -----------------------------------------------------------------------------------
     def _line(self, text: str) -> str:
-        """One readable line, starting with the provider name, with the key removed."""
-        return redact(f"{self.settings.name}: {' '.join(text.split())}", self.settings.api_key)
+        return error_line(self.settings, text)
 
     def _translate(self, exc: Exception, *, started: bool) -> ProviderError:
         import openai
@@ -306,7 +306,7 @@ class OpenAIProvider:
             status = exc.status_code
             retry_after = parse_retry_after(exc.response.headers)
             if status in (401, 403):
-                return error_for_status(status, self._auth_message(status, detail), provider=name)
+                return error_for_status(status, auth_message(self.settings, status, detail), provider=name)
             return error_for_status(
                 status, self._line(f"HTTP {status}: {detail}"), provider=name, retry_after=retry_after
             )
@@ -332,11 +332,6 @@ class OpenAIProvider:
         # llama.cpp's server answers a prompt beyond the context window with 200 and an empty stream.
         hint = "the server ended the stream without a reply (is the prompt longer than the context window?)"
         return ProviderError(self._line(hint), provider=name)
-
-    def _auth_message(self, status: int, detail: str) -> str:
-        what = "the API key was rejected" if self.settings.api_key else "the endpoint requires an API key"
-        where = f"; set {self.settings.key_hint}" if self.settings.key_hint else ""
-        return self._line(f"{what} (HTTP {status}: {detail}){where}")
 
 
 def _detail(exc: Exception) -> str:
