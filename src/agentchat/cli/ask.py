@@ -17,7 +17,7 @@ from agentchat.core.errors import AgentchatError
 
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
-    from agentchat.core.engine import TurnRequest
+    from agentchat.cli.session import Session
     from agentchat.core.events import Event
 
 EXIT_TOOL_DENIED = 6
@@ -171,7 +171,7 @@ def run_ask(opts: AskOptions) -> int:
     writer = session.writer
     signal.signal(signal.SIGTERM, _terminate)  # `timeout`, `kill`: stop like Ctrl-C, keep the partial
     try:
-        code = asyncio.run(_drive(session.engine, session.turn, writer, session))
+        code = asyncio.run(_drive(session))
     except AgentchatError:
         writer.abort()  # what was shown ends with a newline before the one-line error
         raise
@@ -187,29 +187,27 @@ def run_ask(opts: AskOptions) -> int:
     return code
 
 
-async def _drive(engine: object, turn: TurnRequest, writer: AnswerWriter, session: object) -> int:
-    from agentchat.core.engine import Engine
-
-    assert isinstance(engine, Engine)
+async def _drive(session: Session) -> int:
+    writer = session.writer
     try:
         try:
-            async for event in engine.run_turn(turn):
-                _show(event, writer, session)
+            async for event in session.engine.run_turn(session.turn):
+                _show(event, writer)
         finally:
-            await engine.aclose()
-            await session.aclose()  # type: ignore[attr-defined]
+            await session.engine.aclose()
+            await session.aclose()
     except BrokenPipeError:
         quiet_broken_pipe()
         return 0
     writer.finish()
-    if session.gate is not None and session.gate.denied:  # type: ignore[attr-defined]
-        names = ", ".join(sorted(set(session.gate.denied)))  # type: ignore[attr-defined]
-        err(f"denied tool: {names} (allow with --allow-tool {names.split(', ')[0]} or --yes)")
+    denied = sorted(session.gate.denied) if session.gate is not None else []
+    if denied:
+        err(f"denied tool: {', '.join(denied)} (allow with --allow-tool {denied[0]} or --yes)")
         return EXIT_TOOL_DENIED
     return 0
 
 
-def _show(event: Event, writer: AnswerWriter, session: object) -> None:
+def _show(event: Event, writer: AnswerWriter) -> None:
     """Route one engine event: answer text to the writer, everything else to stderr."""
     if isinstance(event, ev.TextDelta):
         writer.text(event.text)

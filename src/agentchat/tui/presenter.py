@@ -8,16 +8,12 @@ from typing import TYPE_CHECKING
 from agentchat.core.events import (
     AssistantFinished,
     AssistantStarted,
-    Finish,
     Notice,
+    ProviderEvent,
     Retrying,
-    TextDelta,
-    ThinkingDelta,
-    ToolCall,
     ToolFinished,
     ToolStarted,
     TurnStarted,
-    UsageReport,
 )
 from agentchat.core.messages import Message
 
@@ -26,8 +22,6 @@ if TYPE_CHECKING:
     from agentchat.core.store import Store
     from agentchat.tui.widgets.conversation import ConversationView, MessageBox, ReplyBox
     from agentchat.tui.widgets.tools import ToolPane
-
-REPLY_EVENTS = (TextDelta, ThinkingDelta, ToolCall, UsageReport, Finish)
 
 
 class TurnPresenter:
@@ -52,7 +46,7 @@ class TurnPresenter:
         self.route: tuple[str, str] | None = None
 
     async def show(self, event: Event) -> None:
-        if isinstance(event, REPLY_EVENTS):
+        if isinstance(event, ProviderEvent):  # what the provider streamed goes to the reply
             if self.reply is not None:
                 await self.reply.apply(event)
         elif isinstance(event, TurnStarted):
