@@ -224,3 +224,24 @@ def test_importing_the_tui_loads_no_provider_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": REPO_SRC}, check=True
     )
     assert out.stdout.strip() == ""
+
+
+async def test_keys_typed_in_one_burst_after_a_focus_key_reach_the_new_focus(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    """A terminal delivers a fast typist's (or a script's) keys in one read: the letters after
+    ctrl+f must land in the search box, not in the prompt that had focus when they arrived."""
+    from textual import events
+
+    config = write_config(user_env, openai=openai_fake)
+    app = make_app(user_env, config)
+    seed(app.store, "Marsupials", [("tell me about the kangaroo", "It hops.")])
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for key in ("ctrl+f", "ctrl+u", *"kangaroo", "enter"):  # all queued before the app handles the first
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert "Marsupials" in screen_text(app)
+        assert app.screen.prompt.text == "" and not openai_fake.chat_requests()
+        for key in ("ctrl+n", *"hello"):
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert app.screen.prompt.text == "hello"

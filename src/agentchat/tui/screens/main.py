@@ -87,7 +87,10 @@ COMMANDS = (
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop", priority=True, show=False),  # the provider bar says it
-        Binding("ctrl+n", "new_chat", "New"),
+        # Keys that move focus are priority bindings and move it at once: the app hands each key to
+        # the widget focused when the key arrives, so without that the letters typed right after
+        # ctrl+f (one terminal read) would land in the prompt, and Enter would send them.
+        Binding("ctrl+n", "new_chat", "New", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate"),
         Binding("f4", "edit_last", "Edit last"),
         Binding("ctrl+o", "cycle_provider", "Provider"),
@@ -97,10 +100,10 @@ class MainScreen(Screen[None]):
         # priority: the prompt binds f6 itself (select line); not in the footer, which is full
         Binding("f6", "stats", "Stats", priority=True, show=False),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
-        Binding("ctrl+f", "search", "Search"),
+        Binding("ctrl+f", "search", "Search", priority=True),
         Binding("f5", "copy_reply", "Copy reply", show=False),
         Binding("f8", "copy_code", "Copy code", show=False),
-        Binding("f9", "focus_messages", "Messages", show=False),
+        Binding("f9", "focus_messages", "Messages", priority=True, show=False),
     ]
 
     AUTO_FOCUS = "#prompt"  # may run before the prompt is mounted: _ready focuses it then
@@ -406,7 +409,7 @@ class MainScreen(Screen[None]):
             self.tools.display = False
             self.reload_sidebar()
 
-        self.prompt.focus()
+        self.set_focus(self.prompt)
         self.run_job(job)
 
     def on_sidebar_rename_requested(self, event: Sidebar.RenameRequested) -> None:
@@ -518,7 +521,7 @@ class MainScreen(Screen[None]):
     def action_focus_messages(self) -> None:
         boxes = self.view.boxes()
         if boxes:
-            boxes[-1].focus()
+            self.set_focus(boxes[-1])
 
     def _last_reply(self) -> MessageBox | None:
         for box in reversed(self.view.boxes()):

@@ -216,4 +216,5 @@ class Sidebar(Vertical):
         self.query_one(ConversationTree).focus()
 
     def focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        """At once, not at the next idle (`focus()`): the keys right behind ctrl+f belong here."""
+        self.screen.set_focus(self.query_one("#search", Input))
