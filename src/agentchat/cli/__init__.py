@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from agentchat import __version__
+from agentchat import __version__, gc_policy
 
 
 class State:
@@ -25,15 +25,13 @@ def main() -> None:
         print(f"agentchat {__version__}")
         return
     if args[:1] == ["ask"]:
-        import gc
-
-        # Start-up (the SDK's import above all) creates ~1M objects and frees few: cyclic collections
-        # then are pure cost, a quarter of an `ask`'s CPU. ask re-enables GC once the reply streams.
-        gc.disable()
+        # ask re-enables the collector once the reply streams, the TUI once it has painted.
+        gc_policy.pause_for_startup()
         from agentchat.cli.ask import main as ask_main
 
         sys.exit(ask_main(args[1:]))
     if not args:  # the TUI: no Typer needed either (it would add ~100 ms to the first frame)
+        gc_policy.pause_for_startup()
         from agentchat.cli.common import run_guarded
         from agentchat.tui.app import run_tui
 

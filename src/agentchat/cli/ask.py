@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from agentchat import gc_policy
 from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe, run_guarded
 from agentchat.core import events as ev
 from agentchat.core.errors import AgentchatError
@@ -214,7 +215,8 @@ def _show(event: Event, writer: AnswerWriter) -> None:
     elif isinstance(event, ev.ThinkingDelta):
         writer.thinking(event.text)
     elif isinstance(event, ev.AssistantStarted):
-        _resume_gc()
+        if not gc.isenabled():  # the first reply: start-up is over (see cli.main)
+            gc_policy.startup_done()
         writer.start_message(event)
     elif isinstance(event, ev.AssistantFinished):
         writer.end_message(event)
@@ -230,13 +232,6 @@ def _show(event: Event, writer: AnswerWriter) -> None:
     elif isinstance(event, ev.ToolFinished):
         size = len(event.result.content.encode())
         err(f"tool {event.call.name} {event.status} in {event.duration_s:.2f}s ({size} bytes)")
-
-
-def _resume_gc() -> None:
-    """Start-up is over (see cli.main): freeze its objects out of later collections, collect again."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerFailed
 
+from agentchat import gc_policy
 from agentchat.core.engine import TurnRequest
 from agentchat.core.errors import (
     AgentchatError,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from agentchat.tui.app import AgentchatApp
 
 PLACEHOLDER = "Message (enter sends, ctrl+j newline, shift+tab to the messages)"
+FULL_COLLECTION_DELAY_S = 1.0  # after a turn, so the catch-up collection does not delay its last frame
 
 
 class Command(NamedTuple):
@@ -157,6 +159,7 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._ready)
 
     def _ready(self) -> None:
+        gc_policy.startup_done()  # painted: what exists now lives as long as the app
         self.tools.display = False
         if self.focused is None:  # keys pressed during startup may have moved focus already
             self.prompt.focus()
@@ -178,6 +181,7 @@ class MainScreen(Screen[None]):
     def warm_up(self, provider: str) -> None:
         """Import the provider's SDK off the event loop (0.2-1 s) so the first send does not freeze."""
         self.chat_app.warm_sdk(provider)
+        gc_policy.startup_done()  # and keep its objects out of the collections during a reply
 
     @work(thread=True, group="startup", exit_on_error=False)
     def resolve_initial_route(self) -> None:
@@ -266,6 +270,7 @@ class MainScreen(Screen[None]):
         )
         self.show_cost()  # a regeneration drops the replaced reply's cost at once
         self.generating = True
+        gc_policy.postpone_full_collections()  # a full one would freeze the stream for 50-180 ms
         try:
             async with aclosing(app.engine.run_turn(turn)) as events:
                 async for event in events:
@@ -277,11 +282,16 @@ class MainScreen(Screen[None]):
         finally:
             await presenter.close()
             self.generating = False
+            self.set_timer(FULL_COLLECTION_DELAY_S, self._allow_full_collections)
             self.show_cost()  # a stopped reply was stored with what it cost so far
             self.conversation_changed()
             if self._reset_clients:
                 self._reset_clients = False
                 await app.engine.aclose()
+
+    def _allow_full_collections(self) -> None:
+        if not self.generating:  # else the next turn has begun: its end will allow them
+            gc_policy.allow_full_collections()
 
     def _user_box_before(self, box: MessageBox) -> MessageBox | None:
         boxes = self.view.boxes()

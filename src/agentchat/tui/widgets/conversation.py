@@ -7,6 +7,7 @@ Only the newest `PAGE` messages are mounted; older ones load when the user scrol
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
@@ -170,8 +171,8 @@ class ReplyBox(MessageBox):
         from agentchat.core.events import Finish, TextDelta, ThinkingDelta, ToolCall
 
         self.builder.add(event)
-        if isinstance(event, Finish):  # the text is complete: show it now, not at the next tick
-            await self._flush()
+        if isinstance(event, Finish):  # the text is complete: on screen now, before it is stored
+            await self._finish_text()
         elif isinstance(event, TextDelta):
             self._pending.append(event.text)
             if self._stream is None:  # the first words show at once, the rest in batches
@@ -201,14 +202,25 @@ class ReplyBox(MessageBox):
             self._pending.clear()
             await self._stream.write(text)
 
-    async def close(self, final: Message | None = None) -> None:
-        """Show the rest of the text and the final label (of `final`, the stored message)."""
+    async def _finish_text(self) -> None:
+        """Hand over the rest of the text, wait until the Markdown holds all of it and a frame
+        with it has been drawn. Until then the turn (storing the reply, labels) waits: it would
+        delay that frame by tens of milliseconds."""
         if self._timer is not None:
             self._timer.stop()
         await self._flush()
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.stop()
+            async with self.query_one(Markdown).lock:  # stop() does not wait for an append under way
+                pass
+            painted = asyncio.Event()
+            self.call_after_refresh(painted.set)
+            await painted.wait()
+
+    async def close(self, final: Message | None = None) -> None:
+        """Show the rest of the text and the final label (of `final`, the stored message)."""
+        await self._finish_text()
         if final is not None:
             self.message = final
         elif self.message.status == "streaming":
