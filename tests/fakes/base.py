@@ -19,7 +19,7 @@ from typing import Any
 class Reply:
     """One scripted HTTP reply.
 
-    `chunks` are written one by one (flushed) with `delay_s` between them; `drop_after` closes the
+    `chunks` are written one by one (flushed), one every `delay_s`; `drop_after` closes the
     socket abruptly after that many chunks, without finishing the body (a dropped stream).
     `hang_s` sleeps before answering (to provoke timeouts).
     """
@@ -164,6 +164,7 @@ class FakeServer:
                 handler.close_connection = True
             return
         try:
+            due = time.monotonic()
             for i, chunk in enumerate(reply.chunks):
                 if reply.drop_after is not None and i >= reply.drop_after:
                     handler.close_connection = True
@@ -171,8 +172,9 @@ class FakeServer:
                     return
                 handler.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                 handler.wfile.flush()
-                if reply.delay_s:
-                    time.sleep(reply.delay_s)
+                if reply.delay_s:  # paced on a schedule, so sleep overshoot does not slow the rate
+                    due += reply.delay_s
+                    time.sleep(max(due - time.monotonic(), 0.0))
             handler.wfile.write(b"0\r\n\r\n")
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):

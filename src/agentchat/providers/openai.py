@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 OFFICIAL = "openai"  # the only provider name that means api.openai.com and so needs a real key
+_PATH = "/chat/completions"
 NO_KEY = "not-needed"  # the SDK insists on a key; keyless local servers ignore this one
 # Mid-stream error bodies carry no HTTP status; guess one from their type/code so the engine can
 # decide whether to retry (vLLM puts the status itself in `code`).
@@ -98,27 +99,27 @@ def parse_arguments(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_raw": text}
 
 
-def usage_from_wire(usage: Any) -> Usage:
-    prompt = getattr(usage, "prompt_tokens_details", None)
-    completion = getattr(usage, "completion_tokens_details", None)
+def usage_from_wire(usage: dict[str, Any]) -> Usage:
+    prompt = usage.get("prompt_tokens_details") or {}
+    completion = usage.get("completion_tokens_details") or {}
     return Usage(
-        input_tokens=getattr(usage, "prompt_tokens", None),
-        output_tokens=getattr(usage, "completion_tokens", None),
-        cached_tokens=getattr(prompt, "cached_tokens", None),
-        reasoning_tokens=getattr(completion, "reasoning_tokens", None),
+        input_tokens=usage.get("prompt_tokens"),
+        output_tokens=usage.get("completion_tokens"),
+        cached_tokens=prompt.get("cached_tokens"),
+        reasoning_tokens=completion.get("reasoning_tokens"),
     )
 
 
-def _reasoning_text(obj: Any) -> str | None:
-    """vLLM, DeepSeek and llama.cpp send `reasoning_content`; OpenRouter and newer vLLM `reasoning`."""
-    # Not getattr(): on an SDK model a missing field raises (and getattr swallows) an AttributeError
-    # per chunk. Undeclared fields are in model_extra; declared ones in __dict__.
-    fields = {**getattr(obj, "__dict__", {}), **(getattr(obj, "model_extra", None) or {})}
-    for key in ("reasoning_content", "reasoning"):
-        value = fields.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
+def _texts(delta: dict[str, Any]) -> Iterator[ProviderEvent]:
+    """Reasoning (vLLM, DeepSeek and llama.cpp send `reasoning_content`; OpenRouter and newer vLLM
+    `reasoning`), then the text and a refusal, of a streamed delta or a whole message."""
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+    if isinstance(reasoning, str) and reasoning:
+        yield ThinkingDelta(reasoning)
+    for key in ("content", "refusal"):
+        text = delta.get(key)
+        if isinstance(text, str) and text:
+            yield TextDelta(text)
 
 
 @dataclass
@@ -133,42 +134,36 @@ class _PendingCall:
 
 @dataclass
 class ChunkParser:
-    """Turns raw ChatCompletionChunks into events; tool-call fragments are buffered by `index`
-    because a call is only usable once its arguments are complete."""
+    """Turns chat.completion.chunk objects (decoded JSON) into events; tool-call fragments are
+    buffered by `index` because a call is only usable once its arguments are complete."""
 
     calls: dict[int, _PendingCall] = field(default_factory=dict)
     usage: Usage | None = None
     finish: str | None = None
 
-    def feed(self, chunk: Any) -> Iterator[ProviderEvent]:
-        if getattr(chunk, "usage", None) is not None:
-            self.usage = usage_from_wire(chunk.usage)
-        for choice in chunk.choices or []:
-            delta = choice.delta
-            if delta is not None:
-                yield from self._delta(delta)
-            if choice.finish_reason:
-                self.finish = choice.finish_reason
+    def feed(self, chunk: dict[str, Any]) -> Iterator[ProviderEvent]:
+        if chunk.get("usage"):
+            self.usage = usage_from_wire(chunk["usage"])
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta")
+            if delta:
+                yield from _texts(delta)
+                if delta.get("tool_calls"):
+                    self._tool_calls(delta["tool_calls"])
+            if choice.get("finish_reason"):
+                self.finish = choice["finish_reason"]
 
-    def _delta(self, delta: Any) -> Iterator[ProviderEvent]:
-        reasoning = _reasoning_text(delta)
-        if reasoning:
-            yield ThinkingDelta(reasoning)
-        for text in (delta.content, delta.refusal):
-            if text:
-                yield TextDelta(text)
-        for tc in delta.tool_calls or []:
-            index = (
-                tc.index
-                if tc.index is not None
-                else (len(self.calls) if tc.id else max(self.calls, default=0))
-            )
+    def _tool_calls(self, fragments: list[dict[str, Any]]) -> None:
+        for tc in fragments:
+            index = tc.get("index")
+            if index is None:  # some servers leave it out: a new id starts a new call
+                index = len(self.calls) if tc.get("id") else max(self.calls, default=0)
             pending = self.calls.setdefault(index, _PendingCall())
-            pending.id = tc.id or pending.id
-            if tc.function is not None:
-                pending.name = tc.function.name or pending.name
-                if tc.function.arguments:
-                    pending.arguments.append(tc.function.arguments)
+            pending.id = tc.get("id") or pending.id
+            function = tc.get("function") or {}
+            pending.name = function.get("name") or pending.name
+            if function.get("arguments"):
+                pending.arguments.append(function["arguments"])
 
     def close(self) -> Iterator[ProviderEvent]:
         for index in sorted(self.calls):
@@ -178,24 +173,24 @@ class ChunkParser:
         yield Finish(tool_finish(self.finish, bool(self.calls)))
 
 
-def events_from_completion(completion: Any) -> Iterator[ProviderEvent]:
-    """A non-streamed ChatCompletion as the same events a stream would give."""
-    choice = completion.choices[0] if completion.choices else None
-    message = choice.message if choice is not None else None
-    calls = []
-    if message is not None:
-        reasoning = _reasoning_text(message)
-        if reasoning:
-            yield ThinkingDelta(reasoning)
-        for text in (message.content, message.refusal):
-            if text:
-                yield TextDelta(text)
-        calls = [c for c in message.tool_calls or [] if getattr(c, "function", None) is not None]
-        for c in calls:
-            yield ToolCall(ToolCallPart(c.id, c.function.name, parse_arguments(c.function.arguments or "")))
-    if completion.usage is not None:
-        yield UsageReport(usage_from_wire(completion.usage))
-    yield Finish(tool_finish(choice.finish_reason if choice is not None else None, bool(calls)))
+def events_from_completion(completion: dict[str, Any]) -> Iterator[ProviderEvent]:
+    """A non-streamed chat.completion (decoded JSON) as the same events a stream would give."""
+    choices = completion.get("choices") or [{}]
+    message = choices[0].get("message") or {}
+    yield from _texts(message)
+    calls = [c for c in message.get("tool_calls") or () if c.get("function")]
+    for c in calls:
+        function = c["function"]
+        yield ToolCall(
+            ToolCallPart(
+                c.get("id") or "",
+                function.get("name") or "",
+                parse_arguments(function.get("arguments") or ""),
+            )
+        )
+    if completion.get("usage"):
+        yield UsageReport(usage_from_wire(completion["usage"]))
+    yield Finish(tool_finish(choices[0].get("finish_reason"), bool(calls)))
 
 
 # --- the provider ---------------------------------------------------------------------------------
@@ -251,20 +246,29 @@ class OpenAIProvider:
 
         client = self._sdk()
         started = False
+        # Through the SDK's generic `post` with JSON objects in and out: the typed
+        # `chat.completions.create` builds a pydantic object per streamed chunk, which at a couple
+        # of thousand tokens a second was the biggest CPU cost of a reply after drawing it.
+        body = self._params(request) | {"stream": request.stream}
+        options: Any = {"security": {"bearer_auth": True}}  # the API key only, as `create` sends
         try:
             if not request.stream:
-                completion = await client.chat.completions.create(**self._params(request), stream=False)
-                if not hasattr(completion, "choices"):  # a text/plain body comes back as a str
+                completion = await client.post(_PATH, body=body, cast_to=object, options=options)
+                if not isinstance(completion, dict):  # e.g. a text/plain body
                     raise ProviderError(self._line("the server sent a reply that is not JSON"))
                 for event in events_from_completion(completion):
                     yield event
                 return
-            chunks = await client.chat.completions.create(
-                **self._params(request), stream=True, stream_options={"include_usage": True}
-            )
+            body["stream_options"] = {"include_usage": True}
+            chunks = await client.post(
+                _PATH, body=body, cast_to=object, options=options, stream=True,
+                stream_cls=openai.AsyncStream[object],
+            )  # fmt: skip
             parser = ChunkParser()
             try:
                 async for chunk in chunks:
+                    if not isinstance(chunk, dict):
+                        raise ValueError(f"a stream event that is not a JSON object: {str(chunk)[:100]}")
                     for event in parser.feed(chunk):
                         started = True
                         yield event
