@@ -22,6 +22,7 @@ from textual.widgets.markdown import MarkdownStream
 from agentchat.core.engine import ReplyBuilder
 from agentchat.core.messages import Message, ToolResultPart
 from agentchat.tui.format import TimeFormat, call_label, code_blocks, message_label
+from agentchat.tui.widgets.reply_markdown import ReplyMarkdown
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -165,7 +166,7 @@ class ReplyBox(MessageBox):
         self._timer: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Markdown(classes="body stream")
+        yield ReplyMarkdown(classes="body stream")
 
     async def apply(self, event: Event) -> None:
         from agentchat.core.events import Finish, TextDelta, ThinkingDelta, ToolCall

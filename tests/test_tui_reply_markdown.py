@@ -1,0 +1,55 @@
+"""The reply's Markdown draws a long code block in pieces while it streams: what the user sees
+must be exactly the code that arrived, whatever the fragment boundaries."""
+
+from __future__ import annotations
+
+import random
+
+from textual.app import App, ComposeResult
+from textual.widgets import Label, Markdown
+
+from agentchat.tui.widgets.reply_markdown import PIECE_LINES, PiecewiseFence, ReplyMarkdown
+
+CODE = "\n".join(f"def step_{i}(rows):\n    return [r * {i} for r in rows]  # {i}" for i in range(40))
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ReplyMarkdown()
+
+
+def shown_code(fence: PiecewiseFence) -> str:
+    return "\n".join(str(label.render()) for label in fence.query_children(Label))
+
+
+async def test_a_streamed_code_block_shows_all_its_lines_once_in_order() -> None:
+    document = f"Here it is:\n\n```python\n{CODE}\n```\n\nDone."
+    cuts = sorted(random.Random(7).sample(range(1, len(document)), 60))
+    fragments = [document[a:b] for a, b in zip([0, *cuts], [*cuts, len(document)], strict=True)]
+    app = Host()
+    async with app.run_test(size=(100, 40)) as pilot:
+        markdown = app.query_one(ReplyMarkdown)
+        stream = Markdown.get_stream(markdown)
+        for fragment in fragments:
+            await stream.write(fragment)
+            await pilot.pause()
+        await stream.stop()
+        await pilot.pause()
+        (fence,) = markdown.query(PiecewiseFence)
+        assert shown_code(fence) == CODE
+        lines = CODE.count("\n") + 1
+        assert len(fence.query_children(Label)) == -(-lines // PIECE_LINES)  # drawn in pieces
+        assert markdown.source == document
+
+
+async def test_a_block_that_shrinks_on_reparse_drops_its_extra_pieces() -> None:
+    """An unclosed fence swallows what follows until the closing backticks arrive."""
+    app = Host()
+    async with app.run_test(size=(100, 40)) as pilot:
+        markdown = app.query_one(ReplyMarkdown)
+        await markdown.update(f"```\n{CODE}\n```")
+        await pilot.pause()
+        fence = markdown.query_one(PiecewiseFence)
+        await fence._update_from_block(PiecewiseFence(markdown, fence._token, "x = 1"))
+        await pilot.pause()
+        assert shown_code(fence) == "x = 1"
