@@ -123,7 +123,9 @@ async def test_single_tool_call(tmp_path: Path, side: Side) -> None:
     thread = store.thread(store.leaf(events[0].conversation_id))
     assert [m.role for m in thread] == ["user", "assistant", "tool", "assistant"]
     assert thread[1].tool_calls[0].arguments == {"path": "notes.txt"}
-    assert "pelican" in thread[2].tool_results[0].content
+    stored = thread[2].tool_results[0]
+    assert "pelican" in stored.content and stored.status == "done"
+    assert stored.duration_s == finished[0].duration_s  # the tool pane shows it for stored calls
     await engine.aclose()
 
 

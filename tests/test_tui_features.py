@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from agentchat.core.messages import Message, TextPart, ThinkingPart
+from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
 from agentchat.tui.screens.keys import KeyStatusScreen
 from agentchat.tui.screens.main import COMMANDS, MainScreen
 from agentchat.tui.widgets.conversation import PAGE
@@ -155,6 +155,29 @@ async def test_long_conversation_mounts_a_page_and_loads_more_on_scroll_up(user_
         await settle(pilot)
         assert len(view.boxes()) == 2 * PAGE
         assert view.earlier == 300 - 2 * PAGE
+
+
+async def test_the_tool_pane_lists_every_call_of_a_reopened_conversation(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    """Also the calls of messages above the mounted page, with their stored status and duration."""
+    config = write_config(user_env, openai=openai_fake)
+    app = make_app(user_env, config)
+    store = app.store
+    conversation = store.create_conversation(title="Agentic")
+    parent = store.add_message(conversation, Message(role="user", parts=[TextPart("list the files")]))
+    call = ToolCallPart("call_1", "list_dir", {"path": "."})
+    parent = store.add_message(conversation, Message(role="assistant", parts=[call], parent_id=parent))
+    result = ToolResultPart("call_1", "a.txt", name="list_dir", status="done", duration_s=1.5)
+    parent = store.add_message(conversation, Message(role="tool", parts=[result], parent_id=parent))
+    for i in range(PAGE):
+        role = "user" if i % 2 else "assistant"
+        parent = store.add_message(conversation, Message(role=role, parts=[TextPart(f"chat {i}")], parent_id=parent))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.screen.open_conversation(conversation)
+        await settle(pilot)
+        assert all(box.message.role != "tool" for box in app.screen.view.boxes())  # not mounted
+        assert app.screen.tools.display
+        assert "✓ list_dir · done · 1.5 s" in screen_text(app)
 
 
 async def test_thinking_is_shown_collapsed(user_env, anthropic_fake) -> None:  # type: ignore[no-untyped-def]

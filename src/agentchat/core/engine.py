@@ -209,7 +209,7 @@ class Engine:
                 async with aclosing(self._run_tools(reply, offered, allowed=step < turn.max_steps)) as events:
                     async for event in events:
                         if isinstance(event, ToolFinished):
-                            event.result.status = event.status
+                            event.result.status, event.result.duration_s = event.status, event.duration_s
                             results[event.call.id] = event.result
                         yield event
             finally:

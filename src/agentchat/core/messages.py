@@ -41,13 +41,15 @@ class ToolCallPart:
 @dataclass(slots=True)
 class ToolResultPart:
     """The output of one tool call; `name` repeats the tool's name because Ollama matches by name.
-    `status` (done, failed, denied) is for people reading the history; providers see `is_error`."""
+    `status` (done, failed, denied) and `duration_s` are for people reading the history; providers
+    see `is_error`."""
 
     call_id: str
     content: str
     is_error: bool = False
     name: str | None = None
     status: str | None = None
+    duration_s: float | None = None
     type: Literal["tool_result"] = "tool_result"
 
 

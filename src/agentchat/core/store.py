@@ -329,9 +329,16 @@ class Store:
             ).fetchone()
         return _message(row) if row else None
 
-    def thread(self, leaf_id: int, *, limit: int | None = None) -> list[Message]:
-        """Root..leaf along parent_id; with `limit`, walks only that many steps up from the leaf."""
+    def thread(self, leaf_id: int, *, limit: int | None = None, tools_only: bool = False) -> list[Message]:
+        """Root..leaf along parent_id; with `limit`, walks only that many steps up from the leaf;
+        `tools_only` keeps the messages that hold tool calls or results (the TUI's tool pane)."""
         steps = sys.maxsize if limit is None else limit
+        having_tools = (
+            """WHERE role IN ('assistant', 'tool') AND EXISTS (SELECT 1 FROM json_each(parts)
+                WHERE json_extract(value, '$.type') IN ('tool_call', 'tool_result'))"""
+            if tools_only
+            else ""
+        )
         with self._read() as conn:
             rows = conn.execute(
                 f"""WITH RECURSIVE chain(node, up) AS (
@@ -339,7 +346,8 @@ class Store:
                     UNION ALL
                     SELECT parent_id, up + 1 FROM chain JOIN messages ON id = node
                     WHERE parent_id IS NOT NULL AND up + 1 < :steps)
-                SELECT {_MESSAGE_COLUMNS} FROM chain JOIN messages ON id = node ORDER BY up DESC""",
+                SELECT {_MESSAGE_COLUMNS} FROM chain JOIN messages ON id = node {having_tools}
+                ORDER BY up DESC""",
                 {"leaf": leaf_id, "steps": steps},
             ).fetchall()
         return [_message(row) for row in rows]

@@ -391,7 +391,7 @@ class MainScreen(Screen[None]):
             leaf = store.leaf(conversation_id)
             await self.view.show(leaf)
             self.show_cost(leaf)
-            await self.tools.load([box.message for box in self.view.boxes()])
+            await self.tools.load(store.thread(leaf, tools_only=True) if leaf is not None else [])
             self.tools.display = self.tools.count > 0
             self.bar.title = info.title or "(untitled)"
             if self.focused is asked_from:  # ready to type, unless the user went elsewhere meanwhile

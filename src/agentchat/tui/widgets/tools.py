@@ -9,6 +9,7 @@ from textual.widgets import Collapsible, Static
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
 from agentchat.tui.format import duration_label, pretty_json
 
+SHOWN = 100  # calls listed when a conversation opens: each is a few widgets to mount
 ICONS = {"running": "…", "asking": "?", "done": "✓", "failed": "✗", "denied": "⊘"}
 
 
@@ -59,7 +60,7 @@ class ToolPane(VerticalScroll):
 
     async def clear(self) -> None:
         self._entries.clear()
-        await self.remove_children(ToolEntry)
+        await self.remove_children(".tool, .earlier-calls")
 
     async def started(self, call: ToolCallPart) -> None:
         if call.id not in self._entries:
@@ -80,16 +81,22 @@ class ToolPane(VerticalScroll):
             entry.set_status(status)
 
     async def load(self, messages: list[Message]) -> None:
-        """Calls found in a window of stored history (durations are not stored)."""
+        """The calls of a stored branch (`Store.thread(..., tools_only=True)`), the newest SHOWN."""
         await self.clear()
+        calls = [call for message in messages for call in message.tool_calls]
         results = {r.call_id: r for m in messages for r in m.tool_results}
-        for message in messages:
-            for call in message.tool_calls:
-                await self.started(call)
-                result = results.get(call.id)
-                if result is not None:
-                    status = result.status or ("failed" if result.is_error else "done")
-                    self._entries[call.id].finish(result, status, None)
+        earlier = max(len(calls) - SHOWN, 0)
+        widgets: list[Static | ToolEntry] = []
+        if earlier:
+            widgets.append(Static(f"{earlier:,} earlier calls not shown", classes="earlier-calls"))
+        for call in calls[earlier:]:
+            entry = self._entries[call.id] = ToolEntry(call)
+            result = results.get(call.id)
+            if result is not None:
+                entry.finish(result, result.status or ("failed" if result.is_error else "done"), result.duration_s)
+            widgets.append(entry)
+        await self.mount_all(widgets)
+        self.scroll_end(animate=False)
 
     @property
     def count(self) -> int:
