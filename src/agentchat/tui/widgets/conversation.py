@@ -8,6 +8,7 @@ Only the newest `PAGE` messages are mounted; older ones load when the user scrol
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 PAGE = 40
 LIVE_REPLIES = 3  # finished replies that keep their Markdown widgets; older ones are settled
 CODE_THEME = "monokai"
+PAINT_WAIT_S = 0.5  # the longest a finished reply waits for its last frame before it is stored
 
 
 def result_line(result: ToolResultPart) -> Text:
@@ -217,7 +219,8 @@ class ReplyBox(MessageBox):
                 pass
             painted = asyncio.Event()
             self.call_after_refresh(painted.set)
-            await painted.wait()
+            with contextlib.suppress(TimeoutError):  # no frame comes while the app shuts down
+                await asyncio.wait_for(painted.wait(), PAINT_WAIT_S)
 
     async def close(self, final: Message | None = None) -> None:
         """Show the rest of the text and the final label (of `final`, the stored message)."""
