@@ -30,8 +30,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from tests.fakes.base import Reply  # noqa: E402
-from tests.fakes.openai_fake import OpenAIFake, text  # noqa: E402
+from tests.fakes import anthropic_fake, ollama_fake, openai_fake  # noqa: E402
+from tests.fakes.base import FakeServer, Reply  # noqa: E402
 
 from agentchat.core.messages import Message, TextPart, Usage  # noqa: E402
 from agentchat.core.store import MIGRATIONS, Store  # noqa: E402
@@ -101,21 +101,37 @@ def history(rebuild: bool) -> Path:
 
 
 # --- the fake, in its own process --------------------------------------------------------------
-class TimedFake(OpenAIFake):
-    """Notes when a streamed reply's body began and when its last byte was written
-    (time.monotonic is system-wide)."""
+# provider -> its fake, the fake's streamed-text builder, and the config that points the app at it
+FAKES: dict[str, tuple[type[FakeServer], Any, str]] = {
+    "openai": (
+        openai_fake.OpenAIFake, openai_fake.text,
+        '[providers.openai]\nbase_url = "{fake.base_url}"\napi_key = "sk-bench"',
+    ),
+    "anthropic": (
+        anthropic_fake.AnthropicFake, anthropic_fake.text,
+        '[providers.anthropic]\nbase_url = "{fake.root}"\napi_key = "sk-ant-bench"',
+    ),
+    "ollama": (ollama_fake.OllamaFake, ollama_fake.text, '[providers.ollama]\nhost = "{fake.root}"'),
+}  # fmt: skip
+MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-6", "ollama": "llama3.2"}
 
-    started_at = finished_at = 0.0
 
-    def _send(self, handler: Any, reply: Reply) -> None:  # type: ignore[override]
-        self.started_at = time.monotonic()
-        OpenAIFake._send(handler, reply)
-        self.finished_at = time.monotonic()
+def serve(provider: str, conn: Connection) -> None:
+    fake_class, text, config = FAKES[provider]
 
+    class TimedFake(fake_class):  # type: ignore[valid-type, misc]
+        """Notes when a streamed reply's body began and when its last byte was written
+        (time.monotonic is system-wide)."""
 
-def serve(conn: Connection) -> None:
+        started_at = finished_at = 0.0
+
+        def _send(self, handler: Any, reply: Reply) -> None:
+            self.started_at = time.monotonic()
+            super()._send(handler, reply)
+            self.finished_at = time.monotonic()
+
     with TimedFake() as fake:
-        conn.send(fake.base_url)
+        conn.send(f'default_model = "{MODELS[provider]}"\n' + config.format(fake=fake))
         while True:
             command, payload = conn.recv()
             if command == "queue":
@@ -221,21 +237,19 @@ def bench_launch(db: Path, runs: int) -> list[float]:
     return times[1:]
 
 
-def bench_open_and_stream(db: Path, runs: int) -> dict[str, list[float]]:
+def bench_open_and_stream(db: Path, runs: int, provider: str) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"open": [], "prose": [], "one code block": [], "rate": []}
     conn, child = multiprocessing.Pipe()
-    server = multiprocessing.get_context("spawn").Process(target=serve, args=(child,), daemon=True)
+    server = multiprocessing.get_context("spawn").Process(target=serve, args=(provider, child), daemon=True)
     server.start()
-    base_url = conn.recv()
+    config = conn.recv()
     with tempfile.TemporaryDirectory() as work:
         shutil.copy(db, Path(work) / "history.db")  # the turns below must not grow the cached one
-        config = (
-            f'[providers.openai]\nbase_url = "{base_url}"\napi_key = "sk-bench"\nmodels = ["gpt-4o-mini"]'
-        )
         terminal = Terminal(Path(work), Path(work), config)
         terminal.wait_for(*READY)
         try:
-            for _ in range(runs):
+            # Opening it routes the app to the conversation's provider (openai): measured in that run only.
+            for _ in range(runs if provider == "openai" else 0):
                 terminal.keys("C-n")
                 terminal.wait_for("new conversation")
                 find_the_long_conversation(terminal)
@@ -278,13 +292,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached history database")
+    parser.add_argument("--provider", choices=sorted(FAKES), default="openai", help="whose fake streams")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("bench_tui needs tmux: it measures what a real terminal shows")
     db = history(args.rebuild)
-    launch = bench_launch(db, args.runs)
-    results = bench_open_and_stream(db, args.runs)
-    print(f"\nreal terminal (tmux 120x40), polled every {POLL_S * 1000:.0f} ms; medians of {args.runs} runs")
+    launch = bench_launch(db, args.runs) if args.provider == "openai" else []  # the same for each
+    results = bench_open_and_stream(db, args.runs, args.provider)
+    print(
+        f"\nreal terminal (tmux 120x40), polled every {POLL_S * 1000:.0f} ms; medians of {args.runs} runs;"
+        f" streams from the {args.provider} fake"
+    )
     report(f"launch to interactive ({CONVERSATIONS:,} conv / {MESSAGES:,} msgs)", launch, 1000)
     report(f"open a {LONG:,}-message conversation, to its last message on screen", results["open"], 300)
     report(f"stream {TOKENS:,} tokens of prose: last token on screen after stream end", results["prose"], 100)
