@@ -1,11 +1,11 @@
 """TUI speed, measured in a real terminal: launch with a big history, opening a long conversation,
 rendering a fast stream.
 
-    PYTHONPATH=src python bench/bench_tui.py [--runs 5] [--rebuild]
+    PYTHONPATH=src python bench/bench_tui.py [--runs 5] [--rebuild] [--provider openai|anthropic|ollama]
 
 Every number is wall time until the text is in the tmux pane, i.e. on screen: the real
 `python -m agentchat` runs in tmux (a headless Textual app never writes its frames, so it would
-flatter the numbers), the OpenAI fake runs in its own process (in the app's process its thread would
+flatter the numbers), the provider's fake runs in its own process (in the app's process its thread would
 wait for the GIL). Targets from issue 4:
   launch to an interactive screen, 1,000 conversations / 100,000 messages   < 1 s
   opening a 2,000-message conversation, to the first paint                   < 300 ms
