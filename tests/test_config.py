@@ -182,3 +182,37 @@ def test_the_example_config_passes_every_accessor() -> None:
     for name in [*config.provider_names(), "local"]:
         config.provider(name)
     assert config.provider("local").extra["enabled"] is True
+
+
+def test_keys_from_the_file_and_the_environment_are_stripped(
+    user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CRLF .env file or a pasted newline must not reach the Authorization header."""
+    file_key = cfg({"providers": {"openai": {"api_key": " sk-file\r\n"}}}).provider("openai")
+    assert (file_key.api_key, file_key.key_source) == ("sk-file", "config")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env\r")
+    blank = cfg({"providers": {"openai": {"api_key": "\n"}}}).provider("openai")  # blank is unset
+    assert (blank.api_key, blank.key_source) == ("sk-env", "OPENAI_API_KEY")
+    monkeypatch.setenv("OR_KEY", "\tsk-or\n")
+    named = {"type": "openai", "base_url": "http://x", "api_key_env": "OR_KEY"}
+    assert cfg({"providers": {"router": named}}).provider("router").api_key == "sk-or"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "\r")
+    assert cfg({}).provider("anthropic").api_key is None
+    assert cfg({}).provider("anthropic").key_source is None
+
+
+def test_a_key_mangled_inside_is_refused_naming_its_source(
+    user_env: UserEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a b")
+    assert error_of(lambda: cfg({}).provider("openai")) == (
+        "the openai API key in OPENAI_API_KEY contains whitespace or control characters; "
+        "set it on one line, as issued"
+    )
+    # the file's key wins, so the unused variable is never judged
+    assert cfg({"providers": {"openai": {"api_key": "sk-ok"}}}).provider("openai").api_key == "sk-ok"
+    message = error_of(
+        lambda: cfg({"providers": {"anthropic": {"api_key": "sk-x\x00y"}}}).provider("anthropic")
+    )
+    assert message.startswith("the anthropic API key in providers.anthropic.api_key in /etc/agentchat.toml ")
+    assert "sk-x" not in message

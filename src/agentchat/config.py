@@ -236,20 +236,14 @@ class Config:
         if not isinstance(table.get("enabled", True), bool):
             raise _bad(at("enabled"), "true or false", table["enabled"])
         key_env, url_env, default_url = ENV.get(name, (None, None, None))
-        api_key, source = None, None
-        if key:
-            api_key, source = key, "config"
-        elif var:
-            if os.environ.get(var):
-                api_key, source = os.environ[var], var
-        elif key_env and os.environ.get(key_env):
-            api_key, source = os.environ[key_env], key_env
+        env_var = var or key_env  # a provider's api_key_env replaces the SDK's variable
+        in_file = f"providers.{name}.api_key in {self.path}"
+        api_key, source = _stored_key(name, key, in_file), "config"
+        if api_key is None and env_var:
+            api_key, source = _stored_key(name, os.environ.get(env_var), env_var), env_var
         if not base_url and url_env:
             base_url = os.environ.get(url_env) or default_url
-        hint_env = var or key_env
-        hint = f"providers.{name}.api_key in {self.path}"
-        if hint_env:
-            hint = f"{hint_env} or {hint}"
+        hint = f"{env_var} or {in_file}" if env_var else in_file
         extra = {
             k: v
             for k, v in table.items()
@@ -260,7 +254,7 @@ class Config:
             type=kind,
             base_url=base_url,
             api_key=api_key,
-            key_source=source,
+            key_source=source if api_key else None,
             key_hint=hint,
             models=list(_str_list(table.get("models", []), at("models"))),
             timeout_s=parse_seconds(table.get("timeout", 600.0), at("timeout")),
@@ -320,15 +314,33 @@ _TABLE_HEADER = re.compile(r"\s*\[")
 _API_KEY_LINE = re.compile(r"(\s*)(?:api_key|\"api_key\"|'api_key')\s*=(.*)")
 
 
+def _mangled(key: str) -> bool:
+    """Whitespace or control characters inside a key mean a bad paste: sent as is, it fails as a
+    confusing 401, or the HTTP library refuses the header and quotes it in its error text."""
+    return any(ch.isspace() or not ch.isprintable() for ch in key)
+
+
 def clean_api_key(raw: str) -> str:
-    """The key as typed or piped, minus one trailing newline; whitespace or control characters
-    inside it mean a bad paste, which would otherwise fail later as a confusing 401."""
+    """The key as typed or piped, minus one trailing newline; a mangled key is refused."""
     key = raw.removesuffix("\n").removesuffix("\r")
     if not key:
         raise UsageError("no key given")
-    if any(ch.isspace() or not ch.isprintable() for ch in key):
+    if _mangled(key):
         raise UsageError("the key contains whitespace or control characters; give it on one line, as issued")
     return key
+
+
+def _stored_key(provider: str, raw: str | None, source: str) -> str | None:
+    """A key from the config file or the environment, minus surrounding whitespace (a .env file with
+    CRLF endings, a pasted newline); blank is unset. A key still mangled inside is a ConfigError
+    naming the provider and where the key is, never the key: it must not be sent."""
+    key = (raw or "").strip()
+    if _mangled(key):
+        raise ConfigError(
+            f"the {provider} API key in {source} contains whitespace or control characters; "
+            "set it on one line, as issued"
+        )
+    return key or None
 
 
 def _toml_string(value: str) -> str:

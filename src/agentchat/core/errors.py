@@ -129,8 +129,15 @@ def parse_retry_after(headers: object) -> float | None:
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """Remove keys from text that may be shown or stored (server messages sometimes echo them)."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+    """Remove keys from text that may be shown or stored (server messages sometimes echo them).
+
+    A key also appears stripped, or escaped as an HTTP library quotes a header it refused
+    (`b'Bearer sk-x\\r'`): every form goes, longest first so no escaped tail is left behind.
+    """
+    forms: set[str] = set()
+    for secret in filter(None, secrets):
+        forms |= {secret, secret.strip(), repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= 4:
+            text = text.replace(form, "***")
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from agentchat.config import Config
-from agentchat.core.errors import AuthError, ProviderError, ProviderNetworkError
+from agentchat.core.errors import AuthError, ConfigError, ProviderError, ProviderNetworkError
 from agentchat.providers import create_provider
 from agentchat.providers.base import ProviderSettings
 
@@ -16,10 +16,14 @@ def key_required(config: Config, name: str) -> bool:
 
 
 def key_status(config: Config) -> list[dict[str, str]]:
-    """Rows of provider, status (set / missing / not needed) and source — never the key itself."""
+    """Rows of provider, status (set / missing / not needed / invalid) and source — never the key."""
     rows = []
     for name in config.provider_names():
-        settings = config.provider(name)
+        try:
+            settings = config.provider(name)
+        except ConfigError as exc:  # a key with a space inside: the row says where it is
+            rows.append({"provider": name, "status": "invalid", "source": str(exc)})
+            continue
         if settings.api_key:
             status, source = "set", settings.key_source or ""
         elif key_required(config, name):
@@ -37,17 +41,25 @@ async def check_one(settings: ProviderSettings, timeout_s: float = 10.0) -> str:
     provider = create_provider(settings)
     try:
         models = await asyncio.wait_for(provider.list_models(), timeout_s)
-    except AuthError:
-        return "rejected"
-    except (ProviderNetworkError, TimeoutError):
-        return "unreachable"
-    except ProviderError as exc:
-        return f"error: {exc}"
+    except (ProviderError, TimeoutError) as exc:
+        return failure_label(exc)
     finally:
         await provider.aclose()
     if settings.type == "ollama":
         return f"reachable, {len(models)} models"
     return "valid"
+
+
+UNUSABLE = ("missing", "rejected", "unreachable")  # check results a request would fail with
+
+
+def failure_label(exc: BaseException) -> str:
+    """How a provider that failed to list its models reads in the key panel and the model picker."""
+    if isinstance(exc, AuthError):
+        return "rejected"
+    if isinstance(exc, (ProviderNetworkError, TimeoutError)):
+        return "unreachable"
+    return f"error: {exc}"
 
 
 async def check_all(config: Config) -> dict[str, str]:
@@ -57,7 +69,10 @@ async def check_all(config: Config) -> dict[str, str]:
 
 
 async def _check(config: Config, name: str) -> str:
-    settings = config.provider(name)
+    try:
+        settings = config.provider(name)
+    except ConfigError:  # key_status's row already says what is wrong
+        return "invalid"
     if not settings.api_key and key_required(config, name):
         return "missing"  # a call without the key it needs could only be rejected
     return await check_one(settings)
