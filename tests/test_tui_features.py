@@ -73,6 +73,9 @@ async def test_no_key_anywhere_says_how_to_fix_it(user_env, openai_fake) -> None
         text = screen_text(app)
         assert "Key missing or rejected" in text and "OPENAI_API_KEY" in text
         assert app.is_running
+        # nothing could take it, so nothing was stored: the text is back in the prompt, not lost
+        assert app.screen.prompt.text == "hello?" and not app.screen.view.boxes()
+        assert app.store.list_conversations() == [] and app.screen.conversation_id is None
     assert openai_fake.chat_requests() == []
 
 

@@ -80,6 +80,8 @@ async def test_escape_stops_and_keeps_the_partial_reply(user_env, openai_fake) -
         text = screen_text(app)
         assert "interrupted" in text
         assert "word59" not in text
+        reply = app.screen.view.boxes()[-1]  # labelled from the store: also its time, so far
+        assert reply.border_title == "openai · gpt-4o-mini · 4.0 s · interrupted · 12:00"
         [(_, _, _), (role, partial, status)] = _roles(app, 1)
     assert (role, status) == ("assistant", "interrupted")
     assert partial.startswith("word0 word1") and "word59" not in partial
@@ -268,3 +270,82 @@ async def test_editing_the_first_message_branches_in_place(user_env, openai_fake
     assert [m.text for m in app.store.roots(1)] == ["first try", "second try"]  # the old branch stays
     assert _roles(app, 1) == [("user", "second try", "complete"), ("assistant", "B1", "complete")]
     assert openai_fake.chat_requests()[1].body["messages"] == [{"role": "user", "content": "second try"}]
+
+
+async def test_stopping_while_a_tool_runs_marks_it_interrupted(user_env, openai_fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    config = write_config(user_env, openai=openai_fake, extra='[tools.policies]\nrun_shell = "allow"\n')
+    openai_fake.queue(gpt_tools([("call_1", "run_shell", {"command": "sleep 30"})]))
+    app = make_app(user_env, config, workspace=workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "wait a while")
+        await wait_for_text(pilot, "run_shell · running")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "■ run_shell · interrupted" in screen_text(app)
+    (result,) = app.store.thread(app.store.leaf(1))[-1].tool_results
+    assert result.status == "interrupted" and result.is_error
+
+
+async def test_a_multi_line_prompt_is_shown_as_typed(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake)
+    openai_fake.queue(gpt_text(["ok"]))
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "line one\nline *two*")
+        await settle(pilot)
+        lines = [line.strip(" │") for line in screen_text(app).splitlines() if line.strip().startswith("│ line")]
+        assert lines == ["line one", "line *two*"]  # two lines, no markup applied
+
+
+async def test_deleting_the_conversation_that_streams_stops_it_first(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake)
+    openai_fake.queue(gpt_text([f"word{i} " for i in range(60)], delay_s=0.1))
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await send(pilot, "count slowly")
+        await wait_for_text(pilot, "word1")
+        app.screen.delete(1)
+        await pilot.press("y")
+        await settle(pilot)
+        assert not app.screen.generating and app.screen.conversation_id is None
+        text = screen_text(app)
+        assert "deleted" in text and "no longer exists" not in text and "Error" not in text
+    assert app.store.list_conversations() == []
+
+
+async def test_the_provider_cycle_skips_a_provider_whose_key_was_rejected(  # type: ignore[no-untyped-def]
+    user_env, openai_fake, anthropic_fake
+) -> None:
+    anthropic_fake.api_key = "sk-ant-the-real-one"  # the configured key is rejected
+    config = write_config(user_env, openai=openai_fake, anthropic=anthropic_fake)
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+l")  # the model picker's discovery finds out
+        await settle(pilot)
+        assert "anthropic  rejected" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen.query_one(ProviderBar).provider == "openai"
+        assert "no other provider is usable" in screen_text(app)
+
+
+async def test_the_key_panel_shows_a_mangled_key_instead_of_crashing(  # type: ignore[no-untyped-def]
+    user_env, openai_fake, anthropic_fake, monkeypatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-BROKEN KEY")
+    config = write_config(user_env, openai=openai_fake, anthropic=anthropic_fake, anthropic_key=None)
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        text = screen_text(app)
+        assert app.is_running and "invalid" in text and "BROKEN" not in text

@@ -217,7 +217,7 @@ class Engine:
                 # stays valid for every provider (a call without its result is rejected).
                 parts = [
                     results.get(c.id)
-                    or ToolResultPart(c.id, "not run: interrupted by the user", True, c.name)
+                    or ToolResultPart(c.id, "not run: interrupted by the user", True, c.name, "interrupted")
                     for c in reply.tool_calls
                 ]
                 parent = store.add_message(conv_id, Message(role="tool", parts=parts, parent_id=reply.id))

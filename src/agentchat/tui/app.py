@@ -58,6 +58,7 @@ class AgentchatApp(App[None]):
             config, store, router=self.router, registry=registry, clock=engine_clock, wall_clock=wall_clock
         )
         self._agents: dict[str, Agent] = {}
+        self.health: dict[str, str] = {}  # provider -> its last live check (key panel, model picker)
         self._gates: dict[int | None, ApprovalGate] = {}
 
     def get_default_screen(self) -> Screen[None]:

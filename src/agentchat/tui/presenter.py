@@ -86,7 +86,10 @@ class TurnPresenter:
             )
 
     async def close(self) -> None:
-        """After a stop or an error: the open reply shows what arrived, marked interrupted."""
+        """After a stop or an error: the open reply shows what arrived with its stored label
+        (interrupted, time, tokens so far), and a tool still running is marked interrupted."""
         if self.reply is not None and self.reply.is_attached:
-            await self.reply.close()
+            message_id = self.reply.message.id
+            await self.reply.close(self.store.get_message(message_id) if message_id is not None else None)
         self.reply = None
+        self.tools.interrupt_running()

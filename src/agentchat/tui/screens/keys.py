@@ -40,12 +40,14 @@ class KeyStatusScreen(ModalScreen[None]):
         *,
         on_saved: Callable[[str], Awaitable[None]] | None = None,
         checker: Checker = check_one,
+        health: dict[str, str] | None = None,
     ) -> None:
         super().__init__(classes="dialog")
         self.config = config
         self.on_saved = on_saved
         self.checker = checker
         self.checks: dict[str, str] = {}
+        self.health = {} if health is None else health  # the checks' results, for the provider cycle
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog-body", id="keys"):
@@ -104,7 +106,12 @@ class KeyStatusScreen(ModalScreen[None]):
     async def check(self, name: str) -> None:
         self.checks[name] = "checking…"
         self._set_cell(name)
-        self.checks[name] = await self.checker(self.config.provider(name))
+        try:
+            settings = self.config.provider(name)
+        except AgentchatError as exc:  # e.g. a key with a space inside: say so in its row
+            self.checks[name] = f"error: {exc}"
+        else:
+            self.checks[name] = self.health[name] = await self.checker(settings)
         self._set_cell(name)
 
     def _set_cell(self, name: str) -> None:

@@ -31,7 +31,7 @@ from agentchat.core.errors import (
     UnavailableError,
     UnknownModelError,
 )
-from agentchat.core.keycheck import key_status
+from agentchat.core.keycheck import UNUSABLE, key_status
 from agentchat.core.messages import Message
 from agentchat.tui.format import running_cost
 from agentchat.tui.presenter import TurnPresenter
@@ -88,23 +88,24 @@ COMMANDS = (
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "stop", "Stop", priority=True, show=False),  # the provider bar says it
+        Binding("escape", "stop", "Stop", priority=True),  # in the footer while a reply streams
         # Keys that move focus are priority bindings and move it at once: the app hands each key to
         # the widget focused when the key arrives, so without that the letters typed right after
         # ctrl+f (one terminal read) would land in the prompt, and Enter would send them.
         Binding("ctrl+n", "new_chat", "New", priority=True),
-        Binding("ctrl+r", "regenerate", "Regenerate"),
-        Binding("f4", "edit_last", "Edit last"),
+        Binding("ctrl+r", "regenerate", "Regen", tooltip="Regenerate the last reply"),
+        Binding("f4", "edit_last", "Edit", tooltip="Edit the last message and resend it as a branch"),
         Binding("ctrl+o", "cycle_provider", "Provider"),
         Binding("ctrl+l", "pick_model", "Models"),
         Binding("f2", "keys", "Keys"),
         Binding("f3", "toggle_tools", "Tools"),
-        # priority: the prompt binds f6 itself (select line); not in the footer, which is full
-        Binding("f6", "stats", "Stats", priority=True, show=False),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("ctrl+f", "search", "Search", priority=True),
-        Binding("f5", "copy_reply", "Copy reply", show=False),
-        Binding("f8", "copy_code", "Copy code", show=False),
+        Binding("f5", "copy_reply", "Copy", tooltip="Copy the last reply"),
+        Binding("f8", "copy_code", "Code", tooltip="Copy a code block of the last reply"),
+        # priority: the prompt binds f6 itself (select line)
+        Binding("f6", "stats", "Stats", priority=True),
+        # The footer has no room left at 120 columns: these two are in the palette (ctrl+p) only.
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False),
         Binding("f9", "focus_messages", "Messages", priority=True, show=False),
     ]
 
@@ -211,6 +212,13 @@ class MainScreen(Screen[None]):
                 await previous.wait()
             except (WorkerCancelled, WorkerFailed, WorkerError):
                 pass
+        await self._guarded(job)
+
+    def run_background(self, job: Callable[[], Awaitable[None]]) -> None:
+        """A store change that must not stop a reply streaming meanwhile (rename, delete another)."""
+        self.run_worker(self._guarded(job), group="background", exit_on_error=False)
+
+    async def _guarded(self, job: Callable[[], Awaitable[None]]) -> None:
         try:
             await job()
         except AgentchatError as exc:  # e.g. the store is locked or damaged: say so, keep running
@@ -244,14 +252,31 @@ class MainScreen(Screen[None]):
 
     async def _send(self, text: str, parent_id: int | None = None, *, from_root: bool = False) -> None:
         store, agent = self.chat_app.store, self.chat_app.agent(self.agent)
-        if self.conversation_id is None:
-            self.conversation_id = store.create_conversation(
+        conversation = self.conversation_id
+        if conversation is None:
+            conversation = self.conversation_id = store.create_conversation(
                 agent=None if agent.name == DEFAULT_AGENT else agent.name
             )
         user_box = await self.view.append(Message.user(text))
         self.view.anchor()
-        turn = TurnRequest(text, self.conversation_id, parent_id, from_root=from_root)
-        await self._turn(turn, user_box)
+        try:
+            await self._turn(TurnRequest(text, conversation, parent_id, from_root=from_root), user_box)
+        finally:
+            if user_box.message.id is None:  # the turn ended before it stored the prompt
+                await self._unsend(text, conversation)
+
+    async def _unsend(self, text: str, conversation: int) -> None:
+        """No provider could take the prompt (no key, unknown model) or it was stopped at once:
+        nothing was stored, so the text goes back into the prompt instead of being lost."""
+        store = self.chat_app.store
+        leaf = store.leaf(conversation)
+        if leaf is None and conversation == self.conversation_id:  # an empty one, just begun
+            store.delete_conversation(conversation)
+            self.conversation_id = None
+            self.reload_sidebar()
+        await self.view.show(leaf)
+        if not self.prompt.text:
+            self.prompt.load_text(text)
 
     async def _turn(self, turn: TurnRequest, user_box: MessageBox | None) -> None:
         app = self.chat_app
@@ -407,20 +432,20 @@ class MainScreen(Screen[None]):
         self.new_chat(self.agent)
 
     def new_chat(self, agent: str) -> None:
-        async def job() -> None:
-            self.conversation_id, self.agent = None, agent
-            settings = self.chat_app.agent(agent)
-            if settings.model or settings.provider:
-                route = await self.chat_app.router.resolve(settings.model, settings.provider)
-                self.set_route(route.provider, route.model)
-            await self.view.show(None)
-            self.show_cost()
-            await self.tools.clear()
-            self.tools.display = False
-            self.reload_sidebar()
-
         self.set_focus(self.prompt)
-        self.run_job(job)
+        self.run_job(lambda: self._show_new_chat(agent))
+
+    async def _show_new_chat(self, agent: str) -> None:
+        self.conversation_id, self.agent = None, agent
+        settings = self.chat_app.agent(agent)
+        if settings.model or settings.provider:
+            route = await self.chat_app.router.resolve(settings.model, settings.provider)
+            self.set_route(route.provider, route.model)
+        await self.view.show(None)
+        self.show_cost()
+        await self.tools.clear()
+        self.tools.display = False
+        self.reload_sidebar()
 
     def on_sidebar_rename_requested(self, event: Sidebar.RenameRequested) -> None:
         event.stop()
@@ -442,10 +467,15 @@ class MainScreen(Screen[None]):
         store = self.chat_app.store
         info = store.conversation(conversation_id)
 
+        async def job(title: str) -> None:
+            store.rename_conversation(conversation_id, title)
+            self.reload_sidebar()
+            if conversation_id == self.conversation_id:
+                self.show_title()
+
         def done(title: str | None) -> None:
-            if title:
-                store.rename_conversation(conversation_id, title.strip())
-                self.reload_sidebar()
+            if title and title.strip():
+                self.run_background(lambda: job(title.strip()))
 
         self.app.push_screen(TextPrompt("Rename conversation", (info.title if info else None) or ""), done)
 
@@ -454,15 +484,21 @@ class MainScreen(Screen[None]):
         info = store.conversation(conversation_id)
         name = (info.title if info else None) or "(untitled)"
 
-        def done(yes: bool | None) -> None:
-            if not yes:
-                return
+        async def job() -> None:
             store.delete_conversation(conversation_id)
             if conversation_id == self.conversation_id:
-                self.new_chat(self.agent)
+                await self._show_new_chat(self.agent)
             else:
                 self.reload_sidebar()
             self.notify(f"deleted “{name}”", timeout=3, markup=False)
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            if conversation_id == self.conversation_id:
+                self.run_job(job)  # stops a reply streaming into it first
+            else:
+                self.run_background(job)
 
         self.app.push_screen(Confirm(f"Delete “{name}” and all its messages?"), done)
 
@@ -474,6 +510,12 @@ class MainScreen(Screen[None]):
         names = [row["provider"] for row in key_status(self.chat_app.config) if row["status"] != "missing"]
         if not names:
             self.notify("no provider has a key: press f2 to set one", severity="warning")
+            return
+        # Skip what the last live check (f2, or the model picker's discovery) found unusable.
+        health = self.chat_app.health
+        names = [n for n in names if health.get(n) not in UNUSABLE or n == self.provider] or names
+        if names == [self.provider]:
+            self.notify("no other provider is usable: f2 shows why", severity="warning", timeout=4)
             return
         index = names.index(self.provider) + 1 if self.provider in names else 0
         name = names[index % len(names)]
@@ -499,10 +541,13 @@ class MainScreen(Screen[None]):
                 return
             self.set_route(route.provider, route.model)
 
-        self.app.push_screen(ModelPicker(app.config, app.router, (self.provider, self.model)), picked)
+        self.app.push_screen(
+            ModelPicker(app.config, app.router, (self.provider, self.model), app.health), picked
+        )
 
     def action_keys(self) -> None:
-        self.app.push_screen(KeyStatusScreen(self.chat_app.config, on_saved=self._key_saved))
+        app = self.chat_app
+        self.app.push_screen(KeyStatusScreen(app.config, on_saved=self._key_saved, health=app.health))
 
     def action_stats(self) -> None:
         app = self.chat_app

@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from agentchat.core.errors import AgentchatError
+from agentchat.core.keycheck import failure_label
 from agentchat.core.routing import DEFAULT_MODELS
 
 if TYPE_CHECKING:
@@ -31,11 +32,18 @@ class ModelPicker(ModalScreen[Choice | None]):
         Binding("up", "move(-1)", "Up", show=False),
     ]
 
-    def __init__(self, config: Config, router: Router, current: tuple[str | None, str | None]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        router: Router,
+        current: tuple[str | None, str | None],
+        health: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(classes="dialog")
         self.config = config
         self.router = router
         self.current = current
+        self.health = {} if health is None else health  # what discovery found, for the provider cycle
         self.models: dict[str, list[str]] = {}
         self.status: dict[str, str] = {}
         self._guessed: set[str] = set()  # providers listed with only the router's default model
@@ -116,7 +124,11 @@ class ModelPicker(ModalScreen[Choice | None]):
         """Ask each provider that can answer for its models; slow or failing ones say so in the list."""
 
         async def one(name: str) -> None:
-            settings = self.config.provider(name)
+            try:
+                settings = self.config.provider(name)
+            except AgentchatError as exc:  # e.g. a key with a space inside
+                self.status[name] = f"error: {exc}"
+                return
             if (
                 settings.type != "ollama"
                 and settings.name in ("openai", "anthropic")
@@ -128,9 +140,10 @@ class ModelPicker(ModalScreen[Choice | None]):
             try:
                 found = await asyncio.wait_for(self.router.refresh(settings), DISCOVERY_TIMEOUT_S)
             except (AgentchatError, TimeoutError) as exc:
-                self.status[name] = "unreachable" if isinstance(exc, TimeoutError) else type(exc).__name__
+                self.status[name] = self.health[name] = failure_label(exc)
                 return
             self.status[name] = f"{len(found)} models"
+            self.health[name] = "valid"
             known = [] if name in self._guessed else self.models.get(name, [])
             self.models[name] = list(dict.fromkeys([*known, *found]))
             self.fill()

@@ -48,7 +48,9 @@ def result_line(result: ToolResultPart) -> Text:
 def body_renderable(message: Message) -> RenderableType:
     """Everything but thinking, as Rich renderables: rendered once per width, no child widgets."""
     items: list[RenderableType] = []
-    if message.text:
+    if message.text and message.role == "user":  # as typed: line breaks kept, no markup applied
+        items.append(Text(message.text))
+    elif message.text:
         items.append(RichMarkdown(message.text, code_theme=CODE_THEME))
     items += [Text(f"▸ {call_label(call)}", style="italic") for call in message.tool_calls]
     items += [result_line(result) for result in message.tool_results]

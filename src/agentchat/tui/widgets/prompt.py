@@ -11,9 +11,9 @@ from textual.widgets import TextArea
 
 
 class PromptInput(TextArea):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Send"),
-        Binding("ctrl+j", "newline", "Newline"),
+    BINDINGS: ClassVar[list[BindingType]] = [  # not in the footer: the placeholder says them
+        Binding("enter", "submit", "Send", show=False),
+        Binding("ctrl+j", "newline", "Newline", show=False),
     ]
 
     class Submitted(Message):

@@ -10,7 +10,7 @@ from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
 from agentchat.tui.format import duration_label, pretty_json
 
 SHOWN = 100  # calls listed when a conversation opens: each is a few widgets to mount
-ICONS = {"running": "…", "asking": "?", "done": "✓", "failed": "✗", "denied": "⊘"}
+ICONS = {"running": "…", "asking": "?", "done": "✓", "failed": "✗", "denied": "⊘", "interrupted": "■"}
 
 
 class ToolEntry(Collapsible):
@@ -73,6 +73,12 @@ class ToolPane(VerticalScroll):
     ) -> None:
         await self.started(call)
         self._entries[call.id].finish(result, status, duration_s)
+
+    def interrupt_running(self) -> None:
+        """The turn stopped: calls still running (or waiting for approval) never finish."""
+        for entry in self._entries.values():
+            if entry.status in ("running", "asking"):
+                entry.set_status("interrupted")
 
     def mark(self, call_id: str, status: str) -> None:
         """E.g. "asking" while the approval modal is open, then back to "running"."""
