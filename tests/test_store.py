@@ -117,6 +117,20 @@ def test_editing_a_message_branches_and_keeps_the_old_branch(store: Store) -> No
     assert store.conversation(cid).message_count == 6
 
 
+def test_branch_leaf_follows_the_newest_child_down_from_a_message(store: Store) -> None:
+    cid = store.create_conversation()
+    u1, a1, u2, a2 = chain(store, cid, Message.user("q1"), assistant("1"), Message.user("q2"), assistant("2"))
+    _, a2b = chain(store, cid, Message.user("q2, edited"), assistant("2b"), parent=a1.id)
+    (a2r,) = chain(store, cid, assistant("2, regenerated"), parent=u2.id)  # newest, on the old branch
+
+    assert store.leaf(cid) == a2r.id
+    assert store.branch_leaf(u1.id) == store.branch_leaf(a1.id) == a2b.id  # the edit is a1's newest child
+    assert store.branch_leaf(u2.id) == a2r.id
+    assert store.branch_leaf(a2.id) == a2.id
+    with pytest.raises(StoreError, match="message 999 no longer exists"):
+        store.branch_leaf(999)
+
+
 def test_regenerating_makes_the_new_reply_the_leaf(store: Store) -> None:
     cid = store.create_conversation()
     u, _ = chain(store, cid, Message.user("q"), assistant("first try"))
@@ -248,6 +262,18 @@ def test_listing_shows_counts_last_model_agent_and_a_derived_title(store: Store)
     assert store.list_conversations(agent="nobody") == []
 
 
+def test_listing_by_agent_none_keeps_only_conversations_without_an_agent(store: Store) -> None:
+    plain_old = store.create_conversation()
+    named = [store.create_conversation(agent="chef") for _ in range(3)]
+    plain_new = store.create_conversation()
+    store.add_message(named[0], Message.user("most recent of all"))
+
+    assert [i.id for i in store.list_conversations(agent=None)] == [plain_new, plain_old]
+    assert [i.id for i in store.list_conversations(agent=None, limit=1, offset=1)] == [plain_old]
+    assert [i.id for i in store.list_conversations(agent="chef", limit=1)] == [named[0]]
+    assert len(store.list_conversations()) == 5  # no agent argument: every agent
+
+
 def test_deleting_a_conversation_removes_its_messages_and_search_entries(db: Path, store: Store) -> None:
     gone, kept = store.create_conversation(), store.create_conversation()
     doomed = chain(store, gone, Message.user("zebra facts"), assistant("zebras have stripes"))
@@ -292,6 +318,24 @@ def test_search_takes_fts_syntax_in_user_text_literally(store: Store, query: str
     cid = store.create_conversation()
     chain(store, cid, Message.user('foo-bar (paren) a:b c++ NOT "unbalanced'))
     assert isinstance(store.search(query), list)
+
+
+@pytest.mark.parametrize("separator", ["\x00", "\x01", "\t", "\x1b", "\x7f", "\x85", "\ud800"])
+def test_control_characters_in_a_query_separate_words(store: Store, separator: str) -> None:
+    cid = store.create_conversation()
+    (message,) = chain(store, cid, Message.user("hello world"))
+    assert [h.message_id for h in store.search(f"hello{separator}world")] == [message.id]
+    assert [h.message_id for h in store.search(f"{separator}hello{separator}")] == [message.id]
+    assert store.search(separator) == []
+
+
+def test_operators_quotes_and_parentheses_in_a_query_are_plain_words(store: Store) -> None:
+    cid = store.create_conversation()
+    (message,) = chain(store, cid, Message.user('cats AND dogs NOT "birds" (fish)'))
+    for query in ("AND", "NOT", "NOT cats", "cats OR", '"birds', "(fish)", "fish)", "dogs *", "cat*"):
+        hits = [h.message_id for h in store.search(query)]
+        assert hits == ([] if query == "cats OR" else [message.id]), query
+    assert store.search("*") == store.search("OR") == []
 
 
 def test_search_matches_punctuated_words_literally(store: Store) -> None:
@@ -534,6 +578,9 @@ def test_a_hundred_thousand_message_store_lists_and_pages_quickly(db: Path) -> N
     start = time.perf_counter()
     hits = s.search("topic42")
     timings["search"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tip = s.branch_leaf(1)
+    timings["branch_leaf from the root"] = time.perf_counter() - start
     s.close()
     print("\n100k-message store: " + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in timings.items()))
 
@@ -542,3 +589,4 @@ def test_a_hundred_thousand_message_store_lists_and_pages_quickly(db: Path) -> N
     assert [m.text for m in page][-1] == "conversation 1 message 10089 about topic1"
     assert len(page) == 50 and length == 10_090
     assert len(hits) == 20
+    assert tip == leaf

@@ -3,6 +3,7 @@ loading), thinking, copy, the command palette and import hygiene."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -271,3 +272,24 @@ async def test_keys_typed_in_one_burst_after_a_focus_key_reach_the_new_focus(use
             app.post_message(events.Key(key, key if len(key) == 1 else None))
         await settle(pilot)
         assert app.screen.prompt.text == "hello"
+
+
+async def test_copy_also_reaches_the_desktop_clipboard_tool(user_env, openai_fake, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Terminals without OSC 52 (VTE, macOS Terminal) still get the text: wl-copy/xclip/pbcopy."""
+    bin_dir, sink = tmp_path / "bin", tmp_path / "clipboard.txt"
+    bin_dir.mkdir()
+    tool = bin_dir / "wl-copy"
+    tool.write_text(f"#!/bin/sh\ncat > {sink}\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-test")
+    config = write_config(user_env, openai=openai_fake)
+    app = make_app(user_env, config)
+    seed(app.store, "Snippets", [("show me", "Here:\n\n```python\nprint('hi')\n```")])
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.screen.open_conversation(1)
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+    assert sink.read_text() == "print('hi')" and app.clipboard == "print('hi')"

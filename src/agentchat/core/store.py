@@ -7,8 +7,10 @@ failing. Every SQLite failure leaves here as a one-line StoreError naming the fi
 
 from __future__ import annotations
 
+import enum
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -35,6 +37,13 @@ from agentchat.core.messages import (
 MATCH_OPEN = "«"
 MATCH_CLOSE = "»"
 TITLE_CHARS = 60
+
+
+class AnyAgent(enum.Enum):
+    """`list_conversations(agent=...)` default; None there means "stored without an agent"."""
+
+    ANY = "any"
+
 
 # MIGRATIONS[n] upgrades a database from schema version n to n + 1; never edit a released entry.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -240,10 +249,12 @@ class Store:
         return _info(row) if row else None
 
     def list_conversations(
-        self, *, limit: int = 50, offset: int = 0, agent: str | None = None
+        self, *, limit: int = 50, offset: int = 0, agent: str | AnyAgent | None = AnyAgent.ANY
     ) -> list[ConversationInfo]:
-        """Most recently used first; counts come from a column, so this never scans messages."""
-        where, params = ("WHERE c.agent = ?", (agent,)) if agent is not None else ("", ())
+        """Most recently used first; counts come from a column, so this never scans messages.
+        `agent=None` keeps the default agent's conversations (stored without an agent name)."""
+        # `IS` matches NULL too, and still uses the (agent, updated_at) index.
+        where, params = ("", ()) if agent is AnyAgent.ANY else ("WHERE c.agent IS ?", (agent,))
         with self._read() as conn:
             rows = conn.execute(
                 f"{_INFO_SELECT} {where} ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?",
@@ -366,6 +377,25 @@ class Store:
             ).fetchone()
         return row[0] if row else None
 
+    def branch_leaf(self, message_id: int) -> int:
+        """The tip of the newest branch below `message_id` (itself if nothing follows it), so a
+        search hit on an older branch opens that branch, not the conversation's newest one."""
+        with self._read() as conn:
+            row = conn.execute(
+                """WITH RECURSIVE down(node, depth) AS (
+                    SELECT id, depth FROM messages WHERE id = ?
+                    UNION ALL
+                    SELECT c.id, c.depth FROM down JOIN messages c ON c.id = (
+                        SELECT n.id FROM messages n WHERE n.parent_id = down.node
+                        ORDER BY n.created_at DESC, n.id DESC LIMIT 1))
+                SELECT node FROM down ORDER BY depth DESC LIMIT 1""",
+                (message_id,),
+            ).fetchone()
+        if row is None:
+            raise StoreError(f"message {message_id} no longer exists in {self.path}")
+        leaf: int = row[0]
+        return leaf
+
     def children(self, message_id: int) -> list[Message]:
         return self._messages_where("parent_id = ?", message_id)
 
@@ -480,10 +510,15 @@ def _search_text(message: Message) -> str:
     return "\n".join(chunks)
 
 
+# Control characters (a NUL ends an FTS5 string early) and lone surrogates (not encodable as UTF-8).
+_UNQUOTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _fts_query(text: str) -> str | None:
-    """Each word becomes a quoted phrase (all must match); a trailing `*` keeps prefix search."""
+    """Each word becomes a quoted phrase (all must match); a trailing `*` keeps prefix search.
+    Unquotable characters split words, as the tokenizer splits stored text at them."""
     terms = []
-    for word in text.split():
+    for word in _UNQUOTABLE.sub(" ", text).split():
         prefix = word.endswith("*")
         word = word.rstrip("*")
         if word:

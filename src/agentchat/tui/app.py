@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 
+from agentchat import gc_policy
 from agentchat.cli.session import Agent, load_agent
 from agentchat.core.engine import Engine
 from agentchat.core.routing import Router
@@ -71,9 +72,17 @@ class AgentchatApp(App[None]):
             self.run_worker(self.registry.load(), group="tools", exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        gc_policy.allow_full_collections()  # a turn's end may not have come round to it
         await self.engine.aclose()
         if self.mcp is not None:
             await self.mcp.aclose()
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 through the terminal, and the desktop's clipboard tool where there is one."""
+        super().copy_to_clipboard(text)
+        from agentchat.tui.clipboard import copy_with_tool
+
+        self.run_worker(lambda: copy_with_tool(text), thread=True, group="clipboard", exit_on_error=False)
 
     def warm_sdk(self, provider: str) -> None:
         preload(self.router.settings(provider))

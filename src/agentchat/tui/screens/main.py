@@ -121,6 +121,7 @@ class MainScreen(Screen[None]):
         self._job: Worker[None] | None = None
         self._last_model: dict[str, str] = {}
         self._reset_clients = False
+        self._branch_tip: int | None = None  # an older branch on screen: the tip a prompt continues
         self.ready = asyncio.Event()  # set once every widget is mounted and startup work has begun
 
     @property
@@ -246,9 +247,10 @@ class MainScreen(Screen[None]):
         event.stop()
         if event.prompt is not self.prompt:
             return
-        text = event.text
+        text, parent = event.text, self._branch_tip
+        self._branch_tip = None  # once this turn has stored a message, its branch is the newest
         self.prompt.clear()
-        self.run_job(lambda: self._send(text))
+        self.run_job(lambda: self._send(text, parent))
 
     async def _send(self, text: str, parent_id: int | None = None, *, from_root: bool = False) -> None:
         store, agent = self.chat_app.store, self.chat_app.agent(self.agent)
@@ -399,9 +401,12 @@ class MainScreen(Screen[None]):
 
     def on_sidebar_open(self, event: Sidebar.Open) -> None:
         event.stop()
-        self.open_conversation(event.conversation_id, event.agent)
+        self.open_conversation(event.conversation_id, event.agent, event.leaf_id)
 
-    def open_conversation(self, conversation_id: int, agent: str = DEFAULT_AGENT) -> None:
+    def open_conversation(
+        self, conversation_id: int, agent: str = DEFAULT_AGENT, leaf_id: int | None = None
+    ) -> None:
+        """Show its newest branch, or the branch ending at `leaf_id` (a search hit on an older one)."""
         asked_from = self.focused
 
         async def job() -> None:
@@ -413,7 +418,9 @@ class MainScreen(Screen[None]):
             self.conversation_id, self.agent = conversation_id, agent
             if info.provider and info.model:  # continuing keeps the conversation's provider and model
                 self.set_route(info.provider, info.model)
-            leaf = store.leaf(conversation_id)
+            newest = store.leaf(conversation_id)
+            leaf = newest if leaf_id is None else leaf_id
+            self._branch_tip = leaf if leaf != newest else None  # the next prompt continues it
             await self.view.show(leaf)
             self.show_cost(leaf)
             await self.tools.load(store.thread(leaf, tools_only=True) if leaf is not None else [])
@@ -436,7 +443,7 @@ class MainScreen(Screen[None]):
         self.run_job(lambda: self._show_new_chat(agent))
 
     async def _show_new_chat(self, agent: str) -> None:
-        self.conversation_id, self.agent = None, agent
+        self.conversation_id, self.agent, self._branch_tip = None, agent, None
         settings = self.chat_app.agent(agent)
         if settings.model or settings.provider:
             route = await self.chat_app.router.resolve(settings.model, settings.provider)

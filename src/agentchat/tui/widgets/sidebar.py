@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -12,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Tree
 from textual.widgets.option_list import Option
 
+from agentchat.core.errors import AgentchatError
 from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN
 
 if TYPE_CHECKING:
@@ -85,10 +88,13 @@ class Sidebar(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear_search", "Clear search", show=False)]
 
     class Open(Message):
-        def __init__(self, conversation_id: int, agent: str) -> None:
+        """`leaf_id`: the branch to show (a search hit's); None shows the newest branch."""
+
+        def __init__(self, conversation_id: int, agent: str, leaf_id: int | None = None) -> None:
             super().__init__()
             self.conversation_id = conversation_id
             self.agent = agent
+            self.leaf_id = leaf_id
 
     class NewChat(Message):
         def __init__(self, agent: str) -> None:
@@ -124,22 +130,32 @@ class Sidebar(Vertical):
         self.query_one("#results").display = False
         self.reload()
 
-    # --- the tree --------------------------------------------------------------------------------
-    def _conversations(self, agent: str) -> list[ConversationInfo]:
-        if agent != DEFAULT_AGENT:
-            return self.store.list_conversations(agent=agent, limit=PER_AGENT)
-        # Conversations of the default agent are stored without an agent name.
-        rows = self.store.list_conversations(limit=PER_AGENT)
-        return [info for info in rows if info.agent is None]
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """A locked or damaged database is said in a notification; the sidebar stays usable."""
+        try:
+            yield
+        except AgentchatError as exc:
+            self.notify(str(exc), severity="error", markup=False)
 
+    # --- the tree --------------------------------------------------------------------------------
     def reload(self, current: int | None = None) -> None:
         """Rebuild from the store (cheap: at most PER_AGENT rows per agent, no message scan)."""
+        listing: dict[str, list[ConversationInfo]] = {agent: [] for agent in self.agents}
+        with self._store_errors():
+            # The default agent's conversations are stored without an agent name.
+            listing = {
+                agent: self.store.list_conversations(
+                    agent=None if agent == DEFAULT_AGENT else agent, limit=PER_AGENT
+                )
+                for agent in self.agents
+            }
         tree = self.query_one(ConversationTree)
         tree.clear()
         cursor_line = None
-        for agent in self.agents:
+        for agent, conversations in listing.items():
             node = tree.root.add(Text(agent, style="bold"), data=AgentNode(agent), expand=True)
-            for info in self._conversations(agent):
+            for info in conversations:
                 leaf = node.add_leaf(
                     info.title or "(untitled)", data=ConversationNode(info.id, info.agent or DEFAULT_AGENT)
                 )
@@ -157,8 +173,9 @@ class Sidebar(Vertical):
             first = agent_node.children[0] if agent_node.children else None
             data = first.data if first is not None else None
             if isinstance(data, ConversationNode) and data.conversation_id == conversation_id:
-                info = self.store.conversation(conversation_id)  # the title may have just appeared
-                first.set_label((info.title if info else None) or "(untitled)")  # type: ignore[union-attr]
+                with self._store_errors():
+                    info = self.store.conversation(conversation_id)  # the title may have just appeared
+                    first.set_label((info.title if info else None) or "(untitled)")  # type: ignore[union-attr]
                 return
         self.reload(conversation_id)
 
@@ -191,7 +208,9 @@ class Sidebar(Vertical):
         if not query:
             results.display, tree.display = False, True
             return
-        self._hits = self.store.search(query, limit=50)
+        self._hits = []
+        with self._store_errors():
+            self._hits = self.store.search(query, limit=50)
         results.clear_options()
         if self._hits:
             results.add_options(Option(snippet_text(hit), id=str(i)) for i, hit in enumerate(self._hits))
@@ -205,9 +224,11 @@ class Sidebar(Vertical):
         if event.option.id is None:
             return
         hit = self._hits[int(event.option.id)]
-        info = self.store.conversation(hit.conversation_id)
-        agent = info.agent if info is not None and info.agent else DEFAULT_AGENT
-        self.post_message(self.Open(hit.conversation_id, agent))
+        with self._store_errors():
+            info = self.store.conversation(hit.conversation_id)
+            leaf = self.store.branch_leaf(hit.message_id)  # the hit's branch, maybe not the newest
+            agent = info.agent if info is not None and info.agent else DEFAULT_AGENT
+            self.post_message(self.Open(hit.conversation_id, agent, leaf_id=leaf))
 
     def action_clear_search(self) -> None:
         search = self.query_one("#search", Input)
