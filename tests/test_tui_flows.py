@@ -74,11 +74,12 @@ async def test_escape_stops_and_keeps_the_partial_reply(user_env, openai_fake) -
         await ready(pilot)
         await send(pilot, "count slowly")
         await wait_for_text(pilot, "word1")
+        assert "esc Stop" in screen_text(app)  # the footer offers it while the reply streams
         await pilot.press("escape")
         await settle(pilot)
         assert not app.screen.generating
         text = screen_text(app)
-        assert "interrupted" in text
+        assert "interrupted" in text and "esc Stop" not in text
         assert "word59" not in text
         reply = app.screen.view.boxes()[-1]  # labelled from the store: also its time, so far
         assert reply.border_title == "openai · gpt-4o-mini · 4.0 s · interrupted · 12:00"

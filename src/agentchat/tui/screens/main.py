@@ -170,6 +170,7 @@ class MainScreen(Screen[None]):
 
     def watch_generating(self, busy: bool) -> None:
         self.bar.busy = busy
+        self.refresh_bindings()  # Stop is in the footer only while a reply streams
 
     def set_route(self, provider: str | None, model: str | None) -> None:
         if provider and provider != self.provider:
