@@ -93,12 +93,14 @@ def message_label(message: Message, timefmt: TimeFormat) -> str:
     return " · ".join(head)
 
 
+def args_preview(arguments: dict[str, Any]) -> str:
+    """`arg=value, …` on one line, shortened: the full arguments live in the tool pane."""
+    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
+    return args[: ARGS_PREVIEW - 1] + "…" if len(args) > ARGS_PREVIEW else args
+
+
 def call_label(call: ToolCallPart) -> str:
-    """`name(arg=value, …)` on one line, shortened: the full arguments live in the tool pane."""
-    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in call.arguments.items())
-    if len(args) > ARGS_PREVIEW:
-        args = args[: ARGS_PREVIEW - 1] + "…"
-    return f"{call.name}({args})"
+    return f"{call.name}({args_preview(call.arguments)})"
 
 
 def pretty_json(value: Any) -> str:

@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Static
 
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
-from agentchat.tui.format import duration_label, pretty_json
+from agentchat.tui.format import args_preview, duration_label, pretty_json
 
 SHOWN = 100  # calls listed when a conversation opens: each is a few widgets to mount
 ICONS = {"running": "…", "asking": "?", "done": "✓", "failed": "✗", "denied": "⊘", "interrupted": "■"}
@@ -30,11 +30,14 @@ class ToolEntry(Collapsible):
         )
 
     def _heading(self) -> str:
+        """Name, status and duration, and below them the arguments, shortened: enough to scan the
+        pane without expanding each call."""
         parts = [f"{ICONS.get(self.status, '?')} {self.call.name}", self.status]
         label = duration_label(self.duration_s)
         if label:
             parts.append(label)
-        return " · ".join(parts)
+        args = args_preview(self.call.arguments)
+        return " · ".join(parts) + (f"\n  {args}" if args else "")
 
     def set_status(self, status: str) -> None:
         self.remove_class(f"-{self.status}")
