@@ -20,8 +20,9 @@ def pause_for_startup() -> None:
 
 
 def startup_done() -> None:
-    """Freeze everything alive now out of later collections; idempotent, and called again after
-    late imports (a provider's SDK warmed up in the background) to freeze those too."""
+    """Freeze everything alive now out of later collections. The TUI calls it again once its
+    first provider SDK is imported in the background; not later, when it would also freeze the
+    garbage-to-be of an open conversation (frozen objects are never collected)."""
     gc.freeze()
     gc.enable()
 

@@ -121,6 +121,7 @@ class MainScreen(Screen[None]):
         self._job: Worker[None] | None = None
         self._last_model: dict[str, str] = {}
         self._reset_clients = False
+        self._frozen_sdk = False
         self._branch_tip: int | None = None  # an older branch on screen: the tip a prompt continues
         self.ready = asyncio.Event()  # set once every widget is mounted and startup work has begun
 
@@ -184,7 +185,9 @@ class MainScreen(Screen[None]):
     def warm_up(self, provider: str) -> None:
         """Import the provider's SDK off the event loop (0.2-1 s) so the first send does not freeze."""
         self.chat_app.warm_sdk(provider)
-        gc_policy.startup_done()  # and keep its objects out of the collections during a reply
+        if not self._frozen_sdk:  # the first SDK is part of start-up: frozen out of collections
+            self._frozen_sdk = True  # later, freezing would also keep a conversation's garbage alive
+            gc_policy.startup_done()
 
     @work(thread=True, group="startup", exit_on_error=False)
     def resolve_initial_route(self) -> None:
