@@ -53,3 +53,23 @@ async def test_a_block_that_shrinks_on_reparse_drops_its_extra_pieces() -> None:
         await fence._update_from_block(PiecewiseFence(markdown, fence._token, "x = 1"))
         await pilot.pause()
         assert shown_code(fence) == "x = 1"
+
+
+async def test_a_table_followed_by_a_fence_streams_without_breaking() -> None:
+    """The line after a table's last row is a row until its first characters say otherwise:
+    Textual's table then has fewer rows than it drew, which it could not handle."""
+    document = "| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n```python\nprint(1)\n```\n\nDone."
+    cut = document.index("```") + 1  # "`" alone still reads as a table row
+    app = Host()
+    async with app.run_test(size=(100, 40)) as pilot:
+        markdown = app.query_one(ReplyMarkdown)
+        stream = Markdown.get_stream(markdown)
+        await stream.write(document[:cut])
+        await pilot.pause()
+        await stream.write(document[cut:])
+        await pilot.pause()
+        await stream.stop()  # raised UnboundLocalError from the table's update
+        await pilot.pause()
+        (fence,) = markdown.query(PiecewiseFence)
+        assert shown_code(fence) == "print(1)"
+        assert len(markdown.query(Markdown.BLOCKS["table_open"])) == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -30,20 +32,39 @@ def _wait_for(tmux: list[str], needle: str, timeout_s: float = 20.0) -> str:
         time.sleep(0.05)
 
 
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed: no real terminal to run the TUI in")
-def test_the_real_cli_streams_a_reply_in_a_terminal(user_env, openai_fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+NO_TMUX = pytest.mark.skipif(TMUX is None, reason="tmux is not installed: no real terminal to run the TUI in")
+
+
+def _start(user_env, openai_fake, tmp_path: Path) -> tuple[list[str], Path]:  # type: ignore[no-untyped-def]
+    """`agentchat` in a 120x40 tmux pane; returns tmux's argv and the file its exit status goes to."""
     user_env.write_config(
         f'[providers.openai]\nbase_url = "{openai_fake.base_url}"\napi_key = "sk-smoke"\nmodels = ["gpt-4o-mini"]\n'
     )
-    openai_fake.queue(text(["Hello ", "from ", "a real ", "terminal."], delay_s=0.05))
     tmux = [str(TMUX), "-S", str(tmp_path / "tmux.sock")]
     env = {**user_env.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
-    command = f"{sys.executable} -m agentchat"
+    status, pid = tmp_path / "exit-status", tmp_path / "pid"
+    # The inner shell writes its pid and becomes the app (exec); the outer one notes its exit status.
+    command = f"sh -c 'echo $$ > {pid}; exec {sys.executable} -m agentchat'; echo $? > {status}"
     subprocess.run(
         [*tmux, "new-session", "-d", "-x", "120", "-y", "40", "-c", str(user_env.root), command],
         env=env,
         check=True,
     )
+    return tmux, status
+
+
+def _exit_status(status: Path, timeout_s: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout_s
+    while not status.exists() or not status.read_text().strip():
+        assert time.monotonic() < deadline, "the TUI did not exit"
+        time.sleep(0.05)
+    return int(status.read_text())
+
+
+@NO_TMUX
+def test_the_real_cli_streams_a_reply_in_a_terminal(user_env, openai_fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    openai_fake.queue(text(["Hello ", "from ", "a real ", "terminal."], delay_s=0.05))
+    tmux, status = _start(user_env, openai_fake, tmp_path)
     try:
         _wait_for(tmux, "Message (enter sends")
         subprocess.run([*tmux, "send-keys", "-l", "say hello"], check=True)
@@ -51,10 +72,7 @@ def test_the_real_cli_streams_a_reply_in_a_terminal(user_env, openai_fake, tmp_p
         pane = _wait_for(tmux, "Hello from a real terminal.")
         assert "openai" in pane and "gpt-4o-mini" in pane
         subprocess.run([*tmux, "send-keys", "C-q"], check=True)
-        deadline = time.monotonic() + 10
-        while subprocess.run([*tmux, "has-session"], capture_output=True).returncode == 0:
-            assert time.monotonic() < deadline, "ctrl+q did not quit the TUI"
-            time.sleep(0.05)
+        assert _exit_status(status) == 0
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
     [request] = openai_fake.chat_requests()
@@ -63,5 +81,28 @@ def test_the_real_cli_streams_a_reply_in_a_terminal(user_env, openai_fake, tmp_p
     try:
         [info] = store.list_conversations()
         assert store.get_message(store.leaf(info.id)).text == "Hello from a real terminal."
+    finally:
+        store.close()
+
+
+@NO_TMUX
+def test_sigterm_while_a_reply_streams_keeps_it_as_interrupted(user_env, openai_fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`kill` or a closed terminal (SIGHUP) leaves as ctrl+q does: the partial reply is stored."""
+    openai_fake.queue(text([f"word{i} " for i in range(100)], delay_s=0.1))
+    tmux, status = _start(user_env, openai_fake, tmp_path)
+    try:
+        _wait_for(tmux, "Message (enter sends")
+        subprocess.run([*tmux, "send-keys", "-l", "count slowly"], check=True)
+        subprocess.run([*tmux, "send-keys", "Enter"], check=True)
+        _wait_for(tmux, "word3")
+        os.kill(int((tmp_path / "pid").read_text()), signal.SIGTERM)
+        assert _exit_status(status) == 128 + signal.SIGTERM
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    store = user_env.store()
+    try:
+        [info] = store.list_conversations()
+        reply = store.get_message(store.leaf(info.id))
+        assert reply.status == "interrupted" and reply.text.startswith("word0 word1 word2")
     finally:
         store.close()

@@ -46,10 +46,10 @@ def root(
     if ctx.invoked_subcommand is None:
         from agentchat.cli.common import run_guarded
 
-        def open_tui() -> None:
+        def open_tui() -> int:
             from agentchat.tui.app import run_tui
 
-            run_tui(config)
+            return run_tui(config)
 
         raise typer.Exit(run_guarded(open_tui))
 

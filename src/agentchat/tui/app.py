@@ -6,6 +6,8 @@ tests and the screenshot script run the real thing against fake servers and a te
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -59,6 +61,8 @@ class AgentchatApp(App[None]):
             config, store, router=self.router, registry=registry, clock=engine_clock, wall_clock=wall_clock
         )
         self._agents: dict[str, Agent] = {}
+        self.exit_on_signals = False  # set by run_tui: a test's app must not own the process's signals
+        self.stopped_by = 0  # the signal that ended the app, if one did
         self.health: dict[str, str] = {}  # provider -> its last live check (key panel, model picker)
         self._gates: dict[int | None, ApprovalGate] = {}
 
@@ -68,8 +72,18 @@ class AgentchatApp(App[None]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        if self.exit_on_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self._stop_by_signal, signum)
         if self.registry is not None:  # start MCP servers now; the engine reports what failed, once
             self.run_worker(self.registry.load(), group="tools", exit_on_error=False)
+
+    def _stop_by_signal(self, signum: int) -> None:
+        """SIGTERM/SIGHUP (a closed terminal, `kill`): leave as ctrl+q does, so the reply under way
+        is stored as interrupted and the terminal is restored."""
+        self.stopped_by = signum
+        self.exit()
 
     async def on_unmount(self) -> None:
         gc_policy.allow_full_collections()  # a turn's end may not have come round to it
@@ -133,7 +147,7 @@ def _action(screen: Screen[object], action: str) -> Callable[[], object]:
     return lambda: screen.run_action(action)
 
 
-def run_tui(config_path: str | None) -> None:
+def run_tui(config_path: str | None) -> int:
     from agentchat.config import load_config
     from agentchat.core.store import Store
     from agentchat.tools.mcp import MCPManager
@@ -144,6 +158,9 @@ def run_tui(config_path: str | None) -> None:
     try:
         mcp = MCPManager.from_config(config)
         registry = build_registry(config, config.workspace, mcp=mcp)
-        AgentchatApp(config, store, registry=registry, mcp=mcp).run()
+        app = AgentchatApp(config, store, registry=registry, mcp=mcp)
+        app.exit_on_signals = True
+        app.run()
+        return 128 + app.stopped_by if app.stopped_by else 0
     finally:
         store.close()

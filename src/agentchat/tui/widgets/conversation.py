@@ -216,9 +216,13 @@ class ReplyBox(MessageBox):
         await self._flush()
         if self._stream is not None:
             stream, self._stream = self._stream, None
-            await stream.stop()
-            async with self.query_one(Markdown).lock:  # stop() does not wait for an append under way
-                pass
+            markdown = self.query_one(Markdown)
+            try:
+                await stream.stop()
+                async with markdown.lock:  # stop() does not wait for an append under way
+                    pass
+            except Exception:  # a block Textual could not update in place: draw the reply afresh
+                await markdown.update(self.message.text)
             painted = asyncio.Event()
             self.call_after_refresh(painted.set)
             with contextlib.suppress(TimeoutError):  # no frame comes while the app shuts down

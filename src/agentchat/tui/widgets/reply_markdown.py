@@ -1,4 +1,5 @@
-"""The Markdown widget a reply streams into: Textual's, with code blocks drawn in pieces.
+"""The Markdown widget a reply streams into: Textual's, with code blocks drawn in pieces (and a
+table that survives a re-parse).
 
 Textual's code block is one Label holding the whole block: every append re-highlights all of it
 and every frame re-renders all its lines, visible or not. A reply that is one long code block
@@ -80,9 +81,26 @@ class PiecewiseFence(MarkdownFence):
         MarkdownBlock.notify_style_update(self)
 
 
+MarkdownTable = Markdown.BLOCKS["table_open"]  # not exported by textual.widgets.markdown
+
+
+class ShrinkableTable(MarkdownTable):  # type: ignore[misc, valid-type]
+    """Textual updates a streaming table by appending rows and fails (UnboundLocalError) when a
+    re-parse gives it fewer: the line after the last row turns out not to be a row once its first
+    characters arrive (a fence, a list, `--`). Then the table is replaced whole."""
+
+    async def _update_from_block(self, block: MarkdownBlock) -> None:
+        rows = block._get_headers_and_rows()[1] if isinstance(block, MarkdownTable) else None
+        if rows is not None and len(rows) < len(self._rows):
+            await MarkdownBlock._update_from_block(self, block)
+            return
+        await super()._update_from_block(block)
+
+
 class ReplyMarkdown(Markdown):
     BLOCKS: ClassVar[dict[str, type[MarkdownBlock]]] = {
         **Markdown.BLOCKS,
         "fence": PiecewiseFence,
         "code_block": PiecewiseFence,
+        "table_open": ShrinkableTable,
     }
