@@ -60,6 +60,9 @@ async def test_errors_are_notifications_not_crashes(user_env, openai_fake) -> No
         await settle(pilot)
         assert "Rate limited" in screen_text(app)
         assert app.is_running and not app.screen.generating
+        # the failed replies are in the conversation as the store has them, under their prompts
+        roles = [(box.message.role, box.message.status) for box in app.screen.view.boxes()]
+        assert roles == [("user", "complete"), ("assistant", "error")] * 2
 
 
 async def test_no_key_anywhere_says_how_to_fix_it(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]

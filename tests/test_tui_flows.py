@@ -298,7 +298,9 @@ async def test_a_multi_line_prompt_is_shown_as_typed(user_env, openai_fake) -> N
         await ready(pilot)
         await send(pilot, "line one\nline *two*")
         await settle(pilot)
-        lines = [line.strip(" │") for line in screen_text(app).splitlines() if line.strip().startswith("│ line")]
+        lines = [
+            line.strip(" │") for line in screen_text(app).splitlines() if line.strip().startswith("│ line")
+        ]
         assert lines == ["line one", "line *two*"]  # two lines, no markup applied
 
 
@@ -350,3 +352,34 @@ async def test_the_key_panel_shows_a_mangled_key_instead_of_crashing(  # type: i
         await settle(pilot)
         text = screen_text(app)
         assert app.is_running and "invalid" in text and "BROKEN" not in text
+
+
+async def test_a_stop_before_a_queued_prompt_starts_gives_the_prompt_back(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    """Sent while a reply streams, a prompt waits for that reply to stop; escape in that moment
+    stops both, and the prompt's text is back in the input, not lost and not sent."""
+    config = write_config(user_env, openai=openai_fake)
+    openai_fake.queue(gpt_text([f"word{i} " for i in range(200)], delay_s=0.05))
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "first")
+        await wait_for_text(pilot, "word3")
+        screen = app.screen
+        await screen.on_prompt_input_submitted(PromptInput.Submitted(screen.prompt, "PROMPT A"))
+        screen.action_stop()  # before the loop has started the new job
+        await settle(pilot)
+        assert screen.prompt.text == "PROMPT A" and not screen.generating
+    assert len(openai_fake.chat_requests()) == 1
+    assert [status for _, _, status in _roles(app, 1)] == ["complete", "interrupted"]
+
+
+async def test_a_prompt_given_back_goes_before_what_was_typed_meanwhile(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake, openai_key=None)  # nothing can take it
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = app.screen
+        await screen.on_prompt_input_submitted(PromptInput.Submitted(screen.prompt, "a long prompt"))
+        screen.prompt.insert("and more")  # typed while the send was being refused
+        await settle(pilot)
+        assert screen.prompt.text == "a long prompt\nand more"

@@ -152,6 +152,7 @@ async def send(pilot: Pilot[Any], text: str, *, typed: bool = False) -> None:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Until every worker (the turn, discovery, checks) is done and the screen has caught up."""
-    await pilot.app.workers.wait_for_complete()
+    """Until every worker (the turn, discovery, checks) is done and the screen has caught up; a
+    worker cancelled before it started (a stopped job) counts as done."""
+    await asyncio.gather(*(worker.wait() for worker in pilot.app.workers), return_exceptions=True)
     await pilot.pause()

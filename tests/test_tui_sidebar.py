@@ -123,3 +123,51 @@ async def test_the_default_agent_lists_its_conversations_behind_many_of_named_ag
         await ready(pilot)
         text = screen_text(app)
         assert text.index("default") < text.index("Plain chat") < text.index("coder")
+
+
+def two_branches(store: Store) -> tuple[int, int]:
+    """A conversation whose first question was edited: (its id, the tip of the older branch)."""
+    conversation = store.create_conversation()
+    old_reply = answer(store, conversation, "Wombats dig.", say(store, conversation, "tell me about wombats"))
+    answer(store, conversation, "Koalas sleep.", say(store, conversation, "tell me about koalas"))
+    return conversation, old_reply
+
+
+async def test_regenerating_on_an_older_branch_then_sending_continues_the_new_reply(
+    user_env, openai_fake
+) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake)
+    openai_fake.queue(gpt_text(["Wombats burrow."]), gpt_text(["Their droppings are cubes."]))
+    app = make_app(user_env, config)
+    conversation, old_reply = two_branches(app.store)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.screen.open_conversation(conversation, leaf_id=old_reply)
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await send(pilot, "and?")
+        await settle(pilot)
+    sent = openai_fake.chat_requests()[1].body["messages"]
+    assert [m["content"] for m in sent] == ["tell me about wombats", "Wombats burrow.", "and?"]
+
+
+async def test_a_refused_prompt_on_an_older_branch_stays_on_that_branch(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    """No provider can take it (no key, and the branch names none), so nothing is stored: the
+    branch stays on screen and the text goes back, to continue that branch when resent."""
+    config = write_config(user_env, openai=openai_fake, openai_key=None)
+    app = make_app(user_env, config)
+    store = app.store
+    conversation = store.create_conversation()
+    old = say(store, conversation, "Wombats dig.", say(store, conversation, "tell me about wombats"))
+    say(store, conversation, "Koalas sleep.", say(store, conversation, "tell me about koalas"))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.screen.open_conversation(conversation, leaf_id=old)
+        await settle(pilot)
+        await send(pilot, "and?")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Wombats dig." in text and "Koalas" not in text
+        assert app.screen.prompt.text == "and?" and app.screen._branch_tip == old
+    assert len(store.thread(store.leaf(conversation))) == 2  # nothing was added

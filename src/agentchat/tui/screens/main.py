@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerFailed
+from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerFailed, get_current_worker
 
 from agentchat import gc_policy
 from agentchat.core.engine import TurnRequest
@@ -123,6 +123,7 @@ class MainScreen(Screen[None]):
         self._reset_clients = False
         self._frozen_sdk = False
         self._branch_tip: int | None = None  # an older branch on screen: the tip a prompt continues
+        self._pending: tuple[str, int | None] | None = None  # a sent prompt whose job has not started
         self.ready = asyncio.Event()  # set once every widget is mounted and startup work has begun
 
     @property
@@ -206,7 +207,20 @@ class MainScreen(Screen[None]):
 
     # --- one job at a time -----------------------------------------------------------------------
     def run_job(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job` once the one under way has stopped (it is told to)."""
+        self._restore_pending()  # a send that never started is replaced: its text goes back
         self._job = self._run_job(self._job, job)
+
+    def send_job(self, job: Callable[[], Awaitable[None]], text: str, parent: int | None) -> None:
+        """A job that sends `text`: until it starts (the last reply may take a moment to stop), the
+        text is pending, and a stop or a newer job puts it back into the prompt."""
+        self.run_job(job)
+        self._pending = (text, parent)  # the worker starts later, on the event loop
+
+    def _restore_pending(self) -> None:
+        if self._pending is not None:
+            (text, parent), self._pending = self._pending, None
+            self._unsent(text, parent)
 
     @work(group="generation", exit_on_error=False)
     async def _run_job(self, previous: Worker[None] | None, job: Callable[[], Awaitable[None]]) -> None:
@@ -217,6 +231,8 @@ class MainScreen(Screen[None]):
                 await previous.wait()
             except (WorkerCancelled, WorkerFailed, WorkerError):
                 pass
+        if get_current_worker().is_cancelled:  # stopped while the last one wound down: don't start
+            return
         await self._guarded(job)
 
     def run_background(self, job: Callable[[], Awaitable[None]]) -> None:
@@ -243,8 +259,9 @@ class MainScreen(Screen[None]):
         return True
 
     def action_stop(self) -> None:
-        if self._job is not None and not self._job.is_finished:
-            self._job.cancel()
+        # Every generation job: one just queued has not yet stopped the one streaming.
+        self.app.workers.cancel_group(self, "generation")
+        self._restore_pending()
 
     # --- turns -----------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
@@ -254,9 +271,10 @@ class MainScreen(Screen[None]):
         text, parent = event.text, self._branch_tip
         self._branch_tip = None  # once this turn has stored a message, its branch is the newest
         self.prompt.clear()
-        self.run_job(lambda: self._send(text, parent))
+        self.send_job(lambda: self._send(text, parent), text, parent)
 
     async def _send(self, text: str, parent_id: int | None = None, *, from_root: bool = False) -> None:
+        self._pending = None  # started: from here on _unsend gives the text back if need be
         store, agent = self.chat_app.store, self.chat_app.agent(self.agent)
         conversation = self.conversation_id
         if conversation is None:
@@ -269,20 +287,25 @@ class MainScreen(Screen[None]):
             await self._turn(TurnRequest(text, conversation, parent_id, from_root=from_root), user_box)
         finally:
             if user_box.message.id is None:  # the turn ended before it stored the prompt
-                await self._unsend(text, conversation)
+                await self._unsend(text, conversation, parent_id)
 
-    async def _unsend(self, text: str, conversation: int) -> None:
+    async def _unsend(self, text: str, conversation: int, parent_id: int | None) -> None:
         """No provider could take the prompt (no key, unknown model) or it was stopped at once:
-        nothing was stored, so the text goes back into the prompt instead of being lost."""
+        nothing was stored, so the branch it was for is shown again and the text goes back."""
         store = self.chat_app.store
         leaf = store.leaf(conversation)
         if leaf is None and conversation == self.conversation_id:  # an empty one, just begun
             store.delete_conversation(conversation)
             self.conversation_id = None
             self.reload_sidebar()
-        await self.view.show(leaf)
-        if not self.prompt.text:
-            self.prompt.load_text(text)
+        await self.view.show(parent_id if parent_id is not None else leaf)
+        self._unsent(text, parent_id if parent_id != leaf else None)
+
+    def _unsent(self, text: str, branch_tip: int | None) -> None:
+        """Back into the prompt, before anything typed meanwhile; and the branch it continues."""
+        typed = self.prompt.text
+        self.prompt.load_text(f"{text}\n{typed}" if typed.strip() else text)
+        self._branch_tip = branch_tip
 
     async def _turn(self, turn: TurnRequest, user_box: MessageBox | None) -> None:
         app = self.chat_app
@@ -310,6 +333,7 @@ class MainScreen(Screen[None]):
                 self.set_route(*presenter.route)
         except AgentchatError as exc:
             self.notify(str(exc), title=error_title(exc), severity="error", timeout=12, markup=False)
+            await self._show_stored_failure(turn.conversation_id)
         finally:
             await presenter.close()
             self.generating = False
@@ -319,6 +343,17 @@ class MainScreen(Screen[None]):
             if self._reset_clients:
                 self._reset_clients = False
                 await app.engine.aclose()
+
+    async def _show_stored_failure(self, conversation: int | None) -> None:
+        """A request that failed before its first token is stored as an error reply, which the next
+        prompt follows: show it where it is, as reopening the conversation would."""
+        store = self.chat_app.store
+        leaf = store.leaf(conversation) if conversation is not None else None
+        failed = store.get_message(leaf) if leaf is not None else None
+        shown = {box.message.id for box in self.view.boxes()}
+        if failed is not None and failed.role == "assistant" and failed.status == "error" and leaf not in shown:
+            await self.view.append(failed)
+            self.view.anchor()
 
     def _allow_full_collections(self) -> None:
         if not self.generating:  # else the next turn has begun: its end will allow them
@@ -338,6 +373,7 @@ class MainScreen(Screen[None]):
         conversation = self.conversation_id
 
         async def job() -> None:
+            self._branch_tip = None  # the new reply will be the newest branch
             children = list(self.view.children)
             await self.view.remove_children(children[children.index(user_box) + 1 :])
             self.view.anchor()
@@ -372,10 +408,11 @@ class MainScreen(Screen[None]):
             parent = box.message.parent_id
 
             async def job() -> None:
+                self._branch_tip = None  # the resent message will be the newest branch
                 await self.view.truncate_from(box)
                 await self._send(text, parent, from_root=parent is None)
 
-            self.run_job(job)
+            self.send_job(job, text, parent)
 
         self.app.push_screen(
             TextPrompt("Edit and resend (a new branch)", box.message.text, multiline=True), resend
