@@ -66,26 +66,35 @@ async def test_only_the_newest_replies_keep_markdown_widgets(user_env, openai_fa
         assert f"reply {LIVE_REPLIES + 1}" in screen_text(app)
 
 
-async def test_escape_stops_and_keeps_the_partial_reply(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+def slow_reply_app(user_env, openai_fake):  # type: ignore[no-untyped-def]
+    """The app, and a reply of 100 words the fake streams at 10 a second: long enough to act on."""
     config = write_config(user_env, openai=openai_fake)
-    openai_fake.queue(gpt_text([f"word{i} " for i in range(60)], delay_s=0.1))
-    app = make_app(user_env, config)
+    openai_fake.queue(gpt_text([f"word{i} " for i in range(100)], delay_s=0.1))
+    return make_app(user_env, config)
+
+
+async def start_slow_reply(pilot) -> None:  # type: ignore[no-untyped-def]
+    await ready(pilot)
+    await send(pilot, "count slowly")
+    await wait_for_text(pilot, "word1")
+
+
+async def test_escape_stops_and_keeps_the_partial_reply(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = slow_reply_app(user_env, openai_fake)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await send(pilot, "count slowly")
-        await wait_for_text(pilot, "word1")
+        await start_slow_reply(pilot)
         assert "esc Stop" in screen_text(app)  # the footer offers it while the reply streams
         await pilot.press("escape")
         await settle(pilot)
         assert not app.screen.generating
         text = screen_text(app)
         assert "interrupted" in text and "esc Stop" not in text
-        assert "word59" not in text
+        assert "word99" not in text
         reply = app.screen.view.boxes()[-1]  # labelled from the store: also its time, so far
         assert reply.border_title == "openai · gpt-4o-mini · 4.0 s · interrupted · 12:00"
         [(_, _, _), (role, partial, status)] = _roles(app, 1)
     assert (role, status) == ("assistant", "interrupted")
-    assert partial.startswith("word0 word1") and "word59" not in partial
+    assert partial.startswith("word0 word1") and "word99" not in partial
 
 
 async def test_regenerate_replaces_the_reply_and_keeps_the_old_one_stored(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
@@ -305,13 +314,9 @@ async def test_a_multi_line_prompt_is_shown_as_typed(user_env, openai_fake) -> N
 
 
 async def test_deleting_the_conversation_that_streams_stops_it_first(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
-    config = write_config(user_env, openai=openai_fake)
-    openai_fake.queue(gpt_text([f"word{i} " for i in range(60)], delay_s=0.1))
-    app = make_app(user_env, config)
+    app = slow_reply_app(user_env, openai_fake)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        await send(pilot, "count slowly")
-        await wait_for_text(pilot, "word1")
+        await start_slow_reply(pilot)
         app.screen.delete(1)
         await pilot.press("y")
         await settle(pilot)
@@ -357,13 +362,9 @@ async def test_the_key_panel_shows_a_mangled_key_instead_of_crashing(  # type: i
 async def test_a_stop_before_a_queued_prompt_starts_gives_the_prompt_back(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
     """Sent while a reply streams, a prompt waits for that reply to stop; escape in that moment
     stops both, and the prompt's text is back in the input, not lost and not sent."""
-    config = write_config(user_env, openai=openai_fake)
-    openai_fake.queue(gpt_text([f"word{i} " for i in range(200)], delay_s=0.05))
-    app = make_app(user_env, config)
+    app = slow_reply_app(user_env, openai_fake)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await send(pilot, "first")
-        await wait_for_text(pilot, "word3")
+        await start_slow_reply(pilot)
         screen = app.screen
         await screen.on_prompt_input_submitted(PromptInput.Submitted(screen.prompt, "PROMPT A"))
         screen.action_stop()  # before the loop has started the new job
