@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, Label
 from agentchat.config import ENV, clean_api_key, set_provider_key
 from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import check_one, key_status
+from agentchat.tui.errors import notify_error
 
 if TYPE_CHECKING:
     from agentchat.config import Config
@@ -144,7 +145,7 @@ class KeyStatusScreen(ModalScreen[None]):
         try:
             set_provider_key(self.config, name, clean_api_key(key))
         except AgentchatError as exc:  # a malformed key, or a config file that cannot be edited safely
-            self.notify(str(exc), severity="error", markup=False)
+            notify_error(self, exc)
             return
         except OSError as exc:
             self.notify(f"cannot write {self.config.path}: {exc.strerror}", severity="error")

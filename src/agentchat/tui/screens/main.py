@@ -22,17 +22,10 @@ from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerFailed, g
 
 from agentchat import gc_policy
 from agentchat.core.engine import TurnRequest
-from agentchat.core.errors import (
-    AgentchatError,
-    AuthError,
-    ProviderNetworkError,
-    RateLimitError,
-    StreamInterrupted,
-    UnavailableError,
-    UnknownModelError,
-)
+from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import UNUSABLE, key_status
 from agentchat.core.messages import Message
+from agentchat.tui.errors import notify_error
 from agentchat.tui.format import running_cost
 from agentchat.tui.presenter import TurnPresenter
 from agentchat.tui.screens.dialogs import Choice, Confirm, TextPrompt
@@ -243,7 +236,7 @@ class MainScreen(Screen[None]):
         try:
             await job()
         except AgentchatError as exc:  # e.g. the store is locked or damaged: say so, keep running
-            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12, markup=False)
+            notify_error(self, exc, timeout=12)
         except Exception as exc:  # a face never crashes; the message says what broke
             self.notify(
                 f"{type(exc).__name__}: {exc}",
@@ -332,7 +325,7 @@ class MainScreen(Screen[None]):
             if presenter.route is not None:
                 self.set_route(*presenter.route)
         except AgentchatError as exc:
-            self.notify(str(exc), title=error_title(exc), severity="error", timeout=12, markup=False)
+            notify_error(self, exc, timeout=12)
             await self._show_stored_failure(turn.conversation_id)
         finally:
             await presenter.close()
@@ -351,7 +344,12 @@ class MainScreen(Screen[None]):
         leaf = store.leaf(conversation) if conversation is not None else None
         failed = store.get_message(leaf) if leaf is not None else None
         shown = {box.message.id for box in self.view.boxes()}
-        if failed is not None and failed.role == "assistant" and failed.status == "error" and leaf not in shown:
+        if (
+            failed is not None
+            and failed.role == "assistant"
+            and failed.status == "error"
+            and leaf not in shown
+        ):
             await self.view.append(failed)
             self.view.anchor()
 
@@ -570,7 +568,7 @@ class MainScreen(Screen[None]):
         try:
             route = await self.chat_app.router.resolve(self._last_model.get(name), name)
         except AgentchatError as exc:
-            self.notify(str(exc), title=error_title(exc), severity="error", markup=False)
+            notify_error(self, exc)
             return
         self.set_route(route.provider, route.model)
         self.notify(f"{route.provider} · {route.model}", title="Provider", timeout=2)
@@ -585,7 +583,7 @@ class MainScreen(Screen[None]):
             try:
                 route = await app.router.resolve(model, provider)
             except AgentchatError as exc:
-                self.notify(str(exc), title=error_title(exc), severity="error", markup=False)
+                notify_error(self, exc)
                 return
             self.set_route(route.provider, route.model)
 
@@ -659,18 +657,3 @@ class MainScreen(Screen[None]):
             f"{i + 1}. {block.splitlines()[0] if block else ''}"[:70] for i, block in enumerate(blocks)
         ]
         self.app.push_screen(Choice("Copy which code block?", previews), copy)
-
-
-def error_title(exc: AgentchatError) -> str:
-    """A heading a user understands at a glance; the message has the details and the fix."""
-    if isinstance(exc, AuthError):
-        return "Key missing or rejected (f2: key status)"
-    if isinstance(exc, RateLimitError):
-        return "Rate limited"
-    if isinstance(exc, UnavailableError | ProviderNetworkError):
-        return "Provider unreachable"
-    if isinstance(exc, StreamInterrupted):
-        return "Reply interrupted (partial kept)"
-    if isinstance(exc, UnknownModelError):
-        return "Unknown model (ctrl+l: models)"
-    return "Error"

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from agentchat.core.errors import AgentchatError
 from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN
+from agentchat.tui.errors import notify_error
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -136,7 +137,7 @@ class Sidebar(Vertical):
         try:
             yield
         except AgentchatError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+            notify_error(self, exc)
 
     # --- the tree --------------------------------------------------------------------------------
     def reload(self, current: int | None = None) -> None:

@@ -102,7 +102,9 @@ class ToolPane(VerticalScroll):
             entry = self._entries[call.id] = ToolEntry(call)
             result = results.get(call.id)
             if result is not None:
-                entry.finish(result, result.status or ("failed" if result.is_error else "done"), result.duration_s)
+                entry.finish(
+                    result, result.status or ("failed" if result.is_error else "done"), result.duration_s
+                )
             widgets.append(entry)
         await self.mount_all(widgets)
         self.scroll_end(animate=False)
