@@ -41,14 +41,14 @@ class KeyStatusScreen(ModalScreen[None]):
         *,
         on_saved: Callable[[str], Awaitable[None]] | None = None,
         checker: Checker = check_one,
-        health: dict[str, str] | None = None,
+        health: dict[str, str],
     ) -> None:
         super().__init__(classes="dialog")
         self.config = config
         self.on_saved = on_saved
         self.checker = checker
         self.checks: dict[str, str] = {}
-        self.health = {} if health is None else health  # the checks' results, for the provider cycle
+        self.health = health  # the app's: the checks' results, for the provider cycle
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog-body", id="keys"):

@@ -37,13 +37,13 @@ class ModelPicker(ModalScreen[Choice | None]):
         config: Config,
         router: Router,
         current: tuple[str | None, str | None],
-        health: dict[str, str] | None = None,
+        health: dict[str, str],
     ) -> None:
         super().__init__(classes="dialog")
         self.config = config
         self.router = router
         self.current = current
-        self.health = {} if health is None else health  # what discovery found, for the provider cycle
+        self.health = health  # the app's: what discovery finds, for the provider cycle
         self.models: dict[str, list[str]] = {}
         self.status: dict[str, str] = {}
         self._guessed: set[str] = set()  # providers listed with only the router's default model
