@@ -21,28 +21,11 @@ from tests.test_tui_helpers import (
     make_app,
     ready,
     screen_text,
+    seed,
     send,
     settle,
     write_config,
 )
-
-
-def seed(store, title: str | None, turns: list[tuple[str, str]]) -> int:  # type: ignore[no-untyped-def]
-    conversation = store.create_conversation(title=title)
-    parent = None
-    for question, answer in turns:
-        parent = store.add_message(
-            conversation, Message(role="user", parts=[TextPart(question)], parent_id=parent)
-        )
-        reply = Message(
-            role="assistant",
-            parts=[TextPart(answer)],
-            parent_id=parent,
-            provider="openai",
-            model="gpt-4o-mini",
-        )
-        parent = store.add_message(conversation, reply)
-    return conversation
 
 
 async def test_errors_are_notifications_not_crashes(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
@@ -177,7 +160,9 @@ async def test_the_tool_pane_lists_every_call_of_a_reopened_conversation(user_en
     parent = store.add_message(conversation, Message(role="tool", parts=[result], parent_id=parent))
     for i in range(PAGE):
         role = "user" if i % 2 else "assistant"
-        parent = store.add_message(conversation, Message(role=role, parts=[TextPart(f"chat {i}")], parent_id=parent))
+        parent = store.add_message(
+            conversation, Message(role=role, parts=[TextPart(f"chat {i}")], parent_id=parent)
+        )
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app.screen.open_conversation(conversation)
@@ -277,7 +262,9 @@ async def test_keys_typed_in_one_burst_after_a_focus_key_reach_the_new_focus(use
         assert app.screen.prompt.text == "hello"
 
 
-async def test_copy_also_reaches_the_desktop_clipboard_tool(user_env, openai_fake, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_copy_also_reaches_the_desktop_clipboard_tool(
+    user_env, openai_fake, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """Terminals without OSC 52 (VTE, macOS Terminal) still get the text: wl-copy/xclip/pbcopy."""
     bin_dir, sink = tmp_path / "bin", tmp_path / "clipboard.txt"
     bin_dir.mkdir()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentchat.config import Config, load_config
+from agentchat.core.messages import Message, TextPart
 from agentchat.core.store import Store
 from agentchat.tui.app import AgentchatApp
 
@@ -112,6 +113,28 @@ def make_app(
         engine_clock=ticking_clock(0.0),
         wall_clock=lambda: NOW,
     )
+
+
+def say(store: Store, conversation: int, text: str, parent: int | None = None) -> int:
+    """A stored user message; its id."""
+    return store.add_message(conversation, Message(role="user", parts=[TextPart(text)], parent_id=parent))
+
+
+def answer(store: Store, conversation: int, text: str, parent: int) -> int:
+    """A stored reply from openai's gpt-4o-mini; its id."""
+    reply = Message(
+        role="assistant", parts=[TextPart(text)], parent_id=parent, provider="openai", model="gpt-4o-mini"
+    )
+    return store.add_message(conversation, reply)
+
+
+def seed(store: Store, title: str | None, turns: list[tuple[str, str]]) -> int:
+    """A conversation of question/answer turns in one branch; its id."""
+    conversation = store.create_conversation(title=title)
+    parent = None
+    for question, reply in turns:
+        parent = answer(store, conversation, reply, say(store, conversation, question, parent))
+    return conversation
 
 
 def screen_text(app: AgentchatApp) -> str:

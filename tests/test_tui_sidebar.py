@@ -7,22 +7,21 @@ import sqlite3
 from textual import events
 from textual.widgets import Input
 
-from agentchat.core.messages import Message, TextPart
 from agentchat.core.store import Store
 from agentchat.tui.widgets.sidebar import PER_AGENT
 from tests.fakes.openai_fake import text as gpt_text
-from tests.test_tui_helpers import SIZE, make_app, ready, screen_text, send, settle, toasts, write_config
-
-
-def say(store: Store, conversation: int, text: str, parent: int | None = None) -> int:
-    return store.add_message(conversation, Message(role="user", parts=[TextPart(text)], parent_id=parent))
-
-
-def answer(store: Store, conversation: int, text: str, parent: int) -> int:
-    reply = Message(
-        role="assistant", parts=[TextPart(text)], parent_id=parent, provider="openai", model="gpt-4o-mini"
-    )
-    return store.add_message(conversation, reply)
+from tests.test_tui_helpers import (
+    SIZE,
+    answer,
+    make_app,
+    ready,
+    say,
+    screen_text,
+    send,
+    settle,
+    toasts,
+    write_config,
+)
 
 
 async def search(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
