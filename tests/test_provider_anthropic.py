@@ -157,6 +157,34 @@ async def test_thinking_streams_with_its_signature_and_reasoning_tokens(
     assert "temperature" not in body  # thinking does not allow it
 
 
+@pytest.mark.parametrize("stream", [True, False])
+async def test_temperature_reaches_the_api_through_the_installed_sdk(
+    fake: AnthropicFake, provider: AnthropicProvider, stream: bool
+):
+    """anthropic 2.17 took `temperature` out of `messages.create`'s arguments (a TypeError there);
+    the API still takes it in the body."""
+    fake.queue(text(["ok"]))
+
+    events = await collect(provider, ask(temperature=0.2, stream=stream))
+
+    assert texts(events) == ["ok"]
+    assert fake.chat_requests()[0].body["temperature"] == 0.2
+
+
+async def test_a_model_that_refuses_temperature_says_which_setting(
+    fake: AnthropicFake, provider: AnthropicProvider
+):
+    fake.queue(error(400, "invalid_request_error", "`temperature` is deprecated for this model."))
+
+    with pytest.raises(BadRequestError) as err:
+        await collect(provider, ask(temperature=0.2))
+
+    message = str(err.value)
+    assert "\n" not in message and "temperature is deprecated" not in message  # the server's words, whole
+    assert "`temperature` is deprecated for this model." in message
+    assert "leave out -t/--temperature" in message
+
+
 async def test_redacted_thinking_arrives_whole(fake: AnthropicFake, provider: AnthropicProvider):
     fake.queue(text(["ok"], redacted="EmwKAhgBEgy3va3pzix/LafPsn4a"))
 

@@ -45,6 +45,7 @@ from agentchat.providers.base import (
     error_line,
     rate_limit_hook,
     require_key,
+    sampling_hint,
 )
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, 
 
     With a thinking budget, max_tokens is raised above the budget (the API requires it, and the
     answer still needs room); temperature is left out because thinking does not allow it.
+    Sampling parameters go in `extra_body`: the installed SDK no longer accepts them as arguments.
     """
     system, messages = to_wire_messages(request.system, request.messages)
     if not request.tools:
@@ -221,7 +223,9 @@ def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, 
         if max_tokens <= budget:
             params["max_tokens"] = budget + max_tokens
     elif request.temperature is not None:
-        params["temperature"] = request.temperature
+        # anthropic 2.x dropped `temperature` from `messages.create`'s arguments (a TypeError);
+        # the API still takes it, so it travels in the body, where every SDK version puts it.
+        params["extra_body"] = {"temperature": request.temperature}
     return params
 
 
@@ -483,7 +487,7 @@ class AnthropicProvider:
                 message = auth_message(self.settings, status, detail[:300])
             else:
                 text = f"HTTP {status} {exc.type}: {detail}" if exc.type else f"HTTP {status}: {detail}"
-                message = self._msg(text)
+                message = self._msg(text) + sampling_hint(status, detail)
             retry_after = parse_retry_after(exc.response.headers)
             return error_for_status(status, message, provider=name, retry_after=retry_after)
         if yielded:

@@ -115,6 +115,14 @@ def error_line(settings: ProviderSettings, text: str, limit: int | None = None) 
     return f"{settings.name}: {line[:limit] if limit else line}"
 
 
+def sampling_hint(status: int, detail: str) -> str:
+    """Some models refuse a sampling parameter (Anthropic's newest, OpenAI's reasoning models):
+    the error line says which setting to drop, since the user may not know it was sent."""
+    if 400 <= status < 500 and "temperature" in detail.lower():
+        return " (this model does not accept a temperature: leave out -t/--temperature or the agent's temperature)"
+    return ""
+
+
 def key_hint(settings: ProviderSettings) -> str:
     return settings.key_hint or f"providers.{settings.name}.api_key"
 

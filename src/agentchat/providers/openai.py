@@ -33,6 +33,7 @@ from agentchat.providers.base import (
     function_tools,
     rate_limit_hook,
     require_key,
+    sampling_hint,
     tool_finish,
 )
 
@@ -311,9 +312,8 @@ class OpenAIProvider:
             retry_after = parse_retry_after(exc.response.headers)
             if status in (401, 403):
                 return error_for_status(status, auth_message(self.settings, status, detail), provider=name)
-            return error_for_status(
-                status, self._line(f"HTTP {status}: {detail}"), provider=name, retry_after=retry_after
-            )
+            message = self._line(f"HTTP {status}: {detail}") + sampling_hint(status, detail)
+            return error_for_status(status, message, provider=name, retry_after=retry_after)
         if isinstance(exc, openai.APITimeoutError):
             return ProviderNetworkError(
                 self._line(f"timed out talking to {self.settings.base_url}"), provider=name
