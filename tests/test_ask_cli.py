@@ -150,6 +150,16 @@ def test_connection_refused_exits_5(user_env: UserEnv) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_ollama_not_running_is_reported_at_once(user_env: UserEnv) -> None:
+    """Connection refused on loopback: one line, exit 5, no retries (the default policy would
+    otherwise wait 0.5 + 1 + 2 s and print three "retrying" lines)."""
+    user_env.write_config("")
+    proc = user_env.run("ask", "-p", "ollama", "-m", "llama3.2", "hi")
+    assert proc.returncode == 5, proc.stderr
+    assert "retrying" not in proc.stderr
+    assert "ollama serve" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_malformed_config_names_file_and_line(user_env: UserEnv) -> None:
     user_env.config_path.write_text('default_model = "x"\n[providers.openai\napi_key = 1\n')
     proc = user_env.run("ask", "hi")

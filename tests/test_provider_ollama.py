@@ -338,6 +338,7 @@ async def test_connection_refused_says_how_to_fix_it(stream: bool) -> None:
         await p.aclose()
     assert isinstance(exc, ProviderNetworkError)
     assert host in str(exc) and "OLLAMA_HOST" in str(exc) and "ollama serve" in str(exc)
+    assert not exc.retryable  # Ollama not running: said at once, not after three retries
 
 
 async def test_silent_server_times_out(fake: OllamaFake) -> None:

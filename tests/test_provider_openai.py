@@ -12,6 +12,7 @@ import pytest
 from agentchat.core.errors import (
     AuthError,
     BadRequestError,
+    NotListening,
     ProviderError,
     ProviderNetworkError,
     RateLimitError,
@@ -271,7 +272,7 @@ async def test_cross_provider_history_is_converted(fake: OpenAIFake, name: str, 
         {"role": "tool", "tool_call_id": "toolu_01B", "content": "Error: city not found"},
         {
             "role": "assistant",
-            "content": None,
+            "content": "",
             "tool_calls": [
                 {
                     "id": "call_ollama_1",
@@ -420,6 +421,82 @@ async def test_empty_stream_is_an_error_not_an_empty_answer(
     assert events == []
     assert not exc.retryable
     assert "without a reply" in str(exc)
+
+
+LLAMA_OVERFLOW = (
+    "This model's maximum context length is 2048 tokens. However, you requested 3162 tokens "
+    "(3146 in the messages, 16 in the completion). Please reduce the length of the messages or completion."
+)
+
+
+async def test_empty_stream_from_a_compatible_server_is_asked_again_without_streaming(
+    fake: OpenAIFake,
+) -> None:
+    """llama.cpp's server streams nothing for a prompt beyond its window but, asked without
+    streaming, names the window and the size: the error is the same (a bad request, exit 2)
+    streamed or not."""
+    p = OpenAIProvider(settings(fake.base_url, name="llamacpp", api_key=None))
+    fake.queue(Reply(content_type="text/event-stream"), error(400, LLAMA_OVERFLOW))
+    events, exc = await collect_until_error(p, ask())
+    await p.aclose()
+    assert events == []
+    assert isinstance(exc, BadRequestError) and not exc.retryable
+    assert "maximum context length is 2048 tokens" in str(exc) and "3162 tokens" in str(exc)
+    first, second = (r.body for r in fake.chat_requests())
+    assert first["stream"] is True and second["stream"] is False and "stream_options" not in second
+
+
+async def test_empty_stream_then_an_answer_without_streaming_is_the_answer(fake: OpenAIFake) -> None:
+    p = OpenAIProvider(settings(fake.base_url, name="llamacpp", api_key=None))
+    fake.queue(Reply(content_type="text/event-stream"), text(["Hello"]))
+    events = await collect(p, ask())
+    await p.aclose()
+    assert text_of(events) == "Hello" and events[-1] == Finish("stop")
+
+
+LLAMA_VALIDATION = (
+    "7 validation errors:\n"
+    "  {'type': 'literal_error', 'loc': ('body', 'messages', 1, 'ChatCompletionRequestSystemMessage', 'role'), "
+    "'msg': \"Input should be 'system'\", 'input': 'assistant', 'ctx': {'expected': \"'system'\"}}\n"
+    "  {'type': 'string_type', 'loc': ('body', 'messages', 1, 'ChatCompletionRequestAssistantMessage', "
+    "'content'), 'msg': 'Input should be a valid string', 'input': None}\n"
+    "  {'type': 'missing', 'loc': ('body', 'messages', 1, 'ChatCompletionRequestToolMessage', 'tool_call_id'), "
+    "'msg': 'Field required', 'input': {'role': 'assistant', 'content': None}}\n"
+    '\n  File "/srv/llama_cpp/server/app.py", line 376, in create_chat_completion\n'
+    "    POST /v1/chat/completions"
+)
+
+
+async def test_a_validation_dump_is_one_readable_line_and_not_retried(fake: OpenAIFake) -> None:
+    """llama.cpp's server rejects a request its schema refuses with HTTP 500 and a ~2 KB pydantic
+    dump plus a traceback line; sending it again cannot help."""
+    p = OpenAIProvider(settings(fake.base_url, name="llamacpp", api_key=None))
+    fake.queue(error(500, LLAMA_VALIDATION, type="internal_server_error"))
+    _, exc = await collect_until_error(p, ask())
+    await p.aclose()
+    assert isinstance(exc, BadRequestError) and not exc.retryable and exc.status == 500
+    assert str(exc) == (
+        "llamacpp: HTTP 500: invalid request: messages[1].content: Input should be a valid string "
+        "(and 6 more validation errors)"
+    )
+
+
+async def test_a_long_error_body_is_cut_to_one_line(fake: OpenAIFake, provider: OpenAIProvider) -> None:
+    fake.queue(error(400, "bad\n" + "x" * 5000))
+    _, exc = await collect_until_error(provider, ask())
+    assert "\n" not in str(exc) and len(str(exc)) < 400
+
+
+async def test_connection_refused_on_this_machine_is_not_retried() -> None:
+    """Nothing listening on a loopback port (llama.cpp or LM Studio not started) is reported at
+    once: retrying within seconds cannot start the server."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = OpenAIProvider(settings(f"http://localhost:{port}/v1", name="lmstudio", api_key=None))
+    _, exc = await collect_until_error(p, ask())
+    await p.aclose()
+    assert isinstance(exc, NotListening) and not exc.retryable and exc.exit_code == 5
 
 
 async def test_connection_refused_is_a_network_error() -> None:

@@ -85,6 +85,13 @@ class ProviderNetworkError(ProviderError):
     retryable = True
 
 
+class NotListening(ProviderNetworkError):
+    """Connection refused on this machine: a local server (Ollama, llama.cpp) is not running.
+    Retrying within seconds cannot start it, so the user hears at once instead of after backoff."""
+
+    retryable = False
+
+
 class StreamInterrupted(ProviderError):
     """The stream broke after it had started; never retried silently (the partial is kept)."""
 

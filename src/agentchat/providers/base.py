@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import ipaddress
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agentchat.core.errors import AuthError, redact
+from agentchat.core.errors import AuthError, NotListening, ProviderNetworkError, redact
 from agentchat.core.events import ProviderEvent
 from agentchat.core.messages import Message
 
 CONNECT_TIMEOUT_S = 10.0  # how long any adapter waits to connect; the read timeout is the config's
+DETAIL_CHARS = 300  # the most of a server's own error text one error line carries
 
 
 @dataclass(slots=True)
@@ -121,6 +125,86 @@ def sampling_hint(status: int, detail: str) -> str:
     if 400 <= status < 500 and "temperature" in detail.lower():
         return " (this model does not accept a temperature: leave out -t/--temperature or the agent's temperature)"
     return ""
+
+
+_VALIDATION = re.compile(r"^\s*(\d+) validation errors?\b", re.IGNORECASE)
+_TRACEBACK = re.compile(r"\n\s*(?:Traceback \(most recent call last\)|File \")")
+
+
+def is_validation_failure(text: str) -> bool:
+    """A request a server's schema rejected (pydantic's "N validation errors", which llama.cpp's
+    server sends as HTTP 500): sending it again gives the same answer, so it is never retried."""
+    return _VALIDATION.match(text) is not None
+
+
+def server_detail(text: str) -> str:
+    """A server's error text as one readable line of at most DETAIL_CHARS: a pydantic validation
+    dump (about 2 KB from llama.cpp's server) becomes its most telling entry, and a Python
+    traceback appended to the message is dropped."""
+    found = _VALIDATION.match(text)
+    if found:
+        entries = []
+        for line in text.splitlines()[1:]:
+            try:
+                entry = ast.literal_eval(line.strip())
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                continue
+            if isinstance(entry, dict) and "msg" in entry:
+                entries.append(entry)
+        if entries:
+            # Union arms the value was never meant for fail with literal_error/missing; the real
+            # problem is the other kind.
+            telling = next(
+                (e for e in entries if e.get("type") not in ("literal_error", "missing")), entries[0]
+            )
+            text = f"invalid request: {_location(telling.get('loc', ()))}: {telling['msg']}"
+            count = int(found.group(1))
+            if count > 1:
+                text += f" (and {count - 1} more validation errors)"
+    text = " ".join(_TRACEBACK.split(text, maxsplit=1)[0].split())
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
+
+
+def _location(loc: object) -> str:
+    """('body', 'messages', 1, 'ChatCompletionRequestAssistantMessage', 'content') -> messages[1].content"""
+    out = ""
+    for step in loc if isinstance(loc, tuple | list) else ():
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif isinstance(step, str) and step != "body" and not step[:1].isupper():
+            out += f".{step}" if out else step
+    return out or "request"
+
+
+def network_error(
+    settings: ProviderSettings, text: str, exc: BaseException, url: str | None
+) -> ProviderNetworkError:
+    """A transport failure as a network error; a refused connection to this machine is NotListening,
+    which the engine does not retry (Ollama or llama.cpp's server is simply not running)."""
+    cls = NotListening if _refused(exc) and is_loopback(url) else ProviderNetworkError
+    return cls(error_line(settings, text), provider=settings.name)
+
+
+def _refused(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 20:  # httpx wraps the OSError three levels down
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def is_loopback(url: str | None) -> bool:
+    from urllib.parse import urlsplit
+
+    text = url or ""
+    host = urlsplit(text if "://" in text else f"http://{text}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def key_hint(settings: ProviderSettings) -> str:

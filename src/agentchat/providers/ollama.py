@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from agentchat.core.errors import (
     ProviderError,
-    ProviderNetworkError,
     StreamInterrupted,
     error_for_status,
     parse_retry_after,
@@ -31,7 +30,9 @@ from agentchat.providers.base import (
     error_line,
     flagged_result_text,
     function_tools,
+    network_error,
     rate_limit_hook,
+    server_detail,
     tool_finish,
 )
 
@@ -236,10 +237,11 @@ class OllamaProvider:
             body["error"] if isinstance(body, dict) and isinstance(body.get("error"), str) else response.text
         )
         status = response.status_code
+        detail = server_detail(detail)
         if status in (401, 403):
-            message = auth_message(self.settings, status, detail[:300])
+            message = auth_message(self.settings, status, detail)
         else:
-            message = self._line(f"HTTP {status}: {detail[:300]}")
+            message = self._line(f"HTTP {status}: {detail}")
         raise error_for_status(
             status, message, provider=self.settings.name, retry_after=parse_retry_after(response.headers)
         )
@@ -268,5 +270,5 @@ class OllamaProvider:
         if started:
             return StreamInterrupted(self._line(f"the stream broke off: {detail}"), provider=name)
         if isinstance(exc, httpx.HTTPError | ConnectionError):
-            return ProviderNetworkError(self._line(detail), provider=name)
+            return network_error(self.settings, detail, exc, self.host)
         return ProviderError(self._line(detail), provider=name)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentchat.core.errors import (
+    BadRequestError,
     ProviderError,
     ProviderNetworkError,
     StreamInterrupted,
@@ -31,9 +32,12 @@ from agentchat.providers.base import (
     error_line,
     flagged_result_text,
     function_tools,
+    is_validation_failure,
+    network_error,
     rate_limit_hook,
     require_key,
     sampling_hint,
+    server_detail,
     tool_finish,
 )
 
@@ -69,7 +73,9 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[s
             for r in msg.tool_results
         )
         if msg.role == "assistant":
-            entry: dict[str, Any] = {"role": "assistant", "content": msg.text or None}
+            # Never `content: null`: OpenAI allows it beside tool calls, but llama.cpp's server
+            # (and other strict compatible servers) reject it with HTTP 500; "" is accepted by all.
+            entry: dict[str, Any] = {"role": "assistant", "content": msg.text}
             if msg.tool_calls:
                 entry["tool_calls"] = [_wire_tool_call(c) for c in msg.tool_calls]
             if msg.text or msg.tool_calls:
@@ -254,10 +260,7 @@ class OpenAIProvider:
         options: Any = {"security": {"bearer_auth": True}}  # the API key only, as `create` sends
         try:
             if not request.stream:
-                completion = await client.post(_PATH, body=body, cast_to=object, options=options)
-                if not isinstance(completion, dict):  # e.g. a text/plain body
-                    raise ProviderError(self._line("the server sent a reply that is not JSON"))
-                for event in events_from_completion(completion):
+                for event in await self._complete(body, options):
                     yield event
                 return
             body["stream_options"] = {"include_usage": True}
@@ -276,11 +279,26 @@ class OpenAIProvider:
             finally:
                 await chunks.close()  # prompt on cancellation and aclose() too
             if parser.finish is None:  # ended cleanly but unfinished (a proxy cut it, or llama.cpp refused)
-                raise self._unfinished(started)
+                if started or self.settings.name == OFFICIAL:
+                    raise self._unfinished(started)
+                # llama.cpp's server answers a request it cannot serve (a prompt beyond the context
+                # window, a template error) with 200 and an empty stream; asked without streaming it
+                # says why (the window and the size), or simply answers.
+                for event in await self._complete(body | {"stream": False}, options):
+                    yield event
+                return
             for event in parser.close():
                 yield event
         except (openai.APIError, ValueError) as exc:
             raise self._translate(exc, started=started) from None
+
+    async def _complete(self, body: dict[str, Any], options: Any) -> list[ProviderEvent]:
+        """One request without streaming: its events, as a stream would have given them."""
+        body = {k: v for k, v in body.items() if k != "stream_options"}
+        completion = await self._sdk().post(_PATH, body=body, cast_to=object, options=options)
+        if not isinstance(completion, dict):  # e.g. a text/plain body
+            raise ProviderError(self._line("the server sent a reply that is not JSON"))
+        return list(events_from_completion(completion))
 
     async def list_models(self) -> list[str]:
         import openai
@@ -313,15 +331,16 @@ class OpenAIProvider:
             if status in (401, 403):
                 return error_for_status(status, auth_message(self.settings, status, detail), provider=name)
             message = self._line(f"HTTP {status}: {detail}") + sampling_hint(status, detail)
+            if status >= 500 and is_validation_failure(_server_message(exc)):
+                return BadRequestError(message, provider=name, status=status)
             return error_for_status(status, message, provider=name, retry_after=retry_after)
         if isinstance(exc, openai.APITimeoutError):
             return ProviderNetworkError(
                 self._line(f"timed out talking to {self.settings.base_url}"), provider=name
             )
         if isinstance(exc, openai.APIConnectionError):
-            return ProviderNetworkError(
-                self._line(f"cannot connect to {self.settings.base_url}: {detail}"), provider=name
-            )
+            where = self.settings.base_url
+            return network_error(self.settings, f"cannot connect to {where}: {detail}", exc, where)
         if isinstance(exc, openai.APIError):
             status = _stream_error_status(exc)
             if status is None:
@@ -338,13 +357,20 @@ class OpenAIProvider:
         return ProviderError(self._line(hint), provider=name)
 
 
-def _detail(exc: Exception) -> str:
-    """The server's own message when there is one, else the SDK's or the transport's."""
+def _server_message(exc: Exception) -> str:
+    """The error text the server sent, as it sent it ("" when it sent none)."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
-    if isinstance(body, str) and body.strip():
-        return body[:300]
+        return str(body["message"])
+    return body if isinstance(body, str) else ""
+
+
+def _detail(exc: Exception) -> str:
+    """The server's own message as one readable line when there is one, else the SDK's or the
+    transport's."""
+    message = _server_message(exc)
+    if message.strip():
+        return server_detail(message)
     cause = exc.__cause__
     if cause is not None and str(cause):
         return str(cause)
