@@ -283,6 +283,37 @@ def test_system_prompt_and_anthropic(user_env: UserEnv, anthropic_fake: anth.Ant
     assert body["system"] == "Answer in French."
 
 
+def test_the_system_prompt_is_kept_by_the_conversation_on_every_provider(
+    user_env: UserEnv, openai_fake: OpenAIFake, anthropic_fake: anth.AnthropicFake
+) -> None:
+    """`-s` is stored with the conversation: `-c` and `--cid` (on another provider too) send it
+    again; a later `-s` replaces it from that turn on, and that is stored too."""
+    user_env.write_config(
+        openai_config(openai_fake)
+        + f'[providers.anthropic]\napi_key = "{KEY}"\nbase_url = "{anthropic_fake.root}"\n'
+    )
+    openai_fake.queue(oai.text(["one"]), oai.text(["two"]), oai.text(["four"]))
+    anthropic_fake.queue(anth.text(["three"]))
+    assert user_env.run("ask", "-m", "gpt-4o-mini", "-s", "Be terse.", "q1").returncode == 0
+    assert user_env.run("ask", "-c", "q2").returncode == 0
+    second = openai_fake.chat_requests()[1].body["messages"]
+    assert second[0] == {"role": "system", "content": "Be terse."}
+    with user_env.store() as store:
+        (conv,) = store.list_conversations()
+    proc = user_env.run("ask", "--cid", str(conv.id), "-m", "claude-sonnet-4-6", "q3")
+    assert proc.returncode == 0, proc.stderr
+    assert anthropic_fake.chat_requests()[0].body["system"] == "Be terse."
+    proc = user_env.run("ask", "-c", "-m", "gpt-4o-mini", "-s", "Answer in French.", "q4")
+    assert proc.returncode == 0, proc.stderr
+    fourth = openai_fake.chat_requests()[2].body["messages"]
+    assert fourth[0] == {"role": "system", "content": "Answer in French."}
+    assert [m["content"] for m in fourth[1:]] == ["q1", "one", "q2", "two", "q3", "three", "q4"]
+    with user_env.store() as store:
+        assert store.conversation(conv.id).system == "Answer in French."  # type: ignore[union-attr]
+    shown = user_env.run("history", "show", str(conv.id))
+    assert "## system\n\nAnswer in French." in shown.stdout
+
+
 def test_without_model_the_first_usable_provider_answers(
     user_env: UserEnv, anthropic_fake: anth.AnthropicFake
 ) -> None:

@@ -87,13 +87,14 @@ async def test_conversation_moves_openai_to_claude_to_ollama_with_full_history(
     events = await run(engine, prompt="River?", conversation_id=conv, provider="ollama", model="llama3.2")
     sent = ollama_fake.chat_requests()[0].body
     assert [(m["role"], m.get("content")) for m in sent["messages"]] == [
+        ("system", "Be brief."),  # the conversation keeps its system prompt
         ("user", "Capital of France?"),
         ("assistant", "Paris is the capital."),
         ("user", "Population?"),
         ("assistant", "About 2.1 million."),
         ("user", "River?"),
     ]
-    assert sent["messages"][3].get("thinking") == "Population of Paris."  # thinking travels where it can
+    assert sent["messages"][4].get("thinking") == "Population of Paris."  # thinking travels where it can
     thread = store.thread(store.leaf(conv))
     assert [(m.provider, m.model) for m in thread if m.role == "assistant"] == [
         ("openai", "gpt-4o-mini"),

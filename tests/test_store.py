@@ -409,6 +409,19 @@ def test_an_old_schema_is_migrated_forward_keeping_its_data(
         assert raw.execute("SELECT pinned FROM conversations").fetchall() == [(None,)]
 
 
+def test_a_version_1_database_gains_the_conversation_system_prompt(db: Path) -> None:
+    with sqlite3.connect(db) as raw:
+        for statement in MIGRATIONS[0]:
+            raw.execute(statement)
+        raw.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('old', 1, 1)")
+        raw.execute("PRAGMA user_version=1")
+    with Store(db) as s:
+        (info,) = s.list_conversations()
+        assert (info.title, info.system) == ("old", None)
+        s.set_system(info.id, "Be terse.")
+        assert s.conversation(info.id).system == "Be terse."  # type: ignore[union-attr]
+
+
 def test_a_database_from_a_newer_version_is_refused_untouched(db: Path) -> None:
     Store(db).close()
     with sqlite3.connect(db) as raw:

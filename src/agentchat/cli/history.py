@@ -66,7 +66,7 @@ def show(conversation_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         store = open_store()
         try:
             info, messages = _thread(store, conversation_id)
-            print(to_markdown(info.title or f"conversation {info.id}", messages), end="")  # type: ignore[attr-defined]
+            print(to_markdown(info.title or f"conversation {info.id}", messages, info.system), end="")  # type: ignore[attr-defined]
         finally:
             store.close()
         return 0
@@ -113,7 +113,7 @@ def export(
         try:
             info, messages = _thread(store, conversation_id)
             if fmt == "md":
-                print(to_markdown(info.title or f"conversation {info.id}", messages), end="")  # type: ignore[attr-defined]
+                print(to_markdown(info.title or f"conversation {info.id}", messages, info.system), end="")  # type: ignore[attr-defined]
             else:
                 print(to_json(info, store.all_messages(conversation_id)))
         finally:

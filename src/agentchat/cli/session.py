@@ -71,8 +71,9 @@ def open_history(opts: AskOptions) -> Store:
         try:
             conv = _pick_conversation(real, opts)
             leaf = real.leaf(conv) if conv is not None else None
-            if leaf is not None:
-                new_conv = memory.create_conversation()
+            info = real.conversation(conv) if conv is not None else None
+            if leaf is not None and info is not None:
+                new_conv = memory.create_conversation(system=info.system)
                 parent = None
                 for message in real.thread(leaf):
                     message.parent_id = parent
@@ -121,7 +122,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             parent_id=parent,
             model=model,
             provider=provider,
-            system=opts.system or agent.system,
+            system=_system(opts, agent, continued=conv is not None),
             agent=None if agent.name == "default" else agent.name,
             temperature=opts.temperature if opts.temperature is not None else agent.temperature,
             max_steps=opts.max_steps or agent.max_steps or config.max_steps or DEFAULT_MAX_STEPS,
@@ -144,6 +145,16 @@ def build_session(config: Config, opts: AskOptions) -> Session:
         store.close()
         raise
     return Session(engine, turn, writer, store, gate, mcp, records)
+
+
+def _system(opts: AskOptions, agent: Agent, *, continued: bool) -> str | None:
+    """`-s` wins ("" clears it); a continued conversation keeps the system prompt it stored unless
+    an agent is named; a new one takes the agent's. None means: the conversation's own."""
+    if opts.system is not None:
+        return opts.system
+    if continued and opts.agent is None:
+        return None
+    return agent.system
 
 
 def _resume_point(store: Store, conv: int | None) -> int:

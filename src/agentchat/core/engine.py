@@ -174,8 +174,17 @@ class Engine:
         fallbacks = await self.fallback_routes(turn.fallbacks)
         store = self.store
         conv_id = turn.conversation_id
+        system = turn.system or None  # "" clears the conversation's system prompt
         if conv_id is None:
-            conv_id = store.create_conversation(agent=turn.agent)
+            conv_id = store.create_conversation(agent=turn.agent, system=system)
+        else:
+            info = store.conversation(conv_id)
+            if info is None:
+                raise UsageError(f"no conversation with id {conv_id}; see agentchat history")
+            if turn.system is None:
+                system = info.system  # the conversation keeps its system prompt turn after turn
+            elif system != info.system:
+                store.set_system(conv_id, system)  # replaced from this turn on
         if turn.from_root:
             parent = None
         else:
@@ -196,7 +205,7 @@ class Engine:
         routes = [route, *fallbacks]
         for step in range(1, turn.max_steps + 1):
             reply: Message | None = None
-            async with aclosing(self._one_request(conv_id, parent, routes, turn, tools)) as events:
+            async with aclosing(self._one_request(conv_id, parent, routes, turn, tools, system)) as events:
                 async for event in events:
                     if isinstance(event, AssistantFinished):
                         reply = store.get_message(event.message_id)
@@ -292,11 +301,16 @@ class Engine:
                 task.cancel()
 
     async def _one_request(
-        self, conv_id: int, parent: int | None, routes: list[Route], turn: TurnRequest, tools: list[ToolSpec]
+        self,
+        conv_id: int,
+        parent: int | None,
+        routes: list[Route],
+        turn: TurnRequest,
+        tools: list[ToolSpec],
+        system: str | None,
     ) -> AsyncIterator[Event]:
         """One model request with retries and failover before the first token."""
         history = self.store.thread(parent) if parent is not None else []
-        system = turn.system
         self._check_monthly_budget()
         prompt_tokens = estimate_input_tokens(history, system)
         last_error: ProviderError | None = None

@@ -60,8 +60,10 @@ def heading(message: Message) -> str:
     return message.role
 
 
-def to_markdown(title: str, messages: list[Message]) -> str:
+def to_markdown(title: str, messages: list[Message], system: str | None = None) -> str:
     blocks = [f"# {title}"]
+    if system:
+        blocks.append(f"## system\n\n{system}")
     for message in messages:
         blocks.append(f"## {heading(message)}\n\n{message_markdown(message)}")
     return "\n\n".join(blocks) + "\n"

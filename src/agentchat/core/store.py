@@ -84,6 +84,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX messages_assistant ON messages(created_at) WHERE role = 'assistant'",
         "CREATE VIRTUAL TABLE message_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')",
     ),
+    # The conversation's system prompt: every later turn sends it, whichever face or provider.
+    ("ALTER TABLE conversations ADD COLUMN system TEXT",),
 ]
 
 
@@ -97,6 +99,7 @@ class ConversationInfo:
     message_count: int
     provider: str | None  # of the last assistant message
     model: str | None
+    system: str | None = None  # the system prompt every turn sends
 
 
 @dataclass(slots=True)
@@ -138,7 +141,7 @@ _TITLE_COLUMNS = """c.title, CASE WHEN c.title IS NULL THEN (
     SELECT substr(json_extract(f.parts, '$[0].text'), 1, 200) FROM messages f
     WHERE f.conversation_id = c.id AND f.role = 'user' ORDER BY f.created_at, f.id LIMIT 1) END"""
 _INFO_SELECT = f"""SELECT c.id, {_TITLE_COLUMNS}, c.agent, c.created_at, c.updated_at, c.message_count,
-    a.provider, a.model
+    a.provider, a.model, c.system
 FROM conversations c LEFT JOIN messages a ON a.id = (
     SELECT l.id FROM messages l WHERE l.conversation_id = c.id AND l.role = 'assistant'
     ORDER BY l.created_at DESC, l.id DESC LIMIT 1)"""
@@ -234,14 +237,21 @@ class Store:
             yield self._conn
 
     # --- conversations ---------------------------------------------------------------------------
-    def create_conversation(self, *, title: str | None = None, agent: str | None = None) -> int:
+    def create_conversation(
+        self, *, title: str | None = None, agent: str | None = None, system: str | None = None
+    ) -> int:
         now = self._clock()
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO conversations (title, agent, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                (title, agent, now, now),
+                "INSERT INTO conversations (title, agent, system, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (title, agent, system, now, now),
             )
         return _rowid(cur)
+
+    def set_system(self, conversation_id: int, system: str | None) -> None:
+        """Replace the conversation's system prompt: turns from now on send this one."""
+        with self._write() as conn:
+            conn.execute("UPDATE conversations SET system = ? WHERE id = ?", (system, conversation_id))
 
     def conversation(self, conversation_id: int) -> ConversationInfo | None:
         with self._read() as conn:
@@ -486,8 +496,10 @@ def _message(row: tuple[Any, ...]) -> Message:
 
 
 def _info(row: tuple[Any, ...]) -> ConversationInfo:
-    cid, title, first, agent, created, updated, count, provider, model = row
-    return ConversationInfo(cid, _title(title, first), agent, created, updated, count, provider, model)
+    cid, title, first, agent, created, updated, count, provider, model, system = row
+    return ConversationInfo(
+        cid, _title(title, first), agent, created, updated, count, provider, model, system
+    )
 
 
 def _title(title: str | None, first_user_text: str | None) -> str | None:
