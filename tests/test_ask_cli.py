@@ -235,6 +235,24 @@ def test_continue_uses_the_most_recently_used_conversation(
     assert last["model"] == "gpt-4o-mini"  # continuing keeps the conversation's model
 
 
+@pytest.mark.parametrize("stream", [True, False])
+def test_an_empty_reply_is_not_a_success(user_env: UserEnv, openai_fake: OpenAIFake, stream: bool) -> None:
+    """A stream that finishes with no text and no tool call (here: thinking, then the length
+    limit) is stored as `empty`, said on stderr with its finish reason, and exits 4."""
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text([], finish="length", reasoning=["Let me think"]))
+    args = ["ask", "--json", "-m", "gpt-4o-mini", "hi"] + ([] if stream else ["--no-stream"])
+    proc = user_env.run(*args)
+    assert proc.returncode == 4, proc.stderr
+    assert "empty reply (finish reason: length)" in proc.stderr and "Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["status"], data["finish_reason"], data["text"]) == ("empty", "length", "")
+    with user_env.store() as store:
+        (conv,) = store.list_conversations()
+        reply = store.get_message(store.leaf(conv.id))  # type: ignore[arg-type]
+    assert reply is not None and (reply.status, reply.finish_reason) == ("empty", "length")
+
+
 def test_no_log_stores_nothing(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
     user_env.write_config(openai_config(openai_fake))
     openai_fake.queue(oai.text(["x"]))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from agentchat.cli.session import Session
     from agentchat.core.events import Event
 
+EXIT_EMPTY_REPLY = 4  # as a provider that failed: the pipeline got no answer
 EXIT_TOOL_DENIED = 6
 USAGE = "usage: agentchat ask [OPTIONS] PROMPT...   (or pipe text on stdin); see agentchat ask --help"
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentchat ask",
         description="Ask once. Piped stdin is read first, then the PROMPT words.",
         epilog="Exit codes: 0 ok, 1 internal error, 2 usage/config, 3 auth, 4 provider unavailable or "
-        "rate-limited, 5 network/timeout, 6 a tool was denied, 130 interrupted.",
+        "rate-limited or an empty reply, 5 network/timeout, 6 a tool was denied, 130 interrupted.",
     )
     p.add_argument("prompt", nargs="*", help="The prompt; piped stdin is sent first.")
     p.add_argument("-m", "--model", help="Model name.")
@@ -201,6 +202,10 @@ async def _drive(session: Session) -> int:
         quiet_broken_pipe()
         return 0
     writer.finish()
+    summary = writer.summary
+    if summary.status == "empty":
+        err(f"the model returned an empty reply (finish reason: {summary.finish_reason or 'none given'})")
+        return EXIT_EMPTY_REPLY
     denied = sorted(session.gate.denied) if session.gate is not None else []
     if denied:
         err(f"denied tool: {', '.join(denied)} (allow with --allow-tool {denied[0]} or --yes)")

@@ -25,6 +25,7 @@ class TurnSummary:
         self.model: str | None = None
         self.message_id: int | None = None
         self.finish_reason: str | None = None
+        self.status: str | None = None  # of the last reply: complete, empty, ...
         self.finished: list[AssistantFinished] = []
         self.ttft_s: float | None = None
         self.usage = Usage()
@@ -38,7 +39,7 @@ class TurnSummary:
 
         self.finished.append(event)
         self.provider, self.model, self.message_id = event.provider, event.model, event.message_id
-        self.finish_reason = event.finish_reason
+        self.finish_reason, self.status = event.finish_reason, event.status
         if self.ttft_s is None and event.ttft_s is not None:
             self.ttft_s = event.ttft_s
         self.usage = total_usage([f.usage for f in self.finished])
@@ -225,6 +226,7 @@ class JsonWriter(AnswerWriter):
             "conversation_id": s.conversation_id,
             "message_id": s.message_id,
             "finish_reason": s.finish_reason,
+            "status": s.status,
             "usage": {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
             "timings": {"ttft_s": _round(s.ttft_s), "total_s": _round(s.total_s)},
             "cost": s.cost,

@@ -422,7 +422,10 @@ class Engine:
             raise error from exc
         finally:
             await stream.aclose()
-        self._finalise(message, started, "complete", None)
+        # A reply with nothing to read and nothing to run (a filter, a thinking budget that took
+        # every token, a server that gave up) is not a success, whatever its finish reason says.
+        empty = not message.text.strip() and not message.tool_calls
+        self._finalise(message, started, "empty" if empty else "complete", None)
         yield AssistantFinished(
             message.id,
             route.provider,

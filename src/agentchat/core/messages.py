@@ -10,7 +10,7 @@ from dataclasses import asdict, astuple, dataclass, field
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
-Status = Literal["complete", "streaming", "interrupted", "error"]
+Status = Literal["complete", "streaming", "interrupted", "error", "empty"]  # empty: no text, no tool call
 
 
 @dataclass(slots=True)

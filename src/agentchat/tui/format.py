@@ -86,7 +86,9 @@ def message_label(message: Message, timefmt: TimeFormat) -> str:
             )
             if label
         ]
-        if message.status != "complete":
+        if message.status == "empty":
+            head.append(f"empty reply (finish reason: {message.finish_reason or 'none given'})")
+        elif message.status != "complete":
             head.append(message.status)
     if message.created_at is not None:
         head.append(timefmt(message.created_at))
