@@ -253,6 +253,23 @@ def test_an_empty_reply_is_not_a_success(user_env: UserEnv, openai_fake: OpenAIF
     assert reply is not None and (reply.status, reply.finish_reason) == ("empty", "length")
 
 
+def test_a_named_endpoint_without_models_uses_the_only_model_it_serves(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    """`-p NAME` on a fresh data dir: no `models` list, nothing cached; the server is asked."""
+    user_env.write_config(f'[providers.llamacpp]\ntype = "openai"\nbase_url = "{openai_fake.base_url}"\n')
+    openai_fake.models = ["/models/SmolLM2.gguf"]
+    openai_fake.queue(oai.text(["hi there"]))
+    proc = user_env.run("ask", "-p", "llamacpp", "hello")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "hi there\n"
+    assert openai_fake.chat_requests()[0].body["model"] == "/models/SmolLM2.gguf"
+    openai_fake.models = ["a", "b"]
+    (user_env.data_dir / "models.json").unlink()
+    proc = user_env.run("ask", "-p", "llamacpp", "hello")
+    assert proc.returncode == 2 and "serves 2 models (a, b): choose one with -m" in proc.stderr
+
+
 def test_no_log_stores_nothing(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
     user_env.write_config(openai_config(openai_fake))
     openai_fake.queue(oai.text(["x"]))

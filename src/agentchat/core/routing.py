@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentchat.config import Config, data_dir
-from agentchat.core.errors import AuthError, ConfigError, UnknownModelError
+from agentchat.core.errors import AuthError, ConfigError, UnknownModelError, UsageError
 from agentchat.providers.base import ProviderSettings
 
 FAMILIES: tuple[tuple[str, str], ...] = (
@@ -124,7 +124,7 @@ class Router:
     async def resolve(self, model: str | None, provider: str | None = None) -> Route:
         if provider:
             settings = self.settings(provider)
-            chosen = model or self._default_model(settings)
+            chosen = model or await self._default_or_discovered(settings)
             if settings.type == "local" and chosen not in self._local_models(settings):
                 raise UnknownModelError(
                     f"the local provider serves {', '.join(self._local_models(settings))}, not {chosen!r}"
@@ -200,6 +200,21 @@ class Router:
         raise ConfigError(
             f"provider {settings.name!r} has no models: add models = [...] to [providers.{settings.name}]"
         )
+
+    async def _default_or_discovered(self, settings: ProviderSettings) -> str:
+        """The provider's default model; for an endpoint with none configured or cached (a fresh
+        data dir, `-p llamacpp`), ask the server: the only model it serves is the one to use."""
+        try:
+            return self._default_model(settings)
+        except ConfigError:
+            found = await self.refresh(settings)  # a failure here is the request's failure too
+        name = settings.name
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ConfigError(f"provider {name!r} lists no models: add models = [...] to [providers.{name}]")
+        shown = ", ".join(found[:8]) + (", …" if len(found) > 8 else "")
+        raise UsageError(f"provider {name!r} serves {len(found)} models ({shown}): choose one with -m")
 
     def _match(self, model: str, candidates: list[str]) -> str | None:
         if model in candidates:
