@@ -23,12 +23,13 @@ from typing import Any
 
 import pytest
 
-from agentchat.core.errors import BadRequestError, ProviderError
+from agentchat.core.errors import BadRequestError
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, UsageReport
-from agentchat.core.messages import Message
+from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
 from agentchat.providers import Provider, create_provider
-from agentchat.providers.base import ChatRequest, ProviderSettings
+from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.local import bundled_gguf
+from tests.conftest import UserEnv
 
 SERVER_MODULES = (
     "llama_cpp",
@@ -40,6 +41,7 @@ SERVER_MODULES = (
 )
 READY_TIMEOUT_S = 60.0
 PROMPT = "Say hello in five words."
+NOW = ToolSpec("now", "The current date and time", {"type": "object", "properties": {}})
 
 
 def free_port() -> int:
@@ -169,20 +171,49 @@ async def test_adapter_lists_the_served_model(server: str) -> None:
     assert models == [str(bundled_gguf())]  # the server names the model by its file path
 
 
-async def test_prompt_beyond_context_window(server: str) -> None:
+@pytest.mark.parametrize("stream", [False, True])
+async def test_prompt_beyond_context_window_is_the_same_error_streamed_or_not(
+    server: str, stream: bool
+) -> None:
+    """Streaming, the server has already sent 200 when it finds out and closes an empty stream;
+    the adapter then asks without streaming, so both ways end in the server's own words: the
+    window and the size, as a bad request (exit 2)."""
     too_long = "word " * 3000
-    with pytest.raises(BadRequestError, match="maximum context length is 2048 tokens"):
-        await collect(server, request(too_long, stream=False))
-    # Streaming, the server has already sent 200 when it finds out, then closes an empty stream.
     events: list[ProviderEvent] = []
     adapter = provider(server)
     try:
-        with pytest.raises(ProviderError):
-            async for event in adapter.stream(request(too_long)):
+        with pytest.raises(
+            BadRequestError, match=r"maximum context length is 2048 tokens.*requested \d+ tokens"
+        ):
+            async for event in adapter.stream(request(too_long, stream=stream)):
                 events.append(event)
     finally:
         await adapter.aclose()
     assert events == []
+
+
+async def test_a_tool_turn_in_our_wire_format_is_accepted(server: str) -> None:
+    """The history of a tool round trip as the adapter sends it (an assistant message with tool
+    calls and no text, then the tool result) is valid for the real server; `content: null` was
+    an HTTP 500 with a 2 KB validation dump."""
+    call = ToolCallPart("call_1", "now", {})
+    history = [
+        Message.user("What time is it?"),
+        Message(role="assistant", parts=[call]),
+        Message(role="tool", parts=[ToolResultPart("call_1", "2026-12-04T18:00:00Z", name="now")]),
+    ]
+    req = ChatRequest(model="smollm2", messages=history, tools=[NOW], max_tokens=16, temperature=0)
+    events = await collect(server, req)
+    assert isinstance(events[-1], Finish) and events[-1].reason in ("stop", "length")
+
+
+async def test_ask_with_a_named_endpoint_on_a_fresh_data_dir(server: str, user_env: UserEnv) -> None:
+    """`-p NAME` with no models configured: the server's only model answers."""
+    user_env.write_config(f'[providers.llamacpp]\ntype = "openai"\nbase_url = "{server}"\n')
+    proc = user_env.run("ask", "-p", "llamacpp", "--json", PROMPT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["provider"] == "llamacpp" and data["model"] == str(bundled_gguf()) and data["text"].strip()
 
 
 async def test_the_fake_speaks_like_the_real_server(server: str) -> None:

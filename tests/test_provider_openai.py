@@ -29,6 +29,7 @@ from tests.fakes.openai_fake import (
     completion,
     error,
     midstream_error,
+    refused_stream,
     text,
     tool_calls,
     usage,
@@ -436,7 +437,7 @@ async def test_empty_stream_from_a_compatible_server_is_asked_again_without_stre
     streaming, names the window and the size: the error is the same (a bad request, exit 2)
     streamed or not."""
     p = OpenAIProvider(settings(fake.base_url, name="llamacpp", api_key=None))
-    fake.queue(Reply(content_type="text/event-stream"), error(400, LLAMA_OVERFLOW))
+    fake.queue(refused_stream(), error(400, LLAMA_OVERFLOW))
     events, exc = await collect_until_error(p, ask())
     await p.aclose()
     assert events == []
@@ -448,7 +449,7 @@ async def test_empty_stream_from_a_compatible_server_is_asked_again_without_stre
 
 async def test_empty_stream_then_an_answer_without_streaming_is_the_answer(fake: OpenAIFake) -> None:
     p = OpenAIProvider(settings(fake.base_url, name="llamacpp", api_key=None))
-    fake.queue(Reply(content_type="text/event-stream"), text(["Hello"]))
+    fake.queue(refused_stream(), text(["Hello"]))
     events = await collect(p, ask())
     await p.aclose()
     assert text_of(events) == "Hello" and events[-1] == Finish("stop")

@@ -31,6 +31,8 @@ class Reply:
     delay_s: float = 0.0
     drop_after: int | None = None
     hang_s: float = 0.0
+    chunked: bool = False  # a chunked body even with one chunk or none (an empty stream)
+    close_after: bool = False  # close the socket after the body despite keep-alive (llama.cpp)
 
     @classmethod
     def json(cls, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -49,9 +51,10 @@ class Recorded:
 
 
 class FakeServer:
-    """Runs a ThreadingHTTPServer on 127.0.0.1 with an ephemeral port in a daemon thread."""
+    """Runs a ThreadingHTTPServer on 127.0.0.1 in a daemon thread, on an ephemeral port unless `port`
+    names one (a fake run as its own process for a peer that is configured before it starts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
@@ -84,7 +87,7 @@ class FakeServer:
 
             do_GET = do_POST = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=lambda: self._httpd.serve_forever(poll_interval=0.05), daemon=True
@@ -149,7 +152,7 @@ class FakeServer:
         handler.send_header("content-type", reply.content_type)
         for k, v in reply.headers.items():
             handler.send_header(k, v)
-        streaming = len(reply.chunks) > 1 or reply.drop_after is not None
+        streaming = len(reply.chunks) > 1 or reply.drop_after is not None or reply.chunked
         if streaming:
             handler.send_header("transfer-encoding", "chunked")
         else:
@@ -177,6 +180,16 @@ class FakeServer:
                     time.sleep(max(due - time.monotonic(), 0.0))
             handler.wfile.write(b"0\r\n\r\n")
             handler.wfile.flush()
+            if reply.close_after:
+                # uvicorn closes a beat late: a client that reuses the kept-alive connection at
+                # once has already sent its next request when the close arrives.
+                handler.close_connection = True
+                handler.connection.settimeout(5)
+                try:
+                    handler.connection.recv(1)
+                except OSError:
+                    pass
+                handler.connection.shutdown(2)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
 

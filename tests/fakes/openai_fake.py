@@ -215,6 +215,13 @@ def error(
     return Reply.json({"error": body}, status=status, headers=headers)
 
 
+def refused_stream() -> Reply:
+    """How llama.cpp's server refuses a request it cannot serve while streaming (a prompt beyond
+    its window): 200, an SSE body with no events, then the socket closed although the headers
+    said keep-alive (measured on llama-cpp-python 0.3.36)."""
+    return Reply(content_type=SSE_TYPE, headers={"connection": "keep-alive"}, chunked=True, close_after=True)
+
+
 def midstream_error(
     chunks_before: list[str], message: str, type: str = "server_error", *, model: str = MODEL
 ) -> Reply:
@@ -231,8 +238,8 @@ class OpenAIFake(FakeServer):
     """Routes POST /v1/chat/completions (queued replies) and GET /v1/models (`self.models`, or
     `self.models_reply` when set)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(port)
         self.models: list[str] = ["gpt-4o-mini", "gpt-4.1"]
         self.models_reply: Reply | None = None  # when set, GET /v1/models answers with it (an error)
 

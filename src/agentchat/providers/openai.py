@@ -283,7 +283,9 @@ class OpenAIProvider:
                     raise self._unfinished(started)
                 # llama.cpp's server answers a request it cannot serve (a prompt beyond the context
                 # window, a template error) with 200 and an empty stream; asked without streaming it
-                # says why (the window and the size), or simply answers.
+                # says why (the window and the size), or simply answers. It leaves that connection
+                # half-closed in the pool, so the question goes on a fresh client.
+                await self.aclose()
                 for event in await self._complete(body | {"stream": False}, options):
                     yield event
                 return
