@@ -149,11 +149,17 @@ async def test_mixed_history_with_tools_is_answered_as_text(settings: ProviderSe
     assert isinstance(events[-1], Finish)
 
 
-async def test_prompt_beyond_the_context_window_is_a_bad_request(settings: ProviderSettings) -> None:
+@pytest.mark.parametrize("stream", [True, False])
+async def test_prompt_beyond_the_context_window_is_a_bad_request(
+    settings: ProviderSettings, stream: bool
+) -> None:
+    """Streamed or not, the same error (exit 2) with the size and the window."""
     provider = LocalProvider(settings)
-    stream = provider.stream(request([Message.user("word " * 3000)]))
-    with pytest.raises(BadRequestError, match=r"^local: .*exceed context window of 2048"):
-        await anext(stream)
+    events = provider.stream(request([Message.user("word " * 3000)], stream=stream))
+    with pytest.raises(
+        BadRequestError, match=r"^local: Requested tokens \(\d+\) exceed context window of 2048"
+    ):
+        await anext(events)
 
 
 async def test_not_a_gguf_file_is_a_clear_error(settings: ProviderSettings, tmp_path: Path) -> None:
