@@ -1,9 +1,15 @@
 """A real stdio MCP server for the tests, built with the SDK's server side (MCPServer, ex-FastMCP).
 
 Tools: `add(a, b)`, `text.echo(text)` (a dotted name, as real servers use), `fail(message)` (reports
-an error result), `crash()` (the server dies) and `wait(seconds)` (for timeouts).
+an error result), `crash()` (the server dies), `wait(seconds)` (for timeouts), `picture()` (an image
+result) and `count(steps)` (reports progress). It sends `instructions` on initialize.
 Run as `python tests/mcp_test_server.py`; if MCP_TEST_MARKER is set, the server writes its pid there
 on start (tests check when it was spawned and that it is gone after shutdown).
+
+With MCP_TEST_LEGACY=1 it behaves like a 2025-era server such as server-everything: it serves only
+the initialize handshake (the client's `server/discover` probe fails and it falls back) and also
+lists `research`, a tool whose `execution.taskSupport` is "required" (the 2026-07-28 wire has no
+such field, so only a legacy-era connection can show it).
 """
 
 from __future__ import annotations
@@ -11,11 +17,35 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+import anyio
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.runner import serve_loop
+from mcp.server.stdio import stdio_server
+from mcp_types import Tool, ToolExecution
 
-server = MCPServer("agentchat-test")
+LEGACY = os.environ.get("MCP_TEST_LEGACY") == "1"
+INSTRUCTIONS = "Use add for arithmetic.\nNever call crash."
+# A 1x1 transparent PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4000000"
+    "0049454e44ae426082"
+)
+
+
+class TestServer(MCPServer):
+    async def list_tools(self) -> list[Tool]:
+        tools = await super().list_tools()
+        for tool in tools:
+            if tool.name == "research":
+                tool.execution = ToolExecution(task_support="required")
+        return tools
+
+
+server = TestServer("agentchat-test", instructions=INSTRUCTIONS)
 
 
 @server.tool()
@@ -49,7 +79,41 @@ async def wait(seconds: float) -> str:
     return "waited"
 
 
+@server.tool(structured_output=False)
+def picture() -> list[Any]:
+    """A caption and a tiny PNG."""
+    return ["Here is the picture:", Image(data=PNG, format="png")]
+
+
+@server.tool()
+async def count(steps: int, ctx: Context) -> str:
+    """Report progress once per step, then answer."""
+    for step in range(1, steps + 1):
+        await ctx.report_progress(step, steps, f"step {step}")
+    return f"counted to {steps}"
+
+
+if LEGACY:
+
+    @server.tool()
+    def research(topic: str) -> str:
+        """Only callable as a task (its listing says so)."""
+        return f"researched {topic}"
+
+
+async def serve_legacy() -> None:
+    """The handshake-only loop (what the SDK's HTTP transport uses) over stdio."""
+    lowlevel = server._lowlevel_server
+    async with stdio_server() as (read, write), lowlevel.lifespan(lowlevel) as state:
+        await serve_loop(
+            lowlevel, read, write, lifespan_state=state, init_options=lowlevel.create_initialization_options()
+        )
+
+
 if __name__ == "__main__":
     if marker := os.environ.get("MCP_TEST_MARKER"):
         Path(marker).write_text(str(os.getpid()))
-    server.run()
+    if LEGACY:
+        anyio.run(serve_legacy)
+    else:
+        server.run()

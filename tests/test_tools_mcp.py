@@ -15,7 +15,7 @@ import pytest
 from agentchat.config import Config
 from agentchat.core.messages import ToolCallPart, ToolResultPart
 from agentchat.tools.approval import resolve_policies
-from agentchat.tools.mcp import MCPManager
+from agentchat.tools.mcp import NEEDS_TASKS, MCPManager
 from agentchat.tools.registry import ToolRegistry, build_registry
 
 SERVER = str(Path(__file__).with_name("mcp_test_server.py"))
@@ -76,7 +76,7 @@ async def test_mcp_servers_end_to_end(tmp_path: Path, caplog: pytest.LogCaptureF
             assert sorted(mcp_tools) == sorted(
                 f"{server}__{tool}"
                 for server in ("demo", "other")
-                for tool in ("add", "text_echo", "fail", "crash", "wait")
+                for tool in ("add", "text_echo", "fail", "crash", "wait", "picture", "count")
             )
             add = mcp_tools["demo__add"]
             assert (add.source, add.spec.description) == ("mcp:demo", "Add two integers.")
@@ -158,3 +158,54 @@ async def test_no_servers_configured_costs_nothing(tmp_path: Path) -> None:
     async with MCPManager.from_config(config) as mcp:
         assert await mcp.start() == []
         assert mcp.errors == {}
+
+
+async def test_legacy_server_instructions_images_progress_and_task_only_tools(tmp_path: Path) -> None:
+    """What server-everything showed (a 2025-era server): instructions, an image, progress, a task-only tool."""
+    config = Config(
+        tmp_path / "config.toml",
+        {
+            "mcp_servers": {
+                "old": {"command": sys.executable, "args": [SERVER], "env": {"MCP_TEST_LEGACY": "1"}},
+                "new": {"command": sys.executable, "args": [SERVER]},
+            }
+        },
+    )
+    progress: list[tuple[str, float, float | None, str | None]] = []
+    async with MCPManager.from_config(config, on_progress=lambda *event: progress.append(event)) as mcp:
+        reg = build_registry(config, tmp_path, mcp=mcp, plugins=False)
+        assert reg.instructions == {}
+        await reg.load()
+        # the tool that runs only as a task is held back, with the reason, instead of failing every call
+        assert reg.get("old__research") is None and reg.get("old__add") is not None
+        assert reg.errors == {"mcp:old/research": NEEDS_TASKS}
+        # both eras' instructions reach the registry, keyed by the configured server name
+        instructions = "Use add for arithmetic.\nNever call crash."
+        assert reg.instructions == {"old": instructions, "new": instructions}
+
+        for server in ("old", "new"):
+            result, status = await run(reg, f"{server}__picture")
+            assert status == "done"
+            assert result.content == (
+                "Here is the picture:\n"
+                "[the tool returned an image (image/png, 68 bytes); it is not shown here]"
+            )
+            result, status = await run(reg, f"{server}__count", steps=3)
+            assert (result.content, status) == ("counted to 3", "done")
+            assert progress == [(f"{server}__count", float(n), 3.0, f"step {n}") for n in (1, 2, 3)]
+            progress.clear()
+
+
+async def test_a_failing_progress_hook_does_not_fail_the_call(tmp_path: Path) -> None:
+    config = Config(
+        tmp_path / "c.toml", {"mcp_servers": {"demo": {"command": sys.executable, "args": [SERVER]}}}
+    )
+
+    def broken(*event: object) -> None:
+        raise RuntimeError("the face is gone")
+
+    async with MCPManager.from_config(config, on_progress=broken) as mcp:
+        reg = build_registry(config, tmp_path, mcp=mcp, plugins=False)
+        await reg.load()
+        result, status = await run(reg, "demo__count", steps=2)
+        assert (result.content, status) == ("counted to 2", "done")

@@ -2,14 +2,15 @@
 
 `call` never raises (except on cancellation): whatever goes wrong becomes an error result the model
 can read and react to, because a tool failure is part of the conversation, not a crash of the app.
-Plugins and MCP servers run foreign code and can be slow, so they join only on `await load()`.
+Plugins and MCP servers run foreign code and can be slow, so they join only on `await load()`, which
+also collects MCP servers' `instructions` (server name -> text) for the engine's system prompt.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +25,18 @@ if TYPE_CHECKING:
     from agentchat.tools.mcp import MCPManager
 
 MAX_RESULT_CHARS = 100_000
-# A loader adds tools later and reports what failed: {where: one-line message}.
-Loader = Callable[[], Awaitable[tuple[list[Tool], dict[str, str]]]]
+
+
+@dataclass(slots=True)
+class Loaded:
+    """What a loader adds on `load()`: tools, what failed ({where: one line}) and MCP servers' instructions."""
+
+    tools: list[Tool] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    instructions: dict[str, str] = field(default_factory=dict)  # server name -> text
+
+
+Loader = Callable[[], Awaitable[Loaded]]
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -108,6 +119,8 @@ class ToolRegistry:
         self._lock = asyncio.Lock()
         self.max_result_chars = max_result_chars
         self.errors: dict[str, str] = {}  # what failed to load, one line each, for the user
+        # MCP server name -> the instructions it sent on initialize (for the system prompt), after load()
+        self.instructions: dict[str, str] = {}
         for tool in tools:
             self.add(tool)
 
@@ -133,9 +146,9 @@ class ToolRegistry:
                         raise outcome
                     self.errors[where] = describe_error(outcome)  # e.g. the MCP SDK is not installed
                     continue
-                tools, errors = outcome
-                self.errors.update(errors)
-                for tool in tools:
+                self.errors.update(outcome.errors)
+                self.instructions.update(outcome.instructions)
+                for tool in outcome.tools:
                     self.add(tool)
 
     @property
@@ -206,17 +219,18 @@ def build_registry(
     return ToolRegistry(tools, loaders=loaders)
 
 
-async def _plugin_loader() -> tuple[list[Tool], dict[str, str]]:
+async def _plugin_loader() -> Loaded:
     from agentchat.tools.plugins import load_plugins
 
     tools, errors = load_plugins()
-    return tools, {f"plugin:{key}": message for key, message in errors.items()}
+    return Loaded(tools, {f"plugin:{key}": message for key, message in errors.items()})
 
 
 def _mcp_loader(mcp: MCPManager) -> Loader:
-    async def load() -> tuple[list[Tool], dict[str, str]]:
+    async def load() -> Loaded:
         tools = await mcp.start()
-        return tools, {f"mcp:{name}": message for name, message in mcp.errors.items()}
+        errors = {f"mcp:{name}": message for name, message in mcp.errors.items()}
+        return Loaded(tools, errors, mcp.instructions)
 
     return load
 
