@@ -23,6 +23,7 @@ from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPar
 from agentchat.providers.anthropic import AnthropicProvider
 from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from tests.fakes.anthropic_fake import (
+    LITELLM_START_USAGE,
     MODEL,
     SSE_TYPE,
     AnthropicFake,
@@ -155,6 +156,34 @@ async def test_thinking_streams_with_its_signature_and_reasoning_tokens(
     assert body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
     assert body["max_tokens"] > 2048  # the API rejects a budget that leaves no room for the answer
     assert "temperature" not in body  # thinking does not allow it
+
+
+async def test_placeholder_zeros_in_message_start_are_not_counts(
+    fake: AnthropicFake, provider: AnthropicProvider
+):
+    """A LiteLLM proxy sends message_start with every count 0 and the real ones in message_delta
+    (tests/test_peer_litellm.py): the zeros are "not known yet", never a 0-token prompt."""
+    wire_usage = {"input_tokens": 14, "cache_read_input_tokens": 6, "output_tokens": 3}
+    fake.queue(text(["Hel", "lo"], usage=wire_usage, start_usage=LITELLM_START_USAGE))
+
+    events = await collect(provider, ask())
+
+    reports = [e.usage for e in events if isinstance(e, UsageReport)]
+    assert reports[0] == Usage()  # the first report (before any text) knows nothing yet
+    assert usage_of(events) == Usage(input_tokens=20, output_tokens=3, cached_tokens=6)
+
+
+async def test_a_stream_broken_before_litellm_reports_usage_stores_no_made_up_zeros(
+    fake: AnthropicFake, provider: AnthropicProvider
+):
+    fake.queue(text(["Par", "tial", "!"], start_usage=LITELLM_START_USAGE, drop_after=5))
+    events: list[ProviderEvent] = []
+
+    with pytest.raises(StreamInterrupted):
+        await collect(provider, ask(), into=events)
+
+    assert texts(events) == ["Par", "tial"]
+    assert usage_of(events) == Usage()
 
 
 @pytest.mark.parametrize("stream", [True, False])

@@ -32,6 +32,14 @@ from tests.fakes.base import FakeServer, Recorded, Reply, sse
 MODEL = "claude-sonnet-4-6"
 SSE_TYPE = "text/event-stream; charset=utf-8"
 _INPUT_KEYS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+# What a LiteLLM proxy (1.106.12) puts in message_start: zeros standing for "not known yet"; the
+# real counts come in message_delta. Pass as `start_usage=` to stream like it.
+LITELLM_START_USAGE = {
+    "cache_creation_input_tokens": 0,
+    "cache_read_input_tokens": 0,
+    "input_tokens": 0,
+    "output_tokens": 0,
+}
 _ids = itertools.count(1)
 
 
@@ -113,14 +121,22 @@ def _turn(
     stop_reason: str,
     delay_s: float,
     drop_after: int | None,
+    start_usage: dict[str, Any] | None = None,
 ) -> TurnReply:
     """Frames as the live API sends them: prompt usage in message_start, the cumulative output
-    count (and thinking-token detail) in message_delta, a ping after the first block starts."""
+    count (and thinking-token detail) in message_delta, a ping after the first block starts.
+
+    `start_usage` replaces what message_start carries, and message_delta then carries every
+    count: LiteLLM's /v1/messages sends all-zero placeholders first and the real counts at the end.
+    """
     if usage is None:
         usage = {"input_tokens": 12, "output_tokens": max(1, sum(len(b.deltas) for b in blocks))}
     message = _message(blocks, usage, stop_reason)
-    start_usage = {k: usage[k] for k in _INPUT_KEYS if k in usage} | {"output_tokens": 1}
-    delta_usage = {k: v for k, v in usage.items() if k not in _INPUT_KEYS}
+    if start_usage is None:
+        start_usage = {k: usage[k] for k in _INPUT_KEYS if k in usage} | {"output_tokens": 1}
+        delta_usage = {k: v for k, v in usage.items() if k not in _INPUT_KEYS}
+    else:
+        delta_usage = dict(usage)
     skeleton = {**message, "content": [], "stop_reason": None, "usage": start_usage}
     frames = [_event({"type": "message_start", "message": skeleton})]
     for index, block in enumerate(blocks):
@@ -168,14 +184,16 @@ def text(
     redacted: str | None = None,
     delay_s: float = 0.0,
     drop_after: int | None = None,
+    start_usage: dict[str, Any] | None = None,
 ) -> TurnReply:
     """A text answer, optionally after a redacted and/or a signed thinking block.
 
     `usage` is the wire usage object (input_tokens, output_tokens, cache_*_input_tokens,
-    output_tokens_details); the default counts one output token per delta.
+    output_tokens_details); the default counts one output token per delta. `start_usage`: see
+    `LITELLM_START_USAGE`.
     """
     blocks = [*_thinking_blocks(redacted, thinking, signature), _text_block(chunks)]
-    return _turn(blocks, usage, stop_reason, delay_s, drop_after)
+    return _turn(blocks, usage, stop_reason, delay_s, drop_after, start_usage)
 
 
 def tool_use(
@@ -319,7 +337,10 @@ class AnthropicFake(FakeServer):
                     return "Requests which include `tool_use` or `tool_result` blocks must define tools."
             if i == len(messages) - 1 and msg.get("role") == "assistant":
                 last = blocks[-1] if blocks else {}
-                if last.get("type") == "text" and str(last.get("text", "")) != str(last.get("text", "")).rstrip():
+                if (
+                    last.get("type") == "text"
+                    and str(last.get("text", "")) != str(last.get("text", "")).rstrip()
+                ):
                     return "messages: final assistant content cannot end with trailing whitespace"
             if self.check_thinking and thinking.get("type") == "enabled" and msg.get("role") == "assistant":
                 kinds = [b.get("type") for b in blocks]

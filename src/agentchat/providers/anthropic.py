@@ -250,6 +250,13 @@ def _read_usage(usage: Any, into: dict[str, int]) -> None:
         into["thinking_tokens"] = thinking
 
 
+def _counts_prompt(usage: Any) -> bool:
+    """Whether a message_start's usage holds real prompt counts. A LiteLLM proxy sends zeros there
+    as placeholders (the real counts come in message_delta); no prompt is 0 tokens, so all-zero
+    input counts mean "not known yet" and must not be stored as a count."""
+    return any(getattr(usage, name, None) for name in _USAGE_FIELDS[:3])
+
+
 def _usage(raw: dict[str, int], *, with_output: bool = True) -> Usage:
     uncached = raw.get("input_tokens")
     total_in = None
@@ -326,7 +333,8 @@ class StreamDecoder:
     def _content(self, event: Any) -> list[ProviderEvent]:
         kind = getattr(event, "type", None)
         if kind == "message_start":
-            _read_usage(event.message.usage, self.raw_usage)
+            if _counts_prompt(event.message.usage):
+                _read_usage(event.message.usage, self.raw_usage)
         elif kind == "content_block_start":
             return self._start(event.index, event.content_block)
         elif kind == "content_block_delta":
