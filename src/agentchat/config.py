@@ -277,7 +277,7 @@ class Config:
 
 def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM (Windows editors) is not content
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
@@ -398,7 +398,7 @@ def set_provider_key(config: Config, provider: str, key: str) -> None:
     """
     raw = _read(config.path)
     expected = _parse(config.path, raw) if raw is not None else {}  # also proves the text is UTF-8
-    text = raw.decode("utf-8") if raw is not None else ""
+    text = raw.decode("utf-8-sig") if raw is not None else ""
     Config(config.path, expected).provider_table(provider)  # a non-table there is a ConfigError
     expected.setdefault("providers", {}).setdefault(provider, {})["api_key"] = key
     edited = _with_api_key(text, provider, key)

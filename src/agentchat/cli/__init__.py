@@ -7,9 +7,12 @@ start, over a tenth of a whole `ask` (bench/bench_ask.py). Other commands go thr
 
 from __future__ import annotations
 
+import os
 import sys
 
 from agentchat import __version__, gc_policy
+
+EXIT_USAGE = 2
 
 
 class State:
@@ -19,8 +22,29 @@ class State:
 state = State()
 
 
+def lenient(arg: str) -> str:
+    """An argument as the user meant it: bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no JSON body, database or terminal can encode) become U+FFFD, as piped
+    stdin is decoded."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _closed_streams() -> bool:
+    """`2>&-` leaves nowhere for diagnostics (they are dropped); `>&-` leaves nowhere for the
+    answer, which is a usage error found before anything is sent."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # lives as long as the process
+    if sys.stdout is None:
+        sys.stderr.write("agentchat: error: standard output is closed: nothing could receive the output\n")
+        return True
+    return False
+
+
 def main() -> None:
+    sys.argv[1:] = [lenient(a) for a in sys.argv[1:]]
     args = sys.argv[1:]
+    if _closed_streams():
+        sys.exit(EXIT_USAGE)
     if args == ["--version"]:
         print(f"agentchat {__version__}")
         return

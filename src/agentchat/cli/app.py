@@ -6,6 +6,9 @@ reaches it from `main()` without importing Typer at all.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -43,6 +46,16 @@ def root(
 ) -> None:
     """Chat with language models. Without a command, open the TUI."""
     state.config_path = config
+    flagged = config is not None and config != os.environ.get("AGENTCHAT_CONFIG")
+    argv = sys.argv[1:]
+    creating = ctx.invoked_subcommand == "keys" and argv[argv.index("keys") + 1 :][:1] == ["set"]
+    if flagged and not creating and not Path(config or "").expanduser().exists():
+        # A file named on the command line must exist (AGENTCHAT_CONFIG may name one not written
+        # yet); only `keys set` creates it.
+        from agentchat.cli.common import err
+
+        err(f"error: config file not found: {config} (given with --config)")
+        raise typer.Exit(2)
     if ctx.invoked_subcommand is None:
         from agentchat.cli.common import run_guarded
 

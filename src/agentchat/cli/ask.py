@@ -111,6 +111,12 @@ def main(argv: list[str], config_path: str | None = None) -> int:
     if text is None and not a.resume:
         err(USAGE)
         return 2
+    if text is not None and a.resume:  # it would be dropped: the resumed reply takes no new prompt
+        err(
+            "error: --resume continues the interrupted reply as it was and takes no prompt; "
+            "drop the words and piped input, or use -c PROMPT to ask something new"
+        )
+        return 2
     options = AskOptions(
         config_path=config_path,
         text=text,
