@@ -20,7 +20,7 @@ from agentchat.core.errors import (
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
-from agentchat.providers.anthropic import AnthropicProvider
+from agentchat.providers.anthropic import AnthropicProvider, build_params
 from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from tests.fakes.anthropic_fake import (
     LITELLM_START_USAGE,
@@ -212,6 +212,40 @@ async def test_a_model_that_refuses_temperature_says_which_setting(
     assert "\n" not in message and "temperature is deprecated" not in message  # the server's words, whole
     assert "`temperature` is deprecated for this model." in message
     assert "leave out -t/--temperature" in message
+
+
+async def test_no_temperature_hint_when_none_was_sent(fake: AnthropicFake, provider: AnthropicProvider):
+    """A server's words about temperature (a backend behind a LiteLLM proxy may say anything) are
+    not advice to drop -t when no temperature was sent."""
+    fake.queue(error(400, "invalid_request_error", "temperature sensor offline: max_tokens too large"))
+
+    with pytest.raises(BadRequestError) as err:
+        await collect(provider, ask())
+
+    assert "temperature sensor offline" in str(err.value)
+    assert "-t/--temperature" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"temperature": 0.3},
+        {"thinking_budget": 2048, "max_tokens": 1024},
+        {"tools": [WEATHER], "max_tokens": 100},
+    ],
+    ids=["temperature", "thinking", "tools"],
+)
+def test_every_argument_is_one_the_installed_sdk_accepts(options: dict[str, Any]):
+    """The audit against the installed SDK, kept as a test: anthropic 2.17 took `temperature`
+    (and top_p, top_k) out of messages.create, so an argument it drops fails here, not for users."""
+    import inspect
+
+    import anthropic
+
+    params = build_params(ask(system="Be brief.", **options), settings("http://x"))
+    signature = inspect.signature(anthropic.resources.messages.AsyncMessages.create)
+
+    signature.bind(None, **params, stream=True, timeout=anthropic.Timeout(5.0))
 
 
 async def test_redacted_thinking_arrives_whole(fake: AnthropicFake, provider: AnthropicProvider):

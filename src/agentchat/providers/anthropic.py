@@ -450,7 +450,8 @@ class AnthropicProvider:
                         yielded = True
                         yield event
         except _sdk_errors() as exc:
-            raise self._translate(exc, yielded) from exc
+            sampled = "temperature" in params.get("extra_body", {})
+            raise self._translate(exc, yielded, sampled=sampled) from exc
         if not decoder.finished:
             raise self._broken("the stream ended before message_stop", yielded)
 
@@ -475,7 +476,9 @@ class AnthropicProvider:
         cls = StreamInterrupted if yielded else ProviderError
         return cls(self._msg(what), provider=self.settings.name)
 
-    def _translate(self, exc: Exception, yielded: bool) -> ProviderError:
+    def _translate(self, exc: Exception, yielded: bool, *, sampled: bool = False) -> ProviderError:
+        """SDK/transport error -> ours. `sampled`: the request carried a temperature, so a 4xx that
+        names temperature is about it and the line says which setting to drop."""
         import anthropic
         import httpx2
 
@@ -495,7 +498,7 @@ class AnthropicProvider:
                 message = auth_message(self.settings, status, detail[:300])
             else:
                 text = f"HTTP {status} {exc.type}: {detail}" if exc.type else f"HTTP {status}: {detail}"
-                message = self._msg(text) + sampling_hint(status, detail)
+                message = self._msg(text) + (sampling_hint(status, detail) if sampled else "")
             retry_after = parse_retry_after(exc.response.headers)
             return error_for_status(status, message, provider=name, retry_after=retry_after)
         if yielded:
