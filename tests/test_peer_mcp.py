@@ -260,6 +260,23 @@ async def test_everything_long_running_tool_with_progress(tmp_path: Path) -> Non
         assert (result.content, status) == ("Echo: still here", "done")
 
 
+async def test_everything_sees_only_a_safe_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """agentchat's keys stay out of a server's environment; what its table sets gets in."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-agentchat-secret")
+    table = {**server("everything"), "env": {"GREETING": "hello"}}
+    config = Config(tmp_path / "c.toml", {"mcp_servers": {"everything": table}})
+    async with MCPManager.from_config(config) as mcp:
+        reg = build_registry(config, tmp_path, mcp=mcp, plugins=False)
+        await reg.load()
+        result, status = await call(reg, "everything__get-env")
+    assert status == "done", result.content
+    seen = json.loads(result.content)
+    assert seen["GREETING"] == "hello" and "PATH" in seen
+    assert "OPENAI_API_KEY" not in seen and "sk-agentchat-secret" not in result.content
+
+
 def test_ask_runs_real_mcp_tools_in_a_tool_loop(
     user_env: UserEnv, openai_fake: OpenAIFake, repo: Path
 ) -> None:
