@@ -18,9 +18,11 @@ What LiteLLM 1.106.12 does, as measured here (and why the config below looks as 
   then puts the only deployment in a cooldown in which every request is refused with a 429
   naming no backend error: `num_retries: 0` and `disable_cooldowns` keep these tests exact.
 - Reasoning (`reasoning_content`) comes back as an unsigned thinking block.
-- Errors keep the backend's status, wrapped as `litellm.<Class>: … OpenAIException - <message>`
-  plus a paragraph naming the model group; a backend error mid-stream becomes `event: error`
-  with `api_error`.
+- Errors keep the backend's status (a backend 401 too, so it reads as our key being rejected),
+  wrapped as `litellm.<Class>: … OpenAIException - <message>` plus a paragraph naming the model
+  group, without the backend's retry-after. A backend error or a cut connection mid-stream
+  becomes `event: error` with `api_error`; text read together with a cut can be lost.
+- A key other than the master key gets HTTP 400 `no_db_connection` ("No connected db."), not 401.
 """
 
 from __future__ import annotations
@@ -469,3 +471,34 @@ def test_a_backend_error_mid_stream_keeps_the_partial_reply(user: UserEnv, peer:
     (reply,) = assistant_messages(user)
     assert (reply.status, reply.text) == ("interrupted", "Partial")
     assert reply.usage.input_tokens is None  # LiteLLM's placeholder 0 is not stored as a count
+
+
+def test_a_backend_connection_cut_mid_stream_keeps_the_partial_reply(user: UserEnv, peer: LiteLLM) -> None:
+    """LiteLLM turns the cut into `event: error` (api_error) after what it had forwarded. Text read
+    together with the cut can be lost, so the chunks are paced (the first is 1 s ahead of the cut)."""
+    peer.backend.queue(text(["a", "b", "c", "d", "e", "f"], drop_after=6, delay_s=0.2))
+
+    result = user.run("ask", "-m", ALIAS, "hi")
+
+    assert result.returncode == 5, result.stderr
+    partial = result.stdout.strip()
+    assert partial and "abcde".startswith(partial)
+    (line,) = error_lines(result.stderr)
+    assert "the stream broke off" in line and "Response payload is not completed" in line
+    assert len(peer.backend.chat_requests()) == 1  # a reply that had begun is never sent again
+
+
+def test_a_wrong_key_or_model_is_one_line_and_exit_2(user: UserEnv, peer: LiteLLM) -> None:
+    """Measured LiteLLM behaviour: without a database it cannot look up a key that is not the master
+    key, and says so with a 400 (`no_db_connection`), not a 401; an unknown alias is a 400 too."""
+    unknown = user.run("ask", "-m", "claude-not-on-the-proxy", "hi")
+    user.config_path.write_text(user.config_path.read_text().replace(MASTER_KEY, "sk-not-the-master-key"))
+    wrong_key = user.run("ask", "-m", ALIAS, "hi")
+
+    assert (unknown.returncode, wrong_key.returncode) == (2, 2)
+    (line,) = error_lines(unknown.stderr)
+    assert "HTTP 400" in line and "Invalid model name passed in model=claude-not-on-the-proxy" in line
+    (line,) = error_lines(wrong_key.stderr)
+    assert "HTTP 400 no_db_connection" in line
+    assert "sk-not-the-master-key" not in wrong_key.stderr
+    assert peer.backend.chat_requests() == []
