@@ -459,8 +459,10 @@ def test_a_backend_500_is_retried_then_one_line_and_exit_4(user: UserEnv, peer: 
     assert len(peer.backend.chat_requests()) == 2  # [retry] max_attempts = 2, LiteLLM's own off
 
 
-def test_a_backend_error_mid_stream_keeps_the_partial_reply(user: UserEnv, peer: LiteLLM) -> None:
-    peer.backend.queue(midstream_error(["Par", "tial"], "the backend fell over"))
+def test_a_backend_error_mid_stream_keeps_the_partial_reply_and_resume_continues_it(
+    user: UserEnv, peer: LiteLLM
+) -> None:
+    peer.backend.queue(midstream_error(["Par", "tial"], "the backend fell over"), text([" reply."]))
 
     result = user.run("ask", "-m", ALIAS, "hi")
 
@@ -471,6 +473,15 @@ def test_a_backend_error_mid_stream_keeps_the_partial_reply(user: UserEnv, peer:
     (reply,) = assistant_messages(user)
     assert (reply.status, reply.text) == ("interrupted", "Partial")
     assert reply.usage.input_tokens is None  # LiteLLM's placeholder 0 is not stored as a count
+
+    resumed = user.run("ask", "-c", "--resume", "-m", ALIAS)
+
+    assert (resumed.returncode, resumed.stdout) == (0, " reply.\n"), resumed.stderr
+    prefill = peer.backend.chat_requests()[1]
+    assert dialogue(prefill.body) == [
+        ("user", "hi"),
+        ("assistant", "Partial"),
+    ]  # LiteLLM keeps the prefill last
 
 
 def test_a_backend_connection_cut_mid_stream_keeps_the_partial_reply(user: UserEnv, peer: LiteLLM) -> None:
