@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from agentchat import gc_policy
 from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe, run_guarded
 from agentchat.core import events as ev
-from agentchat.core.errors import AgentchatError
+from agentchat.core.errors import AgentchatError, StoreError
 
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
@@ -209,6 +209,9 @@ async def _drive(session: Session) -> int:
         return 0
     writer.finish()
     summary = writer.summary
+    if summary.store_error:  # the answer is out; the history could not take it
+        err(f"error: {summary.store_error}")
+        return StoreError.exit_code
     if summary.status == "empty":
         err(f"the model returned an empty reply (finish reason: {summary.finish_reason or 'none given'})")
         return EXIT_EMPTY_REPLY

@@ -26,6 +26,7 @@ class TurnSummary:
         self.message_id: int | None = None
         self.finish_reason: str | None = None
         self.status: str | None = None  # of the last reply: complete, empty, ...
+        self.store_error: str | None = None  # the history could not take the last reply
         self.finished: list[AssistantFinished] = []
         self.ttft_s: float | None = None
         self.usage = Usage()
@@ -40,6 +41,7 @@ class TurnSummary:
         self.finished.append(event)
         self.provider, self.model, self.message_id = event.provider, event.model, event.message_id
         self.finish_reason, self.status = event.finish_reason, event.status
+        self.store_error = event.store_error
         if self.ttft_s is None and event.ttft_s is not None:
             self.ttft_s = event.ttft_s
         self.usage = total_usage([f.usage for f in self.finished])

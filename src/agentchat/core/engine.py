@@ -38,6 +38,7 @@ from agentchat.core.events import (
     UsageReport,
 )
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolResultPart, Usage
+from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.ratelimit import limiter_for
 from agentchat.core.retry import RetryPolicy, next_delay
 from agentchat.core.routing import Route, Router
@@ -126,6 +127,7 @@ class Engine:
         sleep: Callable[[float], Any] = asyncio.sleep,
         persist_interval_s: float = 0.5,
         records: Store | None = None,
+        store_wait_s: float = FINAL_WAIT_S,
     ) -> None:
         self.config = config
         self.store = store
@@ -136,6 +138,7 @@ class Engine:
         self.wall_clock = wall_clock
         self.sleep = sleep
         self.persist_interval_s = persist_interval_s
+        self.store_wait_s = store_wait_s  # how long a finished reply waits for a locked or full store
         self.records = records or store  # where past spending is read (the real history, even with --no-log)
         self.retry_policy = RetryPolicy.from_config(config.section("retry"))
         self._providers: dict[str, Provider] = {}
@@ -207,7 +210,7 @@ class Engine:
             reply: Message | None = None
             async with aclosing(self._one_request(conv_id, parent, routes, turn, tools, system)) as events:
                 async for event in events:
-                    if isinstance(event, AssistantFinished):
+                    if isinstance(event, AssistantFinished) and event.store_error is None:
                         reply = store.get_message(event.message_id)
                     yield event
             if reply is None or reply.status != "complete" or not reply.tool_calls:
@@ -383,6 +386,7 @@ class Engine:
         started = self.clock()
         stream = provider.stream(request)
         pending: list[Event] = []
+        writer: ReplyWriter | None = None
         try:
             try:
                 async for (
@@ -394,7 +398,8 @@ class Engine:
                         break
             except ProviderError as exc:
                 raise _NoTokens(exc) from exc
-            self.store.add_message(conv_id, message)
+            self.store.add_message(conv_id, message)  # owned by this process while it streams
+            writer = ReplyWriter(self.store, final_wait_s=self.store_wait_s)
             yield AssistantStarted(message.id, route.provider, route.model)
             last_saved = self.clock()
             for event in pending:
@@ -405,12 +410,14 @@ class Engine:
                 yield event
                 now = self.clock()
                 if now - last_saved >= self.persist_interval_s:
-                    self.store.update_message(message)
+                    writer.save(message)  # never waits: a locked store must not stall the output
                     last_saved = now
         except _NoTokens:
             raise
         except (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit):
-            self._finalise(message, started, "interrupted", "interrupted by the user")
+            if writer is not None:
+                self._finalise(message, started, "interrupted", "interrupted by the user")
+                writer.close_now(message)
             raise
         except ProviderError as exc:
             error = (
@@ -418,7 +425,9 @@ class Engine:
                 if isinstance(exc, StreamInterrupted)
                 else StreamInterrupted(str(exc), provider=route.provider)
             )
-            self._finalise(message, started, "interrupted", str(error))
+            if writer is not None:
+                self._finalise(message, started, "interrupted", str(error))
+                await writer.close(message)
             raise error from exc
         finally:
             await stream.aclose()
@@ -426,6 +435,7 @@ class Engine:
         # every token, a server that gave up) is not a success, whatever its finish reason says.
         empty = not message.text.strip() and not message.tool_calls
         self._finalise(message, started, "empty" if empty else "complete", None)
+        store_error = await writer.close(message)
         yield AssistantFinished(
             message.id,
             route.provider,
@@ -436,6 +446,7 @@ class Engine:
             message.cost,
             message.ttft_s,
             message.total_s,
+            store_error,
         )
 
     async def _prepare(self, provider: Provider, settings: ProviderSettings) -> None:
@@ -447,8 +458,7 @@ class Engine:
             self._prepared.add(settings.name)
 
     def _finalise(self, message: Message, started: float, status: str, error: str | None) -> None:
-        if message.id is None:
-            return
+        """The reply's final status, time and cost; the caller hands it to its writer."""
         from agentchat.core.pricing import cost
 
         message.status = status  # type: ignore[assignment]
@@ -459,7 +469,6 @@ class Engine:
         # anything (a local file called gpt-4o), so only a configured price counts.
         if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:
             message.cost = cost(message.model or "", message.usage, pricing)
-        self.store.update_message(message)
 
 
 class _NoTokens(Exception):

@@ -104,6 +104,9 @@ class AssistantFinished:
     cost: float | None = None
     ttft_s: float | None = None
     total_s: float | None = None
+    # Set when the history database could not take the reply (locked past every retry, disk
+    # full): one line saying so and where the reply was kept instead. The turn ends there.
+    store_error: str | None = None
 
 
 EngineEvent = (

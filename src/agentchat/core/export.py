@@ -12,14 +12,8 @@ from agentchat.core.messages import (
     ThinkingPart,
     ToolCallPart,
     ToolResultPart,
-    part_to_dict,
+    message_to_dict,
 )
-
-
-def message_to_dict(message: Message) -> dict[str, Any]:
-    data = asdict(message)
-    data["parts"] = [part_to_dict(p) for p in message.parts]
-    return data
 
 
 def to_json(info: Any, messages: list[Message]) -> str:

@@ -132,3 +132,18 @@ class Message:
     @classmethod
     def system(cls, text: str) -> Message:
         return cls(role="system", parts=[TextPart(text)])
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    """Every field, parts and usage as plain data (JSON export, recovery files)."""
+    data = asdict(message)
+    data["parts"] = [part_to_dict(p) for p in message.parts]
+    return data
+
+
+def message_from_dict(data: dict[str, Any]) -> Message:
+    """The inverse of `message_to_dict`."""
+    fields = dict(data)
+    fields["parts"] = [part_from_dict(p) for p in data.get("parts", [])]
+    fields["usage"] = Usage(**(data.get("usage") or {}))
+    return Message(**fields)

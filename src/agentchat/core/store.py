@@ -23,6 +23,7 @@ from typing import Any
 
 from agentchat.config import data_dir
 from agentchat.core.errors import StoreError
+from agentchat.core.liveness import current_owner
 from agentchat.core.messages import (
     Message,
     TextPart,
@@ -86,7 +87,16 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
     # The conversation's system prompt: every later turn sends it, whichever face or provider.
     ("ALTER TABLE conversations ADD COLUMN system TEXT",),
+    # Who streams a reply (core/liveness.py), so a later process can tell a dead stream from a live one.
+    (
+        "ALTER TABLE messages ADD COLUMN owner TEXT",
+        "CREATE INDEX messages_streaming ON messages(id) WHERE status = 'streaming'",
+    ),
 ]
+
+
+class MessageGone(StoreError):
+    """The message was deleted (with its conversation) while it was being written."""
 
 
 @dataclass(slots=True)
@@ -151,8 +161,15 @@ class Store:
     """The history database. Thread-safe (one connection behind a lock) and multi-process safe."""
 
     def __init__(
-        self, path: Path, *, timeout_s: float = 30.0, clock: Callable[[], float] = time.time
+        self,
+        path: Path,
+        *,
+        timeout_s: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        maintain: bool = True,
     ) -> None:
+        """`maintain`: on opening, store replies kept in recovery files and mark replies whose
+        streaming process died as interrupted (see `recover`)."""
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
@@ -172,6 +189,38 @@ class Store:
             except BaseException:
                 self._conn.close()
                 raise
+        if maintain and str(self.path) != ":memory:":
+            self.recover()
+
+    def recover(self) -> None:
+        """Import replies that a process could not store (recovery files), then mark streams whose
+        owner is gone as interrupted: they are resumable (`ask -c --resume`), never left `streaming`.
+        Best effort: a locked database leaves both for the next process."""
+        from agentchat.core.recovery import import_recovered
+
+        try:
+            import_recovered(self)
+            self.reap_dead_streams()
+        except StoreError:
+            pass
+
+    def reap_dead_streams(self) -> list[int]:
+        """Mark `streaming` replies whose process is gone as interrupted; their ids."""
+        from agentchat.core.liveness import owner_alive
+
+        with self._read() as conn:
+            rows = conn.execute("SELECT id, owner FROM messages WHERE status = 'streaming'").fetchall()
+        dead = [(mid, owner) for mid, owner in rows if not owner_alive(owner)]
+        if not dead:
+            return []
+        with self._write() as conn:
+            for mid, owner in dead:
+                conn.execute(
+                    "UPDATE messages SET status = 'interrupted', error = ? "
+                    "WHERE id = ? AND status = 'streaming' AND owner IS ?",
+                    ("the process streaming this reply ended before it finished", mid, owner),
+                )
+        return [mid for mid, _ in dead]
 
     @classmethod
     def open_default(cls) -> Store:
@@ -316,10 +365,19 @@ class Store:
             )
             if cur.rowcount == 0:
                 raise StoreError(f"conversation {conversation_id} no longer exists in {self.path}")
+            owner = current_owner() if message.status == "streaming" else None
             cur = conn.execute(
-                f"INSERT INTO messages (conversation_id, parent_id, depth, role, created_at, {_UPDATABLE}) "
-                f"VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(_UPDATABLE_FIELDS))})",
-                (conversation_id, message.parent_id, depth, message.role, now, *_updatable_values(message)),
+                f"INSERT INTO messages (conversation_id, parent_id, depth, role, created_at, owner, {_UPDATABLE}) "
+                f"VALUES (?, ?, ?, ?, ?, ?, {', '.join('?' * len(_UPDATABLE_FIELDS))})",
+                (
+                    conversation_id,
+                    message.parent_id,
+                    depth,
+                    message.role,
+                    now,
+                    owner,
+                    *_updatable_values(message),
+                ),
             )
             message_id = _rowid(cur)
             conn.execute(
@@ -329,18 +387,20 @@ class Store:
         return message_id
 
     def update_message(self, message: Message) -> None:
-        """Rewrite content and metadata; called about once a second while a reply streams."""
-        if message.id is None:
-            raise ValueError("update_message needs a stored message (message.id is None)")
+        """Rewrite content and metadata (a streaming reply goes through `write_snapshot` instead)."""
+        self.write_snapshot(snapshot(message))
+
+    def write_snapshot(self, snap: Snapshot) -> None:
+        """Store a message's content and metadata as `snapshot` captured them."""
         assignments = ", ".join(f"{name} = ?" for name in _UPDATABLE_FIELDS)
         with self._write() as conn:
             cur = conn.execute(
-                f"UPDATE messages SET {assignments} WHERE id = ?", (*_updatable_values(message), message.id)
+                f"UPDATE messages SET {assignments} WHERE id = ?", (*snap.values, snap.message_id)
             )
             if cur.rowcount == 0:
-                raise StoreError(f"message {message.id} no longer exists in {self.path}")
+                raise MessageGone(f"message {snap.message_id} no longer exists in {self.path}")
             conn.execute(
-                "UPDATE message_fts SET text = ? WHERE rowid = ?", (_search_text(message), message.id)
+                "UPDATE message_fts SET text = ? WHERE rowid = ?", (snap.search_text, snap.message_id)
             )
 
     def get_message(self, message_id: int) -> Message | None:
@@ -455,6 +515,22 @@ class Store:
         return [AssistantRecord(*row) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A message's updatable columns at one moment: taken on the thread that owns the message,
+    written on any (a streaming reply is persisted off the event loop)."""
+
+    message_id: int
+    values: tuple[Any, ...]
+    search_text: str
+
+
+def snapshot(message: Message) -> Snapshot:
+    if message.id is None:
+        raise ValueError("only a stored message has a snapshot (message.id is None)")
+    return Snapshot(message.id, _updatable_values(message), _search_text(message))
+
+
 # Columns that update_message rewrites (and add_message sets), in _updatable_values order.
 _UPDATABLE_FIELDS = (
     "parts", "provider", "model", "status", "finish_reason", "error", "input_tokens", "output_tokens",
@@ -550,6 +626,14 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
+def _disk_full(path: Path, margin: int = 1 << 20) -> bool:
+    try:
+        stat = os.statvfs(path.parent)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return False
+    return stat.f_bavail * stat.f_frsize < margin
+
+
 def _rowid(cur: sqlite3.Cursor) -> int:
     assert cur.lastrowid is not None  # always set after a successful INSERT
     return cur.lastrowid
@@ -560,6 +644,9 @@ def _store_error(exc: sqlite3.Error, path: Path) -> StoreError:
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
         return StoreError(f"history database is locked by another process: {path}")
+    if "full" in lowered or ("disk i/o" in lowered and _disk_full(path)):
+        # SQLITE_FULL, or an I/O error on a write that found no room (the WAL can say either)
+        return StoreError(f"disk full: cannot write the history database {path}")
     if "not a database" in lowered or "malformed" in lowered:
         return StoreError(f"history database is damaged or not a SQLite database (left untouched): {path}")
     return StoreError(f"history database error: {text}: {path}")
