@@ -73,7 +73,7 @@ def test_a_live_stream_in_another_process_is_left_alone(user_env: UserEnv, opena
         assert other.reap_dead_streams() == []
     assert user_env.run("history").returncode == 0  # another real process opening the store
     assert replies(user_env)[0][0] == "streaming"
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert replies(user_env) == [("complete", "".join(WORDS))]
 
