@@ -209,3 +209,26 @@ async def test_a_failing_progress_hook_does_not_fail_the_call(tmp_path: Path) ->
         await reg.load()
         result, status = await run(reg, "demo__count", steps=2)
         assert (result.content, status) == ("counted to 2", "done")
+
+
+def test_server_instructions_reach_the_model_only_with_its_tools(user_env: Any, openai_fake: Any) -> None:
+    """A server's `instructions` join the system prompt of a turn that offers its tools (after the
+    conversation's own prompt, framed as the server's), and only then."""
+    from tests.fakes import openai_fake as oai
+
+    user_env.write_config(
+        f'[providers.openai]\napi_key = "sk-test-123456"\nbase_url = "{openai_fake.base_url}"\n'
+        f"[mcp_servers.demo]\ncommand = {sys.executable!r}\nargs = [{SERVER!r}]\n"
+    )
+    openai_fake.queue(oai.text(["one"]), oai.text(["two"]))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "-s", "Be terse.", "-T", "demo__add", "hi")
+    assert proc.returncode == 0, proc.stderr
+    system = openai_fake.chat_requests()[0].body["messages"][0]
+    assert system == {
+        "role": "system",
+        "content": "Be terse.\n\nInstructions from MCP server 'demo' (for using its tools):\n"
+        "Use add for arithmetic.\nNever call crash.",
+    }
+    proc = user_env.run("ask", "-c", "-T", "read_file", "again")
+    assert proc.returncode == 0, proc.stderr
+    assert openai_fake.chat_requests()[1].body["messages"][0] == {"role": "system", "content": "Be terse."}

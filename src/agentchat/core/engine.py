@@ -205,6 +205,7 @@ class Engine:
         for problem in problems:
             yield Notice(problem, kind="warning")
         offered = {t.name for t in tools}
+        system = _with_instructions(system, self._server_instructions(offered))
         routes = [route, *fallbacks]
         for step in range(1, turn.max_steps + 1):
             reply: Message | None = None
@@ -266,6 +267,18 @@ class Engine:
         ]
         self._reported.update(self.registry.errors)
         return self.registry.specs(names), problems
+
+    def _server_instructions(self, offered: set[str]) -> list[str]:
+        """What the MCP servers whose tools are offered this turn ask of the model (their
+        `instructions`), framed as theirs: it is third-party text, not the user's system prompt."""
+        if self.registry is None:
+            return []
+        sources = {tool.source for name in offered if (tool := self.registry.get(name)) is not None}
+        return [
+            f"Instructions from MCP server '{name}' (for using its tools):\n{text}"
+            for name, text in self.registry.instructions.items()
+            if f"mcp:{name}" in sources
+        ]
 
     async def _run_tools(self, reply: Message, offered: set[str], *, allowed: bool) -> AsyncIterator[Event]:
         """Ask approval in order (one question at a time), then run the approved calls concurrently.
@@ -469,6 +482,12 @@ class Engine:
         # anything (a local file called gpt-4o), so only a configured price counts.
         if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:
             message.cost = cost(message.model or "", message.usage, pricing)
+
+
+def _with_instructions(system: str | None, instructions: list[str]) -> str | None:
+    """The request's system prompt: the conversation's own, then the servers' instructions (never
+    stored with the conversation: they change with the servers and the tools offered)."""
+    return "\n\n".join(part for part in (system, *instructions) if part) or None
 
 
 class _NoTokens(Exception):
