@@ -649,15 +649,30 @@ async def test_broken_stream_content_is_interrupted(
 
 
 async def test_connection_refused_is_a_network_error():
+    """On this machine (a local proxy not started) it is said at once, not after retries."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     adapter = AnthropicProvider(settings(f"http://127.0.0.1:{port}"))
     try:
-        with pytest.raises(ProviderNetworkError, match=f"127.0.0.1:{port}"):
+        with pytest.raises(ProviderNetworkError, match=f"127.0.0.1:{port}") as err:
             await collect(adapter, ask())
     finally:
         await adapter.aclose()
+    assert not err.value.retryable
+
+
+async def test_tool_arguments_that_are_not_json_reach_the_tool_layer(
+    fake: AnthropicFake, provider: AnthropicProvider
+):
+    """The model is told its arguments were invalid and the turn goes on (it aborted with exit 4)."""
+    fake.queue(tool_use([("toolu_1", "get_weather", '{"city": "Par')]))
+
+    events = await collect(provider, ask())
+
+    (call,) = [e.call for e in events if isinstance(e, ToolCall)]
+    assert call.arguments == {"_raw": '{"city": "Par'}
+    assert events[-1] == Finish("tool_calls")
 
 
 async def test_timeout_is_a_network_error(fake: AnthropicFake):

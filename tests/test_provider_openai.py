@@ -482,6 +482,19 @@ async def test_a_validation_dump_is_one_readable_line_and_not_retried(fake: Open
     )
 
 
+async def test_a_model_that_refuses_temperature_says_which_setting(fake: OpenAIFake) -> None:
+    """OpenAI's reasoning models refuse a temperature; the line says what to drop, and only when
+    one was sent."""
+    message = "Unsupported value: 'temperature' does not support 0.2 with this model."
+    for temperature, hinted in ((0.2, True), (None, False)):
+        p = OpenAIProvider(settings(fake.base_url))
+        fake.queue(error(400, message, code="unsupported_value"))
+        _, exc = await collect_until_error(p, ask(temperature=temperature))
+        await p.aclose()
+        assert isinstance(exc, BadRequestError) and message in str(exc)
+        assert ("leave out -t/--temperature" in str(exc)) is hinted
+
+
 async def test_a_long_error_body_is_cut_to_one_line(fake: OpenAIFake, provider: OpenAIProvider) -> None:
     fake.queue(error(400, "bad\n" + "x" * 5000))
     _, exc = await collect_until_error(provider, ask())

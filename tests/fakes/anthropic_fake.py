@@ -88,14 +88,15 @@ def _redacted_block(data: str) -> _Block:
     return _Block(block, [], block)
 
 
-def _tool_block(call_id: str, name: str, arguments: dict[str, Any]) -> _Block:
-    """Arguments stream as JSON fragments; the first one is empty, as in the live API."""
-    raw = json.dumps(arguments)
+def _tool_block(call_id: str, name: str, arguments: dict[str, Any] | str) -> _Block:
+    """Arguments stream as JSON fragments; the first one is empty, as in the live API. A string is
+    streamed as is: a model can emit arguments that are not valid JSON (fine-grained streaming)."""
+    raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
     step = max(1, len(raw) // 3)
     fragments = ["", *(raw[i : i + step] for i in range(0, len(raw), step))]
     deltas = [{"type": "input_json_delta", "partial_json": f} for f in fragments]
     start = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
-    return _Block(start, deltas, {**start, "input": arguments})
+    return _Block(start, deltas, {**start, "input": arguments if isinstance(arguments, dict) else {}})
 
 
 def _event(data: dict[str, Any]) -> bytes:
@@ -197,7 +198,7 @@ def text(
 
 
 def tool_use(
-    calls: list[tuple[str, str, dict[str, Any]]],
+    calls: list[tuple[str, str, dict[str, Any] | str]],
     text: str | None = None,
     thinking: str | list[str] | None = None,
     signature: str | None = None,

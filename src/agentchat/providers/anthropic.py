@@ -43,9 +43,12 @@ from agentchat.providers.base import (
     ToolSpec,
     auth_message,
     error_line,
+    network_error,
+    parse_arguments,
     rate_limit_hook,
     require_key,
     sampling_hint,
+    server_detail,
 )
 
 if TYPE_CHECKING:
@@ -273,10 +276,8 @@ def _usage(raw: dict[str, int], *, with_output: bool = True) -> Usage:
 
 
 def _tool_call(block_id: str, name: str, input_json: str, start_input: Any) -> ToolCall:
-    """Raises ValueError for arguments that are not a JSON object (the stream was corrupted)."""
-    args = json.loads(input_json) if input_json.strip() else (start_input or {})
-    if not isinstance(args, dict):
-        raise ValueError(f"tool {name} arguments are not a JSON object")
+    """Arguments that are not a JSON object are kept raw: the model is told, the turn goes on."""
+    args = parse_arguments(input_json) if input_json.strip() else dict(start_input or {})
     return ToolCall(ToolCallPart(id=block_id, name=name, arguments=args))
 
 
@@ -493,9 +494,9 @@ class AnthropicProvider:
             return error_for_status(status, self._msg(f"{detail} (in the stream)"), provider=name)
         if isinstance(exc, anthropic.APIStatusError):
             status = exc.status_code
-            detail = exc.api_message or str(exc.body or exc.message)
+            detail = server_detail(exc.api_message or str(exc.body or exc.message))
             if status in (401, 403):
-                message = auth_message(self.settings, status, detail[:300])
+                message = auth_message(self.settings, status, detail)
             else:
                 text = f"HTTP {status} {exc.type}: {detail}" if exc.type else f"HTTP {status}: {detail}"
                 message = self._msg(text) + (sampling_hint(status, detail) if sampled else "")
@@ -507,7 +508,8 @@ class AnthropicProvider:
             return ProviderNetworkError(self._msg(f"timed out talking to {self._where()}"), provider=name)
         if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
             cause = exc.__cause__ or exc
-            return ProviderNetworkError(self._msg(f"cannot reach {self._where()}: {cause}"), provider=name)
+            where = self._where()
+            return network_error(self.settings, f"cannot reach {where}: {cause}", exc, where)
         return self._broken(f"invalid reply ({type(exc).__name__}: {exc})", yielded)
 
     def _where(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import ipaddress
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -81,6 +82,16 @@ def function_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
         }
         for t in tools
     ]
+
+
+def parse_arguments(text: str) -> dict[str, Any]:
+    """Tool arguments from their JSON text; invalid JSON is kept as `_raw` so the tool layer can
+    tell the model what went wrong (and the turn goes on) instead of the turn failing."""
+    try:
+        value = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {"_raw": text}
+    return value if isinstance(value, dict) else {"_raw": text}
 
 
 def flagged_result_text(content: str, is_error: bool) -> str:

@@ -34,6 +34,7 @@ from agentchat.providers.base import (
     function_tools,
     is_validation_failure,
     network_error,
+    parse_arguments,
     rate_limit_hook,
     require_key,
     sampling_hint,
@@ -94,16 +95,6 @@ def _wire_tool_call(call: ToolCallPart) -> dict[str, Any]:
 
 
 # --- reply conversion -----------------------------------------------------------------------------
-
-
-def parse_arguments(text: str) -> dict[str, Any]:
-    """Tool arguments from their JSON text; invalid JSON is kept as `_raw` so the tool layer can
-    tell the model what went wrong instead of the turn failing."""
-    try:
-        value = json.loads(text) if text.strip() else {}
-    except ValueError:
-        return {"_raw": text}
-    return value if isinstance(value, dict) else {"_raw": text}
 
 
 def usage_from_wire(usage: dict[str, Any]) -> Usage:
@@ -292,7 +283,7 @@ class OpenAIProvider:
             for event in parser.close():
                 yield event
         except (openai.APIError, ValueError) as exc:
-            raise self._translate(exc, started=started) from None
+            raise self._translate(exc, started=started, sampled="temperature" in body) from None
 
     async def _complete(self, body: dict[str, Any], options: Any) -> list[ProviderEvent]:
         """One request without streaming: its events, as a stream would have given them."""
@@ -320,7 +311,9 @@ class OpenAIProvider:
     def _line(self, text: str) -> str:
         return error_line(self.settings, text)
 
-    def _translate(self, exc: Exception, *, started: bool) -> ProviderError:
+    def _translate(self, exc: Exception, *, started: bool, sampled: bool = False) -> ProviderError:
+        """SDK/transport error -> ours. `sampled`: the request carried a temperature, so a 4xx that
+        names temperature is about it and the line says which setting to drop."""
         import openai
 
         name = self.settings.name
@@ -332,7 +325,9 @@ class OpenAIProvider:
             retry_after = parse_retry_after(exc.response.headers)
             if status in (401, 403):
                 return error_for_status(status, auth_message(self.settings, status, detail), provider=name)
-            message = self._line(f"HTTP {status}: {detail}") + sampling_hint(status, detail)
+            message = self._line(f"HTTP {status}: {detail}") + (
+                sampling_hint(status, detail) if sampled else ""
+            )
             if status >= 500 and is_validation_failure(_server_message(exc)):
                 return BadRequestError(message, provider=name, status=status)
             return error_for_status(status, message, provider=name, retry_after=retry_after)
