@@ -238,3 +238,35 @@ async def test_the_fake_speaks_like_the_real_server(server: str) -> None:
         replay.queue(Reply(chunks=[sse(p) for p in payloads], content_type=oai.SSE_TYPE))
         via_fake = await collect(replay.base_url, request())
     assert via_fake == await collect(server, request())
+
+
+def test_a_full_tool_loop_replayed_against_the_real_server(server: str, user_env: UserEnv) -> None:
+    """SmolLM2 will not call tools, so a scripted model in its own process plays the model:
+    `ask -T now` runs the tool loop against it, then every request agentchat sent in that loop is
+    replayed, byte for byte, against llama.cpp's server, which must accept each one (it answered
+    the tool turn's `content: null` with HTTP 500 before)."""
+    from tests.fakes.openai_fake import text, tool_calls
+    from tests.peers.scripted_server import scripted_server
+
+    with scripted_server() as model:
+        model.queue(tool_calls([("call_now_1", "now", {})]), text(["It is evening."]))
+        user_env.write_config(
+            f'[providers.scripted]\ntype = "openai"\nbase_url = "{model.base_url}"\nmodels = ["smollm2"]\n'
+        )
+        proc = user_env.run("ask", "-m", "smollm2", "-T", "now", "What time is it?", timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == "It is evening.\n"
+        sent = [r.body for r in model.chat_requests()]
+    assert len(sent) == 2
+    follow_up = sent[1]["messages"]
+    assert [m["role"] for m in follow_up] == ["user", "assistant", "tool"]
+    assert follow_up[1]["content"] == "" and follow_up[1]["tool_calls"][0]["id"] == "call_now_1"
+    for body in sent:
+        replay = {**body, "max_tokens": 8, "temperature": 0}
+        request = urllib.request.Request(
+            f"{server}/chat/completions", json.dumps(replay).encode(), {"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            assert resp.status == 200
+            payload = resp.read().decode()
+        assert payload.rstrip().endswith("data: [DONE]") or json.loads(payload)["choices"]
