@@ -224,6 +224,7 @@ async def test_monthly_budget_reached_stops_before_the_request(tmp_path: Path, o
 async def test_provider_rate_limit_headers_hold_the_next_request(
     tmp_path: Path, side, openai_fake, anthropic_fake
 ) -> None:
+    from agentchat.core.ledger import Ledger
     from agentchat.core.ratelimit import limiter_for
 
     config = make_config(tmp_path, openai_fake, anthropic_fake)
@@ -243,10 +244,9 @@ async def test_provider_rate_limit_headers_hold_the_next_request(
         }
         anthropic_fake.queue(reply)
         model = "claude-haiku-4-5"
-    limiter = limiter_for(side)
-    before = limiter.blocked_for()
-    try:
-        await run(engine, prompt="hi", model=model)
-        assert before < 1 and 25 < limiter.blocked_for() <= 31  # the next request waits for the reset
-    finally:
-        limiter._blocked_until = 0.0  # the limiter is process-wide: later tests must not wait 30 s
+    await run(engine, prompt="hi", model=model)
+    # the next request waits for the reset, in this process and in every other (the block is in
+    # this test's own history database, so later tests do not wait)
+    assert 25 < limiter_for(side, book=engine.ledger).blocked_for() <= 31
+    with Store(tmp_path / "history.db") as other_process:
+        assert 25 < Ledger(other_process).blocked_until(side) - time.time() <= 31

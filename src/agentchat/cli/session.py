@@ -113,8 +113,10 @@ def build_session(config: Config, opts: AskOptions) -> Session:
                 model, provider = info.model, info.provider
         registry, gate, mcp, names = _tools(config, opts, agent)
         records = None
-        if opts.no_log and config.section("budget").get("monthly_usd") is not None:
-            records = Store.open_default()  # --no-log stores nothing, but past spending still counts
+        limits = config.section("budget").get("monthly_usd") is not None or config.section("rate_limits")
+        if opts.no_log and limits:
+            # --no-log stores nothing, but past spending and the shared rate limits still count
+            records = Store.open_default()
         engine = Engine(config, store, registry=registry, gate=gate, records=records)
         turn = TurnRequest(
             prompt=opts.text if not opts.resume else None,

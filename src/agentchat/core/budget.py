@@ -32,12 +32,17 @@ def month_start(now: float) -> float:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def check_monthly(budget: dict, spent: float) -> None:
+def monthly_limit(budget: dict) -> float | None:
+    """`[budget] monthly_usd`, checked; None when no budget is set."""
     limit = budget.get("monthly_usd")
     if limit is None:
-        return
+        return None
     if not isinstance(limit, int | float) or isinstance(limit, bool) or limit < 0:
         raise ConfigError("budget.monthly_usd must be a non-negative number of US dollars")
+    return float(limit)
+
+
+def check_monthly(limit: float, spent: float) -> None:
     if spent >= limit:
         raise BudgetError(
             f"monthly budget reached: ${spent:.2f} spent of ${limit:.2f} (budget.monthly_usd); "

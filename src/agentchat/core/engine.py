@@ -20,6 +20,7 @@ from agentchat.core.budget import (
     estimate_input_tokens,
     estimated_cost,
     month_start,
+    monthly_limit,
 )
 from agentchat.core.errors import ProviderError, StreamInterrupted, UsageError
 from agentchat.core.events import (
@@ -37,6 +38,7 @@ from agentchat.core.events import (
     TurnStarted,
     UsageReport,
 )
+from agentchat.core.ledger import Ledger
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolResultPart, Usage
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.ratelimit import limiter_for
@@ -140,6 +142,8 @@ class Engine:
         self.persist_interval_s = persist_interval_s
         self.store_wait_s = store_wait_s  # how long a finished reply waits for a locked or full store
         self.records = records or store  # where past spending is read (the real history, even with --no-log)
+        # Rate-limit slots and budget holds shared with every other agentchat process of the user.
+        self.ledger = Ledger(self.records, wall_clock) if str(self.records.path) != ":memory:" else None
         self.retry_policy = RetryPolicy.from_config(config.section("retry"))
         self._providers: dict[str, Provider] = {}
         self._reported: set[str] = set()  # tool loading problems already shown to the user
@@ -240,12 +244,18 @@ class Engine:
                 )
                 return
 
-    def _check_monthly_budget(self) -> None:
-        budget = self.config.section("budget")
-        if budget.get("monthly_usd") is None:
-            return
-        now = self.wall_clock()
-        check_monthly(budget, monthly_cost(self.records.assistant_records(since=month_start(now)), now))
+    def _hold_budget(self, estimate: float | None) -> int | None:
+        """With `[budget] monthly_usd`: refuse once this month's spending (plus the requests every
+        other agentchat process is running now) reaches it; else hold this request's estimated
+        cost while it runs, so parallel requests count it too."""
+        limit = monthly_limit(self.config.section("budget"))
+        if limit is None:
+            return None
+        since = month_start(self.wall_clock())
+        if self.ledger is None:  # an in-memory history: only this process's spending is known
+            check_monthly(limit, monthly_cost(self.records.assistant_records(since=since), self.wall_clock()))
+            return None
+        return self.ledger.hold_budget(limit, since, estimate)
 
     async def _tool_specs(self, turn: TurnRequest) -> tuple[list[ToolSpec], list[str]]:
         """Load plugins and MCP servers on first use; offer what the policies allow (and -T asked for)."""
@@ -327,7 +337,6 @@ class Engine:
     ) -> AsyncIterator[Event]:
         """One model request with retries and failover before the first token."""
         history = self.store.thread(parent) if parent is not None else []
-        self._check_monthly_budget()
         prompt_tokens = estimate_input_tokens(history, system)
         last_error: ProviderError | None = None
         for index, route in enumerate(routes):
@@ -352,25 +361,37 @@ class Engine:
             warning = check_request(route.model, estimate, turn.max_cost)
             if warning:
                 yield Notice(warning, kind="warning")
-            limiter = limiter_for(route.provider, self.config.section("rate_limits"))
+            limiter = limiter_for(route.provider, self.config.section("rate_limits"), self.ledger)
             attempt, began = 0, self.clock()
             while True:
-                waited = await limiter.acquire(prompt_tokens)
-                if waited >= 1.0:
-                    yield Notice(f"waited {waited:.1f}s for the {route.provider} rate limit")
+                hold = self._hold_budget(estimate)
                 try:
+                    wait, slot = limiter.reserve(prompt_tokens)
+                    if wait >= 1.0:  # said before the wait, so a pipeline that seems stuck explains itself
+                        yield Notice(
+                            f"waiting {wait:.0f} s for the {route.provider} rate limit ([rate_limits])"
+                        )
+                    if wait > 0:
+                        try:
+                            await self.sleep(wait)
+                        except asyncio.CancelledError:
+                            limiter.release(slot)
+                            raise
                     async with aclosing(self._stream_reply(conv_id, parent, route, request)) as events:
                         async for event in events:
                             yield event
                     return
                 except _NoTokens as wrapped:
                     last_error = wrapped.error
-                    delay = next_delay(self.retry_policy, attempt, last_error, self.clock() - began)
-                    if delay is None:
-                        break
-                    attempt += 1
-                    yield Retrying(attempt, delay, str(last_error))
-                    await self.sleep(delay)
+                finally:
+                    if self.ledger is not None:
+                        self.ledger.release_budget(hold)
+                delay = next_delay(self.retry_policy, attempt, last_error, self.clock() - began)
+                if delay is None:
+                    break
+                attempt += 1
+                yield Retrying(attempt, delay, str(last_error))
+                await self.sleep(delay)
         assert last_error is not None
         failed = Message(
             role="assistant",

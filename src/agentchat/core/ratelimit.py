@@ -3,7 +3,9 @@
 Limits come from `[rate_limits.PROVIDER] requests_per_minute = N, tokens_per_minute = M`; the
 server's own rate-limit headers add a pause when it says nothing is left until a reset.
 Each `acquire` reserves the earliest slot at once, so callers are served first come, first served
-without a lock (a lock would tie the limiter to one event loop).
+without a lock (a lock would tie the limiter to one event loop). The slots live in a `SlotBook`:
+the engine passes the shared ledger (core/ledger.py), so a limit holds across every agentchat
+process of the user, not only within one.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from agentchat.core.errors import ConfigError
 
 WINDOW_S = 60.0
+# (slots in the window as (start, tokens), oldest first; a server-announced block end) -> start
+Earliest = Callable[[list[tuple[float, int]], float], float]
 
 # (remaining header, reset header) pairs: OpenAI sends durations, Anthropic RFC 3339 times
 _HEADER_PAIRS = (
@@ -46,6 +50,44 @@ def parse_reset(value: str, now_wall: float) -> float | None:
     return max(when.timestamp() - now_wall, 0.0)
 
 
+class SlotBook(Protocol):
+    """Where a limiter keeps the slots it reserved: this process's memory, or the shared ledger
+    (core/ledger.py) so the limit holds across every agentchat process of the user."""
+
+    def reserve(self, provider: str, now: float, tokens: int, earliest: Earliest) -> tuple[float, Any]: ...
+
+    def release(self, handle: Any) -> None: ...
+
+    def block(self, provider: str, until: float) -> None: ...
+
+    def blocked_until(self, provider: str) -> float: ...
+
+
+class LocalSlots:
+    """One process's slots: for tests, and for a store that is not shared (`--no-log` keeps the
+    real history for this)."""
+
+    def __init__(self) -> None:
+        self._slots: deque[tuple[float, int]] = deque()  # (start time, tokens), oldest first
+        self._until = 0.0
+
+    def reserve(self, provider: str, now: float, tokens: int, earliest: Earliest) -> tuple[float, Any]:
+        while self._slots and self._slots[0][0] <= now - WINDOW_S:
+            self._slots.popleft()
+        slot = (earliest(list(self._slots), self._until), tokens)
+        self._slots.append(slot)
+        return slot[0], slot
+
+    def release(self, handle: Any) -> None:
+        self._slots.remove(handle)
+
+    def block(self, provider: str, until: float) -> None:
+        self._until = max(self._until, until)
+
+    def blocked_until(self, provider: str) -> float:
+        return self._until
+
+
 class RateLimiter:
     """A sliding 60-second window over requests and tokens; `None` limits are unlimited."""
 
@@ -57,49 +99,72 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         wall_clock: Callable[[], float] = time.time,
+        provider: str = "",
+        book: SlotBook | None = None,
     ) -> None:
         self.rpm = rpm
         self.tpm = tpm
-        self._clock = clock
+        self.provider = provider
         self._sleep = sleep
         self._wall_clock = wall_clock
-        self._slots: deque[tuple[float, int]] = deque()  # (start time, tokens), oldest first
-        self._blocked_until = 0.0
+        self._local: SlotBook = LocalSlots()
+        self._monotonic = clock
+        self.book, self._clock = self._local, clock
+        self.use(book)
 
-    def _earliest(self, now: float, tokens: int) -> float:
-        while self._slots and self._slots[0][0] <= now - WINDOW_S:
-            self._slots.popleft()
-        start = max(now, self._blocked_until, self._slots[-1][0] if self._slots else now)
-        slots = list(self._slots)
-        if self.rpm and len(slots) >= self.rpm:
-            start = max(start, slots[len(slots) - self.rpm][0] + WINDOW_S)
-        if self.tpm and tokens:
-            # a request bigger than the whole budget goes alone once the window has emptied
-            excess = sum(t for _, t in slots) + min(tokens, self.tpm) - self.tpm
-            for when, used in slots:
-                if excess <= 0:
-                    break
-                start = max(start, when + WINDOW_S)
-                excess -= used
-        return start
+    def use(self, book: SlotBook | None) -> None:
+        """Keep the slots in `book` from now on (None: in this process). Shared slots are placed
+        in wall-clock time, the one clock every process reads alike."""
+        if book is None:
+            self.book, self._clock = self._local, self._monotonic
+        elif self.book != book:
+            self.book, self._clock = book, self._wall_clock
+
+    def _earliest(self, now: float, tokens: int) -> Earliest:
+        def earliest(slots: list[tuple[float, int]], blocked_until: float) -> float:
+            start = max(now, blocked_until, slots[-1][0] if slots else now)
+            if self.rpm and len(slots) >= self.rpm:
+                start = max(start, slots[len(slots) - self.rpm][0] + WINDOW_S)
+            if self.tpm and tokens:
+                # a request bigger than the whole budget goes alone once the window has emptied
+                excess = sum(t for _, t in slots) + min(tokens, self.tpm) - self.tpm
+                for when, used in slots:
+                    if excess <= 0:
+                        break
+                    start = max(start, when + WINDOW_S)
+                    excess -= used
+            return start
+
+        return earliest
+
+    def reserve(self, tokens: int = 0) -> tuple[float, Any]:
+        """Take the earliest slot for a request of about `tokens` tokens: (seconds to wait, the
+        slot, for `release` if the wait is abandoned). Unlimited and unblocked: no slot at all."""
+        now = self._clock()
+        if not (self.rpm or self.tpm):
+            return max(self.book.blocked_until(self.provider) - now, 0.0), None
+        start, handle = self.book.reserve(self.provider, now, tokens, self._earliest(now, tokens))
+        return max(start - now, 0.0), handle
+
+    def release(self, handle: Any) -> None:
+        if handle is not None:
+            self.book.release(handle)
 
     async def acquire(self, tokens: int = 0) -> float:
         """Wait until a request of about `tokens` tokens may start; return the seconds waited."""
         began = self._clock()
-        slot = (self._earliest(began, tokens), tokens)
-        self._slots.append(slot)
-        wait = slot[0] - began
+        wait, handle = self.reserve(tokens)
         if wait > 0:
             try:
                 await self._sleep(wait)
             except asyncio.CancelledError:
-                self._slots.remove(slot)
+                self.release(handle)
                 raise
         return self._clock() - began
 
     def blocked_for(self) -> float:
         """Seconds until the reset a server announced with none remaining (0 when not blocked)."""
-        return max(0.0, self._blocked_until - self._clock())
+        return max(0.0, self.book.blocked_until(self.provider) - self._clock())
 
     def observe_headers(self, headers: Mapping[str, str]) -> None:
         """Pause new requests until the reset the server names when it reports none remaining."""
@@ -110,7 +175,7 @@ class RateLimiter:
                 continue
             seconds = parse_reset(reset, self._wall_clock())
             if seconds is not None:
-                self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+                self.book.block(self.provider, self._clock() + seconds)
 
 
 def _limit(provider: str, table: dict[str, Any], key: str) -> int | None:
@@ -125,11 +190,14 @@ def _limit(provider: str, table: dict[str, Any], key: str) -> int | None:
 _LIMITERS: dict[str, RateLimiter] = {}
 
 
-def limiter_for(provider: str, rate_limits: dict[str, Any] | None = None) -> RateLimiter:
+def limiter_for(
+    provider: str, rate_limits: dict[str, Any] | None = None, book: SlotBook | None = None
+) -> RateLimiter:
     """The process-wide limiter of `provider`, configured from the `[rate_limits]` table.
 
     One limiter per provider name, so a TUI and its background calls share the same budget;
-    a changed config updates the limits in place and keeps the window already used.
+    a changed config updates the limits in place and keeps the window already used. With `book`
+    (the shared ledger) the limit holds across processes too.
     """
     table = (rate_limits or {}).get(provider) or {}
     if not isinstance(table, dict):
@@ -141,9 +209,10 @@ def limiter_for(provider: str, rate_limits: dict[str, Any] | None = None) -> Rat
     tpm = _limit(provider, table, "tokens_per_minute")
     limiter = _LIMITERS.get(provider)
     if limiter is None:
-        limiter = _LIMITERS[provider] = RateLimiter(rpm, tpm)
+        limiter = _LIMITERS[provider] = RateLimiter(rpm, tpm, provider=provider)
     else:
         limiter.rpm, limiter.tpm = rpm, tpm
+    limiter.use(book)
     return limiter
 
 

@@ -92,6 +92,13 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE messages ADD COLUMN owner TEXT",
         "CREATE INDEX messages_streaming ON messages(id) WHERE status = 'streaming'",
     ),
+    # Limits that hold across every agentchat process of the user (core/ledger.py).
+    (
+        "CREATE TABLE rate_slots (provider TEXT NOT NULL, start REAL NOT NULL, tokens INTEGER NOT NULL)",
+        "CREATE INDEX rate_slots_provider ON rate_slots(provider, start)",
+        "CREATE TABLE rate_blocks (provider TEXT PRIMARY KEY, until REAL NOT NULL)",
+        "CREATE TABLE budget_holds (id INTEGER PRIMARY KEY, owner TEXT, amount REAL NOT NULL, created_at REAL NOT NULL)",
+    ),
 ]
 
 
@@ -278,6 +285,13 @@ class Store:
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._errors():
             yield self._conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction for state kept beside the history (core/ledger.py): the read
+        and the write inside it see no other process in between."""
+        with self._write() as conn:
+            yield conn
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
