@@ -1,4 +1,8 @@
-"""Small listing commands: models, agents, tools."""
+"""Small listing commands: models, agents, tools.
+
+Model names come from a provider's listing and tool descriptions from MCP servers: listings are for
+people, so their text is `clean`ed (no escape sequences) in a pipe too.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Annotated
 import typer
 
 from agentchat.cli.common import err, load, run_guarded
+from agentchat.core.text import clean
 
 
 def register(app: typer.Typer) -> None:
@@ -49,12 +54,12 @@ def models(
                 if not router.local_available():
                     continue
                 rows = rows or [(default or "smollm2", "embedded")]
-            print(f"{provider}:")
+            print(f"{clean(provider)}:")
             if not rows:
                 hint = f" (default {default})" if default else ""
                 print(f"  (none listed){hint}")
             for model, source in rows:
-                print(f"  {model:<40} {source}")
+                print(clean(f"  {model:<40} {source}"))
         return 0
 
     raise typer.Exit(run_guarded(body))
@@ -75,7 +80,7 @@ def agents() -> None:
             tools = agent.tools if agent.tools is not None else "none in ask, all in the TUI"
             system = (agent.system or "").replace("\n", " ")
             system = (system[:50] + "…") if len(system) > 50 else system
-            print(f"{name:<14} model={model}  tools={tools}  system={system or '-'}")
+            print(clean(f"{name:<14} model={model}  tools={tools}  system={system or '-'}"))
         return 0
 
     raise typer.Exit(run_guarded(body))
@@ -89,9 +94,8 @@ def tools() -> None:
         config = load(state.config_path)
         rows, errors = asyncio.run(_tool_rows(config))
         for row in rows:
-            print(
-                f"{row.name:<32} {row.source:<20} {row.policy:<6} {row.description.splitlines()[0] if row.description else ''}"
-            )
+            summary = row.description.splitlines()[0] if row.description else ""
+            print(clean(f"{row.name:<32} {row.source:<20} {row.policy:<6} {summary}"))
         for where, message in errors.items():
             err(f"{where}: {message}")
         return 0

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from agentchat.core.errors import AgentchatError
+from agentchat.core.text import clean
 
 if TYPE_CHECKING:
     from agentchat.config import Config
@@ -18,9 +19,10 @@ EXIT_INTERRUPTED = 130
 
 
 def err(message: str) -> None:
-    """One diagnostic line on stderr; never a traceback."""
+    """One diagnostic line on stderr; never a traceback. Cleaned always: stderr is for people, and
+    a message may quote a model (tool names and arguments, notices) or a provider's error text."""
     try:
-        sys.stderr.write(f"agentchat: {message}\n")
+        sys.stderr.write(f"agentchat: {clean(message)}\n")
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):
         pass

@@ -1,4 +1,8 @@
-"""`agentchat history`: list, show, search, export and remove stored conversations."""
+"""`agentchat history`: list, show, search, export and remove stored conversations.
+
+Titles and messages are a model's or a user's text. The listings (list, search) are for people and
+always `clean`; a whole conversation (show, export) is exact in a pipe and `clean` on a terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from typing import Annotated
 import typer
 
 from agentchat.cli.common import err, open_store, run_guarded
+from agentchat.cli.output import for_stdout
 from agentchat.core.errors import UsageError
+from agentchat.core.text import clean
 
 history_app = typer.Typer(help="Stored conversations.", invoke_without_command=True, no_args_is_help=False)
 
@@ -34,10 +40,9 @@ def history(
         store = open_store()
         try:
             for c in store.list_conversations(limit=limit):
-                model = f"{c.provider}/{c.model}" if c.model else "-"
-                print(
-                    f"{c.id:>6}  {_when(c.updated_at)}  {c.message_count:>4} msgs  {model:<32} {c.title or ''}"
-                )
+                model = clean(f"{c.provider}/{c.model}") if c.model else "-"
+                title = clean(c.title or "").replace("\n", " ")
+                print(f"{c.id:>6}  {_when(c.updated_at)}  {c.message_count:>4} msgs  {model:<32} {title}")
         finally:
             store.close()
         return 0
@@ -66,7 +71,8 @@ def show(conversation_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
         store = open_store()
         try:
             info, messages = _thread(store, conversation_id)
-            print(to_markdown(info.title or f"conversation {info.id}", messages, info.system), end="")  # type: ignore[attr-defined]
+            markdown = to_markdown(info.title or f"conversation {info.id}", messages, info.system)  # type: ignore[attr-defined]
+            print(for_stdout(markdown), end="")
         finally:
             store.close()
         return 0
@@ -86,7 +92,7 @@ def search(
         try:
             hits = store.search(" ".join(text), limit=limit)
             for hit in hits:
-                snippet = " ".join(hit.snippet.split())
+                snippet = " ".join(clean(hit.snippet).split())
                 print(f"{hit.conversation_id:>6}  {hit.role:<9} {snippet}")
             if not hits:
                 err("no matches")
@@ -113,9 +119,10 @@ def export(
         try:
             info, messages = _thread(store, conversation_id)
             if fmt == "md":
-                print(to_markdown(info.title or f"conversation {info.id}", messages, info.system), end="")  # type: ignore[attr-defined]
+                title = info.title or f"conversation {info.id}"  # type: ignore[attr-defined]
+                print(for_stdout(to_markdown(title, messages, info.system)), end="")  # type: ignore[attr-defined]
             else:
-                print(to_json(info, store.all_messages(conversation_id)))
+                print(for_stdout(to_json(info, store.all_messages(conversation_id))))
         finally:
             store.close()
         return 0

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from agentchat.cli.common import err, load, run_guarded
+from agentchat.core.text import clean
 
 keys_app = typer.Typer(
     help="API keys: status, check, set.", invoke_without_command=True, no_args_is_help=False
@@ -49,7 +50,7 @@ def keys(
             line = f"{row['provider']:<12} {row['status']:<8} {row['source']}"
             if check:
                 line += f"  {row['check']}"
-            print(line.rstrip())
+            print(clean(line.rstrip()))  # a live check quotes the provider's error text
         return 0
 
     raise typer.Exit(run_guarded(body))

@@ -2,17 +2,36 @@
 
 Only answer text reaches stdout. With tools offered and stdout not a terminal, a message's text is
 held until the message ends: narration before a tool call goes to stderr, the final answer to stdout.
+
+Model text may hold escape sequences a terminal obeys (clear the screen, set the title, write the
+clipboard): what goes to a terminal and everything on stderr is `clean`ed. A pipe gets the model's
+exact text; only lone surrogates, which UTF-8 cannot encode, become U+FFFD there.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import IO, Any
 
 from agentchat.core.events import AssistantFinished, AssistantStarted, TurnStarted
 from agentchat.core.messages import Usage
+from agentchat.core.text import StreamCleaner, clean, encodable
+
+
+def stdout_is_terminal() -> bool:
+    try:
+        return os.isatty(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return False
+
+
+def for_stdout(text: str) -> str:
+    """A stored conversation (`history show`, `export`): exact in a pipe or a file, where a program
+    reads it; without control sequences on a terminal, where a person does."""
+    return clean(text) if stdout_is_terminal() else encodable(text)
 
 
 class TurnSummary:
@@ -91,6 +110,7 @@ class AnswerWriter:
         self._trailing = ""  # newlines held back so the answer ends with exactly one
         self._wrote_answer = False
         self._thinking_open = False
+        self._thinking = StreamCleaner()  # thinking streams to stderr in pieces
 
     # --- events ---------------------------------------------------------------------------------
     def turn_started(self, event: TurnStarted) -> None:
@@ -108,7 +128,7 @@ class AnswerWriter:
 
     def thinking(self, text: str) -> None:
         if text:
-            self.err.write(text)
+            self.err.write(self._thinking.feed(text))
             self.err.flush()
             self._thinking_open = True
 
@@ -119,7 +139,7 @@ class AnswerWriter:
         text, self._held = "".join(self._held), []
         if event.finish_reason == "tool_calls":
             if text.strip():
-                self.err.write(text.rstrip("\n") + "\n")
+                self.err.write(clean(text.rstrip("\n")) + "\n")
         else:
             self.emit(text)
 
@@ -127,7 +147,7 @@ class AnswerWriter:
         self._close_thinking()
         self.end_answer()
         if self.show_usage:
-            self.err.write(self.summary.usage_line() + "\n")
+            self.err.write(clean(self.summary.usage_line()) + "\n")
         self.err.flush()
 
     def abort(self) -> None:
@@ -142,7 +162,7 @@ class AnswerWriter:
     # --- output -------------------------------------------------------------------------------
     def _close_thinking(self) -> None:
         if self._thinking_open:
-            self.err.write("\n")
+            self.err.write(self._thinking.flush() + "\n")
             self._thinking_open = False
 
     def emit(self, text: str) -> None:
@@ -157,7 +177,10 @@ class AnswerWriter:
         self._wrote_answer = True
 
     def write(self, text: str) -> None:
-        self.out.write(text)
+        try:
+            self.out.write(text)
+        except UnicodeEncodeError:  # nothing was written: the text is encoded before it is buffered
+            self.out.write(encodable(text))
         self.out.flush()
 
     def end_answer(self) -> None:
@@ -166,7 +189,9 @@ class AnswerWriter:
 
 
 class RichWriter(AnswerWriter):
-    """A terminal: the answer rendered as Markdown, live, with Rich (which honours NO_COLOR)."""
+    """A terminal: the answer rendered as Markdown, live, with Rich (which honours NO_COLOR).
+    Each frame renders the whole text so far, cleaned whole: a sequence split across two tokens
+    is removed once it is complete, never half."""
 
     def __init__(self, out: IO[str], err: IO[str], **kwargs: Any) -> None:
         super().__init__(out, err, **kwargs)
@@ -183,20 +208,20 @@ class RichWriter(AnswerWriter):
         self._buffer += text
         if self._live is None:
             self._live = Live(
-                Markdown(self._buffer),
+                Markdown(clean(self._buffer)),
                 console=self.console,
                 refresh_per_second=12,
                 vertical_overflow="visible",
             )
             self._live.start()
         else:
-            self._live.update(Markdown(self._buffer))
+            self._live.update(Markdown(clean(self._buffer)))
 
     def end_answer(self) -> None:
         if self._live is not None:
             from rich.markdown import Markdown
 
-            self._live.update(Markdown(self._buffer), refresh=True)
+            self._live.update(Markdown(clean(self._buffer)), refresh=True)
             self._live.stop()
             self._live = None
 
@@ -233,7 +258,10 @@ class JsonWriter(AnswerWriter):
             "timings": {"ttft_s": _round(s.ttft_s), "total_s": _round(s.total_s)},
             "cost": s.cost,
         }
-        self.out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        line = json.dumps(payload, ensure_ascii=False)
+        if encodable(line) is not line:  # a lone surrogate: JSON can still say it exactly, escaped
+            line = json.dumps(payload)
+        self.out.write(line + "\n")
         self.out.flush()
 
     def abort(self) -> None:

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from agentchat.cli.common import err, load, open_store, run_guarded
+from agentchat.core.text import clean
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 PIPE_WIDTH = 200
 
@@ -22,6 +24,14 @@ PIPE_WIDTH = 200
 def register(app: typer.Typer) -> None:
     app.command("stats")(stats)
     app.command("bench")(bench)
+
+
+def _cell(value: object) -> Text:
+    """A provider or model name as a table cell: Rich would read a `str` as markup (`[/b]` in a
+    model name raised MarkupError) and print its escape sequences."""
+    from rich.text import Text
+
+    return Text(clean(str(value or "-")))
 
 
 def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
@@ -88,7 +98,7 @@ def _print_tables(rows: list[Any], groups: list[str], daily: list[Any]) -> None:
     for r in rows:
         cost = f"{r.cost:.4f}" + ("+" if r.unpriced else "")
         table.add_row(
-            *[str(getattr(r, g) or "-") for g in groups],
+            *[_cell(getattr(r, g)) for g in groups],
             str(r.requests),
             str(r.input_tokens),
             str(r.output_tokens),
@@ -205,7 +215,7 @@ def _print_bench(summary: list[dict[str, Any]], runs: int) -> None:
         table.add_column(name, justify="left" if name == "model" else "right")
     for s in summary:
         table.add_row(
-            s["model"],
+            _cell(s["model"]),
             _fmt(s["median_ttft_s"], ".2f", "s"),
             _fmt(s["median_tokens_per_s"], ".1f"),
             _fmt(s["median_total_s"], ".2f", "s"),
