@@ -141,3 +141,35 @@ def test_bench_exits_4_when_every_run_failed(user_env: UserEnv, openai_fake: oai
     proc = user_env.run("bench", "hi", "--models", LONG_MODEL, "--runs", "2", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["errors"] == 1
+
+
+def test_a_symlinked_config_is_written_through_the_link(user_env: UserEnv) -> None:
+    """Dotfiles kept in a repository: the config is a link into it, and stays one."""
+    real = user_env.root / "dotfiles" / "agentchat.toml"
+    real.parent.mkdir()
+    real.write_text(USER_FILE)
+    user_env.config_path.unlink()
+    user_env.config_path.symlink_to(real)
+    proc = user_env.run("keys", "set", "anthropic", input="sk-ant-new-123\n")
+    assert proc.returncode == 0, proc.stderr
+    assert user_env.config_path.is_symlink() and user_env.config_path.resolve() == real
+    assert tomllib.loads(real.read_text())["providers"]["anthropic"]["api_key"] == "sk-ant-new-123"
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o600
+
+
+def test_a_second_account_is_a_named_provider_table(user_env: UserEnv, openai_fake: oai.OpenAIFake) -> None:
+    """`[providers.openai-work] type = "openai"` is OpenAI itself unless base_url says otherwise;
+    here it is pointed at the fake, with its own key."""
+    user_env.write_config(
+        f'[providers.openai-work]\ntype = "openai"\napi_key = "sk-work-123456"\nbase_url = "{openai_fake.base_url}"\n'
+        '[providers.openai-personal]\ntype = "openai"\n'
+    )
+    openai_fake.queue(oai.text(["from work"]))
+    proc = user_env.run("ask", "-p", "openai-work", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert openai_fake.chat_requests()[0].header("authorization") == "Bearer sk-work-123456"
+    config = load_config(user_env.config_path)
+    personal = config.provider("openai-personal")
+    assert personal.base_url == "https://api.openai.com/v1"  # no base_url: OpenAI's own
+    proc = user_env.run("ask", "-p", "openai-personal", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 3 and "no API key for openai-personal" in proc.stderr  # never sent keyless

@@ -213,8 +213,7 @@ class Config:
             return kind or name
         if kind not in ("openai", "anthropic", "ollama"):
             raise ConfigError(f'{self.path}: providers.{name}.type must be "openai", "anthropic" or "ollama"')
-        if not _str(table.get("base_url"), self.where(f"providers.{name}.base_url")):
-            raise ConfigError(f"{self.path}: providers.{name}.base_url is required")
+        _str(table.get("base_url"), self.where(f"providers.{name}.base_url"))
         return kind
 
     def provider(self, name: str) -> ProviderSettings:
@@ -239,22 +238,28 @@ class Config:
         env_var = var or key_env  # a provider's api_key_env replaces the SDK's variable
         in_file = f"providers.{name}.api_key in {self.path}"
         api_key, source = _stored_key(name, key, in_file), "config"
-        if api_key is None and env_var:
+        command = _str(table.get("api_key_cmd"), at("api_key_cmd")) or None
+        if api_key is None and command:
+            source = "command"  # run when the key is first needed (providers.base.resolve_key)
+        elif api_key is None and env_var:
             api_key, source = _stored_key(name, os.environ.get(env_var), env_var), env_var
         if not base_url and url_env:
             base_url = os.environ.get(url_env) or default_url
+        elif not base_url and kind in ENV:  # a second account: [providers.openai-work] type = "openai"
+            base_url = ENV[kind][2]
         hint = f"{env_var} or {in_file}" if env_var else in_file
         extra = {
             k: v
             for k, v in table.items()
-            if k not in {"type", "base_url", "host", "api_key", "api_key_env", "models"}
+            if k not in {"type", "base_url", "host", "api_key", "api_key_env", "api_key_cmd", "models"}
         }
         return ProviderSettings(
             name=name,
             type=kind,
             base_url=base_url,
             api_key=api_key,
-            key_source=source if api_key else None,
+            key_command=command if api_key is None else None,
+            key_source=source if api_key or command else None,
             key_hint=hint,
             models=list(_str_list(table.get("models", []), at("models"))),
             timeout_s=parse_seconds(table.get("timeout", 600.0), at("timeout")),
@@ -299,7 +304,10 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
 
 
 def write_secret_file(path: Path, text: str) -> None:
-    """Write a file that may hold keys: created 0600, never briefly world-readable."""
+    """Write a file that may hold keys: created 0600, never briefly world-readable. A symlinked
+    config (dotfiles kept in a repository) is written through the link, which stays a link."""
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

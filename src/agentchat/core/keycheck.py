@@ -7,7 +7,7 @@ import asyncio
 from agentchat.config import Config
 from agentchat.core.errors import AuthError, ConfigError, ProviderError, ProviderNetworkError
 from agentchat.providers import create_provider
-from agentchat.providers.base import ProviderSettings
+from agentchat.providers.base import ProviderSettings, has_key
 
 
 def key_required(config: Config, name: str) -> bool:
@@ -24,7 +24,7 @@ def key_status(config: Config) -> list[dict[str, str]]:
         except ConfigError as exc:  # a key with a space inside: the row says where it is
             rows.append({"provider": name, "status": "invalid", "source": str(exc)})
             continue
-        if settings.api_key:
+        if has_key(settings):
             status, source = "set", settings.key_source or ""
         elif key_required(config, name):
             status, source = "missing", f"set {settings.key_hint}"
@@ -36,7 +36,7 @@ def key_status(config: Config) -> list[dict[str, str]]:
 
 async def check_one(settings: ProviderSettings, timeout_s: float = 10.0) -> str:
     """valid / rejected / unreachable (or, for Ollama, how many models it serves)."""
-    if settings.name in ("openai", "anthropic") and not settings.api_key:
+    if settings.name in ("openai", "anthropic") and not has_key(settings):
         return "missing"
     provider = create_provider(settings)
     try:
@@ -73,6 +73,6 @@ async def _check(config: Config, name: str) -> str:
         settings = config.provider(name)
     except ConfigError:  # key_status's row already says what is wrong
         return "invalid"
-    if not settings.api_key and key_required(config, name):
+    if not has_key(settings) and key_required(config, name):
         return "missing"  # a call without the key it needs could only be rejected
     return await check_one(settings)

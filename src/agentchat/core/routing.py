@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agentchat.config import Config, data_dir
 from agentchat.core.errors import AuthError, ConfigError, UnknownModelError, UsageError
-from agentchat.providers.base import ProviderSettings
+from agentchat.providers.base import ProviderSettings, has_key
 
 FAMILIES: tuple[tuple[str, str], ...] = (
     ("gpt-", "openai"),
@@ -144,7 +144,7 @@ class Router:
         if settings.type == "ollama":
             return self.ollama_probe(settings.base_url)
         if settings.name in ("openai", "anthropic"):
-            return settings.api_key is not None
+            return has_key(settings)  # an api_key_cmd is not run just to route
         return True  # named endpoints: a key is optional
 
     def first_usable(self) -> Route:

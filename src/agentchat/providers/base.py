@@ -47,6 +47,7 @@ class ProviderSettings:
     type: str  # openai | anthropic | ollama | local
     base_url: str | None = None
     api_key: str | None = None
+    key_command: str | None = None  # api_key_cmd: run once, when the key is first needed
     key_source: str | None = None  # "config" or the env var name; for messages, never the key
     key_hint: str = ""  # where to set a key, e.g. "OPENAI_API_KEY or providers.openai.api_key"
     models: list[str] = field(default_factory=list)
@@ -222,9 +223,59 @@ def key_hint(settings: ProviderSettings) -> str:
     return settings.key_hint or f"providers.{settings.name}.api_key"
 
 
+def has_key(settings: ProviderSettings) -> bool:
+    """A key is set, or a command will give one (not run here: it may ask for a passphrase)."""
+    return bool(settings.api_key or settings.key_command)
+
+
+_COMMAND_KEYS: dict[str, str] = {}  # api_key_cmd -> its key, for this process only
+KEY_COMMAND_TIMEOUT_S = 60.0  # a password manager may wait for a passphrase
+
+
+def resolve_key(settings: ProviderSettings) -> str | None:
+    """The API key, running `api_key_cmd` the first time any provider needs it (`pass show
+    openai`, `op read ...`). Its output is never stored, logged or shown: only its first line is
+    used, and a failure names the provider and the command's own error line (exit 3)."""
+    if settings.api_key or not settings.key_command:
+        return settings.api_key
+    command = settings.key_command
+    key = _COMMAND_KEYS.get(command)
+    if key is None:
+        key = _COMMAND_KEYS[command] = _run_key_command(settings.name, command)
+    settings.api_key = key  # so error lines redact it too
+    return key
+
+
+def _run_key_command(provider: str, command: str) -> str:
+    import subprocess
+
+    def failed(why: str) -> AuthError:
+        return AuthError(f"{provider}: api_key_cmd {command!r} failed: {why}", provider=provider)
+
+    try:
+        done = subprocess.run(
+            command, shell=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=KEY_COMMAND_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise failed(f"no answer within {KEY_COMMAND_TIMEOUT_S:g} s") from None
+    except OSError as exc:
+        raise failed(exc.strerror or str(exc)) from None
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    key = lines[0].strip() if lines else ""
+    if done.returncode != 0 or not key:
+        errors = [
+            line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()
+        ]
+        why = f"exit {done.returncode}" if done.returncode else "it printed no key"
+        raise failed(f"{why}{': ' + errors[-1][:200] if errors else ''}")
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        raise failed("its first line holds whitespace or control characters, not a key")
+    return key
+
+
 def require_key(settings: ProviderSettings) -> None:
     """A provider that needs a key fails before sending anything, naming where to set one."""
-    if not settings.api_key:
+    if not resolve_key(settings):
         raise AuthError(f"no API key for {settings.name}: set {key_hint(settings)}", provider=settings.name)
 
 

@@ -37,6 +37,7 @@ from agentchat.providers.base import (
     parse_arguments,
     rate_limit_hook,
     require_key,
+    resolve_key,
     sampling_hint,
     server_detail,
     tool_finish,
@@ -45,7 +46,8 @@ from agentchat.providers.base import (
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-OFFICIAL = "openai"  # the only provider name that means api.openai.com and so needs a real key
+OFFICIAL = "openai"  # the built-in provider: api.openai.com unless OPENAI_BASE_URL moves it
+OFFICIAL_URL = "https://api.openai.com/"
 _PATH = "/chat/completions"
 NO_KEY = "not-needed"  # the SDK insists on a key; keyless local servers ignore this one
 # Mid-stream error bodies carry no HTTP status; guess one from their type/code so the engine can
@@ -200,11 +202,14 @@ class OpenAIProvider:
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
         self._client: AsyncOpenAI | None = None
+        # OpenAI itself (needs a key, takes max_completion_tokens): the built-in provider, or a
+        # second account on it ([providers.openai-work] type = "openai").
+        self._official = settings.name == OFFICIAL or (settings.base_url or "").startswith(OFFICIAL_URL)
 
     def _sdk(self) -> AsyncOpenAI:
         if self._client is None:
             name = self.settings.name
-            if name == OFFICIAL:
+            if self._official:
                 require_key(self.settings)
             import openai
 
@@ -213,7 +218,7 @@ class OpenAIProvider:
                 self.settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, self.settings.timeout_s)
             )
             self._client = openai.AsyncOpenAI(
-                api_key=self.settings.api_key or NO_KEY,
+                api_key=resolve_key(self.settings) or NO_KEY,
                 base_url=self.settings.base_url,
                 max_retries=0,
                 timeout=timeout,
@@ -235,7 +240,7 @@ class OpenAIProvider:
         if request.max_tokens is not None:
             # OpenAI's reasoning models reject the deprecated `max_tokens`; many compatible servers
             # only know `max_tokens`.
-            key = "max_completion_tokens" if self.settings.name == OFFICIAL else "max_tokens"
+            key = "max_completion_tokens" if self._official else "max_tokens"
             params[key] = request.max_tokens
         return params
 
@@ -270,7 +275,7 @@ class OpenAIProvider:
             finally:
                 await chunks.close()  # prompt on cancellation and aclose() too
             if parser.finish is None:  # ended cleanly but unfinished (a proxy cut it, or llama.cpp refused)
-                if started or self.settings.name == OFFICIAL:
+                if started or self._official:
                     raise self._unfinished(started)
                 # llama.cpp's server answers a request it cannot serve (a prompt beyond the context
                 # window, a template error) with 200 and an empty stream; asked without streaming it
