@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from agentchat.config import Config, load_config
 from agentchat.core.errors import ConfigError
 from tests.conftest import REPO, UserEnv
+from tests.fakes import openai_fake as oai
+from tests.fakes.openai_fake import OpenAIFake
 
 # Not yet read through the typed accessors: engine.py (failover chain) and cli/session.py (agents,
 # max_steps) still read the raw tables. These pass once they call Config.failover_chain / .agent /
@@ -216,3 +219,31 @@ def test_a_key_mangled_inside_is_refused_naming_its_source(
     )
     assert message.startswith("the anthropic API key in providers.anthropic.api_key in /etc/agentchat.toml ")
     assert "sk-x" not in message
+
+
+def test_unknown_keys_are_warnings_naming_the_file_the_key_and_the_nearest_name(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    user_env.write_config(
+        'defualt_model = "gpt-4o-mini"\n'
+        f'[provders.openai]\napi_key = "x"\n[providers.openai]\napi_key = "sk-test-123456"\n'
+        f'base_url = "{openai_fake.base_url}"\nmodles = ["gpt-4o-mini"]\n[retry]\nmax_attempts = 2\n'
+        "[tools]\nshell_timout = 5\n"
+    )
+    openai_fake.queue(oai.text(["ok"]))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 0 and proc.stdout == "ok\n"  # a warning, not an error
+    path = user_env.config_path
+    assert proc.stderr.splitlines() == [
+        f"agentchat: warning: {path}: unknown key 'defualt_model' (did you mean 'default_model'?)",
+        f"agentchat: warning: {path}: unknown table [provders] (did you mean 'providers'?)",
+        f"agentchat: warning: {path}: unknown key 'modles' in [providers.openai] (did you mean 'models'?)",
+        f"agentchat: warning: {path}: unknown key 'shell_timout' in [tools] (did you mean 'shell_timeout'?)",
+    ]
+
+
+def test_the_example_config_has_no_unknown_keys() -> None:
+    from agentchat.config_keys import unknown_keys
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    assert unknown_keys(example, tomllib.loads(example.read_text())) == []

@@ -114,6 +114,7 @@ def _agent_tools(value: Any, where: str) -> list[str] | dict[str, str]:
 class Config:
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # unknown keys, for the face to show once
 
     # --- typed accessors ---------------------------------------------------------------------------
     def where(self, key: str) -> str:
@@ -298,9 +299,12 @@ def _read(path: Path) -> bytes | None:
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     """Read the config file; a missing file is an empty config, a malformed one a ConfigError."""
+    from agentchat.config_keys import unknown_keys
+
     path = config_path(explicit)
     raw = _read(path)
-    return Config(path, _parse(path, raw) if raw is not None else {})
+    data = _parse(path, raw) if raw is not None else {}
+    return Config(path, data, unknown_keys(path, data))
 
 
 def write_secret_file(path: Path, text: str) -> None:

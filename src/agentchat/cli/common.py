@@ -59,9 +59,13 @@ def quiet_broken_pipe() -> None:
 
 
 def load(config_path: str | None) -> Config:
+    """The config; each unknown key is a warning on stderr (a typo must not pass for a setting)."""
     from agentchat.config import load_config
 
-    return load_config(config_path)
+    config = load_config(config_path)
+    for warning in config.warnings:
+        err(f"warning: {warning}")
+    return config
 
 
 def open_store() -> Store:
