@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from agentchat.core.events import (
     Event,
     Finish,
     Notice,
+    ProviderEvent,
     Retrying,
     TextDelta,
     ThinkingDelta,
@@ -39,7 +40,7 @@ from agentchat.core.events import (
     UsageReport,
 )
 from agentchat.core.ledger import Ledger
-from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolResultPart, Usage
+from agentchat.core.messages import Message, Part, TextPart, ThinkingPart, ToolResultPart, Usage
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.ratelimit import limiter_for
 from agentchat.core.retry import RetryPolicy, next_delay
@@ -176,7 +177,7 @@ class Engine:
         return routes
 
     # --- the turn -------------------------------------------------------------------------------
-    async def run_turn(self, turn: TurnRequest) -> AsyncIterator[Event]:
+    async def run_turn(self, turn: TurnRequest) -> AsyncGenerator[Event, None]:
         route = await self.router.resolve(turn.model, turn.provider)
         fallbacks = await self.fallback_routes(turn.fallbacks)
         store = self.store
@@ -232,7 +233,7 @@ class Engine:
             finally:
                 # Every call gets a result, even when the user stops mid-way, so the stored history
                 # stays valid for every provider (a call without its result is rejected).
-                parts = [
+                parts: list[Part] = [
                     results.get(c.id)
                     or ToolResultPart(c.id, "not run: interrupted by the user", True, c.name, "interrupted")
                     for c in reply.tool_calls
@@ -290,7 +291,9 @@ class Engine:
             if f"mcp:{name}" in sources
         ]
 
-    async def _run_tools(self, reply: Message, offered: set[str], *, allowed: bool) -> AsyncIterator[Event]:
+    async def _run_tools(
+        self, reply: Message, offered: set[str], *, allowed: bool
+    ) -> AsyncGenerator[Event, None]:
         """Ask approval in order (one question at a time), then run the approved calls concurrently.
         Only tools offered in this turn run: a model cannot reach one that was not given to it."""
         approved = []
@@ -334,7 +337,7 @@ class Engine:
         turn: TurnRequest,
         tools: list[ToolSpec],
         system: str | None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """One model request with retries and failover before the first token."""
         history = self.store.thread(parent) if parent is not None else []
         prompt_tokens = estimate_input_tokens(history, system)
@@ -406,7 +409,7 @@ class Engine:
 
     async def _stream_reply(
         self, conv_id: int, parent: int | None, route: Route, request: ChatRequest
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Stream one reply into the store; errors before any content are raised as `_NoTokens`."""
         provider = self.provider_for(route.settings)
         try:  # SDK import and model load are not "time to first token"
@@ -419,7 +422,7 @@ class Engine:
         builder = ReplyBuilder(message)
         started = self.clock()
         stream = provider.stream(request)
-        pending: list[Event] = []
+        pending: list[ProviderEvent] = []
         writer: ReplyWriter | None = None
         try:
             try:
@@ -432,9 +435,9 @@ class Engine:
                         break
             except ProviderError as exc:
                 raise _NoTokens(exc) from exc
-            self.store.add_message(conv_id, message)  # owned by this process while it streams
+            message_id = self.store.add_message(conv_id, message)  # owned by this process while it streams
             writer = ReplyWriter(self.store, final_wait_s=self.store_wait_s)
-            yield AssistantStarted(message.id, route.provider, route.model)
+            yield AssistantStarted(message_id, route.provider, route.model)
             last_saved = self.clock()
             for event in pending:
                 builder.add(event)
@@ -471,7 +474,7 @@ class Engine:
         self._finalise(message, started, "empty" if empty else "complete", None)
         store_error = await writer.close(message)
         yield AssistantFinished(
-            message.id,
+            message_id,
             route.provider,
             route.model,
             message.status,

@@ -109,7 +109,8 @@ class RateLimiter:
         self._wall_clock = wall_clock
         self._local: SlotBook = LocalSlots()
         self._monotonic = clock
-        self.book, self._clock = self._local, clock
+        self.book: SlotBook = self._local
+        self._clock = clock
         self.use(book)
 
     def use(self, book: SlotBook | None) -> None:

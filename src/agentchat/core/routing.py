@@ -80,7 +80,7 @@ class ModelCache:
         return list(self.data.get(provider, {}).get("models", []))
 
     def fresh(self, provider: str, now: float | None = None) -> bool:
-        entry = self.data.get(provider)
+        entry = self.data.get(provider) or {}
         return bool(entry) and (now or time.time()) - entry.get("fetched_at", 0) < CACHE_TTL_S
 
     def store(self, provider: str, models: list[str]) -> None:

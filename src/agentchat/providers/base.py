@@ -6,7 +6,7 @@ import ast
 import ipaddress
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -58,7 +58,7 @@ class ProviderSettings:
 class Provider(Protocol):
     settings: ProviderSettings
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+    def stream(self, request: ChatRequest) -> AsyncGenerator[ProviderEvent, None]:
         """Yield neutral events; raise `agentchat.core.errors.ProviderError` subclasses on failure.
 
         Errors before the first event must be raised as their class (AuthError, RateLimitError...);

@@ -344,10 +344,10 @@ class OpenAIProvider:
             where = self.settings.base_url
             return network_error(self.settings, f"cannot connect to {where}: {detail}", exc, where)
         if isinstance(exc, openai.APIError):
-            status = _stream_error_status(exc)
-            if status is None:
+            guessed = _stream_error_status(exc)
+            if guessed is None:
                 return ProviderError(self._line(detail), provider=name)
-            return error_for_status(status, self._line(detail), provider=name)
+            return error_for_status(guessed, self._line(detail), provider=name)
         return ProviderError(self._line(f"the server sent an invalid reply: {detail}"), provider=name)
 
     def _unfinished(self, started: bool) -> ProviderError:
