@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 
 from agentchat import gc_policy
 from agentchat.cli.session import Agent, load_agent
@@ -20,6 +21,7 @@ from agentchat.core.engine import Engine
 from agentchat.core.routing import Router
 from agentchat.providers import list_models, preload
 from agentchat.tui.format import TimeFormat, local_time
+from agentchat.tui.plain import clean
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -90,6 +92,20 @@ class AgentchatApp(App[None]):
         await self.engine.aclose()
         if self.mcp is not None:
             await self.mcp.aclose()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (widgets' and screens' `notify` end here) is plain text: messages
+        quote provider errors, model and conversation names, file paths, and none of ours uses
+        markup. `markup` is accepted for Textual's signature and ignored."""
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52 through the terminal, and the desktop's clipboard tool where there is one."""

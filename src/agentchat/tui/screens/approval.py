@@ -1,17 +1,21 @@
-"""Tool approval: the engine awaits the user's answer through `ApprovalGate`'s approver callback."""
+"""Tool approval: the engine awaits the user's answer through `ApprovalGate`'s approver callback.
+
+The call's name and arguments come from the model, the tool's description maybe from an MCP server:
+shown as `plain` text, never markup.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from agentchat.tui.format import pretty_json
+from agentchat.tui.plain import plain
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -35,10 +39,10 @@ class ApprovalScreen(ModalScreen["Decision"]):
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog-body", id="approval"):
-            yield Label(f"Allow the tool {self.call.name}?", classes="dialog-title")
-            yield Static(Text(f"{self.tool.source} · {self.tool.spec.description}", style="dim"))
+            yield Label(plain(f"Allow the tool {self.call.name}?"), classes="dialog-title")
+            yield Static(plain(f"{self.tool.source} · {self.tool.spec.description}").stylize("dim"))
             with VerticalScroll(id="arguments"):
-                yield Static(Text(pretty_json(self.call.arguments)))
+                yield Static(plain(pretty_json(self.call.arguments)))
             with Horizontal(classes="buttons"):
                 yield Button("Allow once (y)", variant="primary", id="allow_once")
                 yield Button("Always here (a)", variant="warning", id="allow_always")

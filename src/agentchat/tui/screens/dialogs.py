@@ -1,4 +1,8 @@
-"""Small modals: ask for text (rename, edit a message), confirm, pick one of several items."""
+"""Small modals: ask for text (rename, edit a message), confirm, pick one of several items.
+
+What they quote (a title, a message, a code block's first line) is a user's or a model's text: it
+is shown `plain` (no markup, no control sequences), and an Input is given it `clean`ed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from agentchat.tui.plain import clean, plain
 from agentchat.tui.widgets.prompt import PromptInput
 
 
@@ -26,11 +31,11 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog-body"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(plain(self.title_text), classes="dialog-title")
             if self.multiline:
-                yield PromptInput(self.value, id="text")
+                yield PromptInput(self.value, id="text")  # cleans what it is given
             else:
-                yield Input(self.value, id="text")
+                yield Input(clean(self.value).replace("\n", " "), id="text")
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
@@ -74,7 +79,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog-body"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(plain(self.question), classes="dialog-title")
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", id="no")
@@ -99,8 +104,10 @@ class Choice(ModalScreen[int | None]):
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical(classes="dialog-body"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*(Option(item, id=str(i)) for i, item in enumerate(self.items)), id="choices")
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield OptionList(
+                *(Option(plain(item), id=str(i)) for i, item in enumerate(self.items)), id="choices"
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -19,6 +19,7 @@ from agentchat.config import ENV, clean_api_key, set_provider_key
 from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import check_one, key_status
 from agentchat.tui.errors import notify_error
+from agentchat.tui.plain import plain, plain_text
 
 if TYPE_CHECKING:
     from agentchat.config import Config
@@ -78,7 +79,8 @@ class KeyStatusScreen(ModalScreen[None]):
             if row["status"] == "missing":  # the hint names the config path; here the fix is one key away
                 variable = ENV.get(name, ("",))[0]
                 source = f"s: set it here{f', or export {variable}' if variable else ''}"
-            table.add_row(name, row["status"], self.checks.get(name, "checking…"), source, key=name)
+            cells = (name, row["status"], self.checks.get(name, "checking…"), source)
+            table.add_row(*(plain_text(cell) for cell in cells), key=name)  # a str cell is read as markup
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
 
@@ -118,7 +120,7 @@ class KeyStatusScreen(ModalScreen[None]):
     def _set_cell(self, name: str) -> None:
         table = self.query_one(DataTable)
         if name in table.rows:
-            table.update_cell(name, "live check", self.checks[name], update_width=True)
+            table.update_cell(name, "live check", plain_text(self.checks[name]), update_width=True)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -129,7 +131,7 @@ class KeyStatusScreen(ModalScreen[None]):
         if name is None:
             return
         label = self.query_one("#key-label", Label)
-        label.update(f"New key for {name}: saved to the config file with mode 0600 (escape cancels)")
+        label.update(plain(f"New key for {name}: saved to the config file with mode 0600 (escape cancels)"))
         label.display = True
         field = self.query_one("#key-input", Input)
         field.display = True

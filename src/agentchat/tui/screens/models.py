@@ -1,4 +1,7 @@
-"""The model picker: models per provider (configured, cached, then discovered live), type to filter."""
+"""The model picker: models per provider (configured, cached, then discovered live), type to filter.
+
+Model names are what a provider lists (any server can answer): options are `plain` text.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import failure_label
 from agentchat.core.routing import DEFAULT_MODELS
+from agentchat.tui.plain import clean, plain
 
 if TYPE_CHECKING:
     from agentchat.config import Config
@@ -78,12 +82,12 @@ class ModelPicker(ModalScreen[Choice | None]):
         for provider, models in self.models.items():
             shown = [m for m in models if wanted in m.lower() or wanted in provider]
             note = self.status.get(provider, "")
-            header = Text.assemble((provider, "bold"), (f"  {note}" if note else "", "dim"))
+            header = Text.assemble((clean(provider), "bold"), (clean(f"  {note}") if note else "", "dim"))
             options.add_option(Option(header, disabled=True))
             for model in shown:
                 key = f"{provider}\t{model}"
                 mark = "● " if (provider, model) == self.current else "  "
-                options.add_option(Option(f"{mark}{model}", id=key))
+                options.add_option(Option(plain(f"{mark}{model}"), id=key))
         target = keep or f"{self.current[0]}\t{self.current[1]}"
         try:
             options.highlighted = options.get_option_index(target)

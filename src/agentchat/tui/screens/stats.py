@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from agentchat.core.stats import GroupStats, group_stats, sparkline
 from agentchat.tui.format import duration_label, spend_label
+from agentchat.tui.plain import plain_text
 
 if TYPE_CHECKING:
     from agentchat.core.store import Store
@@ -44,7 +45,8 @@ def row_cells(row: GroupStats) -> list[Text]:
         "-" if row.median_tokens_per_s is None else f"{row.median_tokens_per_s:.1f}",
         f"{row.error_rate:.0%}",
     )
-    return [Text(row.provider or "-"), Text(row.model or "-")] + [Text(n, justify="right") for n in numbers]
+    names = [plain_text(row.provider or "-"), plain_text(row.model or "-")]  # as the provider named them
+    return names + [Text(n, justify="right") for n in numbers]
 
 
 def daily_plot(days: list[GroupStats]) -> str:

@@ -3,6 +3,8 @@
 Mounted widgets, not tokens, are what slow Textual down, so a finished message is one `Static` of
 Rich renderables (two widgets with thinking) and only the streaming reply is a Textual `Markdown`.
 Only the newest `PAGE` messages are mounted; older ones load when the user scrolls to the top.
+Every text here is a model's, a user's or a tool's: it reaches a widget through `plain`/`plain_text`
+(no markup, no control sequences), and the streamed reply through a `StreamCleaner`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from textual.widgets.markdown import MarkdownStream
 from agentchat.core.engine import ReplyBuilder
 from agentchat.core.messages import Message, ToolResultPart
 from agentchat.tui.format import TimeFormat, call_label, code_blocks, message_label
+from agentchat.tui.plain import StreamCleaner, clean, plain, plain_text
 from agentchat.tui.widgets.reply_markdown import ReplyMarkdown
 
 if TYPE_CHECKING:
@@ -42,20 +45,20 @@ def result_line(result: ToolResultPart) -> Text:
     if len(first) > 100:
         first = first[:99] + "…"
     mark, style = ("✗", "red") if result.is_error else ("✓", "green")
-    return Text.assemble((f"{mark} {result.name or result.call_id}: ", style), (first, "dim"))
+    return Text.assemble((clean(f"{mark} {result.name or result.call_id}: "), style), (clean(first), "dim"))
 
 
 def body_renderable(message: Message) -> RenderableType:
     """Everything but thinking, as Rich renderables: rendered once per width, no child widgets."""
     items: list[RenderableType] = []
     if message.text and message.role == "user":  # as typed: line breaks kept, no markup applied
-        items.append(Text(message.text))
+        items.append(plain_text(message.text))
     elif message.text:
-        items.append(RichMarkdown(message.text, code_theme=CODE_THEME))
-    items += [Text(f"▸ {call_label(call)}", style="italic") for call in message.tool_calls]
+        items.append(RichMarkdown(clean(message.text), code_theme=CODE_THEME))
+    items += [plain_text(f"▸ {call_label(call)}", style="italic") for call in message.tool_calls]
     items += [result_line(result) for result in message.tool_results]
     if message.error:
-        items.append(Text(f"error: {message.error}", style="bold red"))
+        items.append(plain_text(f"error: {message.error}", style="bold red"))
     if not items:
         items.append(Text("(empty)", style="dim"))
     return Group(*items)
@@ -95,11 +98,11 @@ class MessageBox(Vertical, can_focus=True):
 
     def compose(self):  # type: ignore[no-untyped-def]
         if self.message.thinking:
-            yield Collapsible(Static(self.message.thinking), title="thinking", collapsed=True)
+            yield Collapsible(Static(plain(self.message.thinking)), title="thinking", collapsed=True)
         yield Static(body_renderable(self.message), classes="body")
 
     def on_mount(self) -> None:
-        self.border_title = message_label(self.message, self.timefmt)
+        self.border_title = plain(message_label(self.message, self.timefmt))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         role = self.message.role
@@ -142,7 +145,7 @@ class MessageBox(Vertical, can_focus=True):
     def update_message(self, message: Message) -> None:
         """Show the stored version (after it finished, or to add tool results)."""
         self.message = message
-        self.border_title = message_label(message, self.timefmt)
+        self.border_title = plain(message_label(message, self.timefmt))
         self.query_one(".body", Static).update(body_renderable(message))
 
 
@@ -163,6 +166,7 @@ class ReplyBox(MessageBox):
         self.finished = False
         self.settled = False
         self._stream: MarkdownStream | None = None
+        self._cleaner = StreamCleaner()  # a sequence may be split across two deltas
         self._pending: list[str] = []
         self._thinking: Static | None = None
         self._thinking_shown = 0
@@ -179,7 +183,8 @@ class ReplyBox(MessageBox):
         if isinstance(event, Finish):  # the text is complete: on screen now, before it is stored
             await self._finish_text()
         elif isinstance(event, TextDelta):
-            self._pending.append(event.text)
+            if shown := self._cleaner.feed(event.text):
+                self._pending.append(shown)
             if self._stream is None:  # the first words show at once, the rest in batches
                 self._stream = Markdown.get_stream(self.query_one(Markdown))
                 await self._flush()
@@ -188,7 +193,7 @@ class ReplyBox(MessageBox):
             box = Collapsible(self._thinking, title="thinking…", collapsed=True)
             await self.mount(box, before=self.query_one(Markdown))
         elif isinstance(event, ToolCall):
-            calls = "\n".join(f"▸ {call_label(c)}" for c in self.message.tool_calls)
+            calls = plain("\n".join(f"▸ {call_label(c)}" for c in self.message.tool_calls))
             if self._calls is None:
                 self._calls = Static(calls, classes="calls")
                 await self.mount(self._calls)
@@ -201,7 +206,7 @@ class ReplyBox(MessageBox):
         thinking = self.message.thinking
         if self._thinking is not None and len(thinking) != self._thinking_shown:
             self._thinking_shown = len(thinking)
-            self._thinking.update(thinking)
+            self._thinking.update(plain(thinking))
         if self._pending and self._stream is not None:
             text = "".join(self._pending)
             self._pending.clear()
@@ -213,6 +218,8 @@ class ReplyBox(MessageBox):
         delay that frame by tens of milliseconds."""
         if self._timer is not None:
             self._timer.stop()
+        if rest := self._cleaner.flush():  # an unfinished sequence at the very end
+            self._pending.append(rest)
         await self._flush()
         if self._stream is not None:
             stream, self._stream = self._stream, None
@@ -222,7 +229,7 @@ class ReplyBox(MessageBox):
                 async with markdown.lock:  # stop() does not wait for an append under way
                     pass
             except Exception:  # a block Textual could not update in place: draw the reply afresh
-                await markdown.update(self.message.text)
+                await markdown.update(clean(self.message.text))
             painted = asyncio.Event()
             self.call_after_refresh(painted.set)
             with contextlib.suppress(TimeoutError):  # no frame comes while the app shuts down
@@ -237,7 +244,7 @@ class ReplyBox(MessageBox):
             self.message.status = "interrupted"
         self.finished = True
         self.remove_class("-streaming")
-        self.border_title = message_label(self.message, self.timefmt)
+        self.border_title = plain(message_label(self.message, self.timefmt))
 
     async def settle(self) -> None:
         """Swap the Markdown widgets for the one-Static rendering every stored message gets."""

@@ -1,4 +1,8 @@
-"""The prompt: multi-line, Enter sends, ctrl+j inserts a newline (the one newline key every terminal sends)."""
+"""The prompt: multi-line, Enter sends, ctrl+j inserts a newline (the one newline key every terminal sends).
+
+A TextArea writes its text to the terminal as it is: what is pasted or loaded (a message to edit,
+which may have come from a pipe) is `clean`ed first, so no escape sequence reaches the terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
+
+from agentchat.tui.plain import clean
 
 
 class PromptInput(TextArea):
@@ -23,7 +29,14 @@ class PromptInput(TextArea):
             self.text = text
 
     def __init__(self, text: str = "", *, placeholder: str = "", id: str | None = None) -> None:
-        super().__init__(text, id=id, soft_wrap=True, show_line_numbers=False, placeholder=placeholder)
+        super().__init__(clean(text), id=id, soft_wrap=True, show_line_numbers=False, placeholder=placeholder)
+
+    def load_text(self, text: str) -> None:
+        super().load_text(clean(text))
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        event.text = clean(event.text)
+        await super()._on_paste(event)
 
     async def _on_key(self, event: events.Key) -> None:
         # TextArea inserts a newline for Enter in its key handler, before bindings are looked at.

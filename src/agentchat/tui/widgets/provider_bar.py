@@ -7,6 +7,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from agentchat.tui.plain import clean
+
 TITLE_GAP = "   "
 MIN_TITLE = 12  # columns of title worth keeping rather than the key hints
 
@@ -23,8 +25,8 @@ class ProviderBar(Static):
         route, the cost and the busy mark are what must stay on screen."""
         text = Text()
         if self.provider:
-            text.append(f" {self.provider} ", style="bold reverse")
-            text.append(f" {self.model or '?'} ", style="bold")
+            text.append(clean(f" {self.provider} "), style="bold reverse")  # names a provider may list
+            text.append(clean(f" {self.model or '?'} "), style="bold")
         else:
             text.append(" auto ", style="bold reverse")
             text.append(" first usable provider ", style="italic")
@@ -39,7 +41,7 @@ class ProviderBar(Static):
             text.append_text(hints)
         room = width - text.cell_len - tail.cell_len
         if room > len(TITLE_GAP):
-            title = Text(TITLE_GAP + self.title, style="italic")
+            title = Text(TITLE_GAP + clean(self.title).replace("\n", " "), style="italic")
             title.truncate(room, overflow="ellipsis")
             text.append_text(title)
         return text.append_text(tail)

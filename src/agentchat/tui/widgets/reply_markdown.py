@@ -6,11 +6,15 @@ and every frame re-renders all its lines, visible or not. A reply that is one lo
 then costs more per frame the longer it gets (50-60 ms at 250 lines, so its last token reached the
 screen late). Here a block is a column of Labels of PIECE_LINES lines each: an append
 re-highlights and redraws only the pieces that changed, normally just the last one.
+
+A reply's links are the model's: a click opens only web and mail links, never a custom scheme
+whose handler would start some other program.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from textual.widgets import Label, Markdown
 from textual.widgets.markdown import MarkdownBlock, MarkdownFence
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from textual.content import Content
 
 PIECE_LINES = 16
+OPENABLE = ("http", "https", "mailto")
 
 
 def pieces(code: str) -> list[str]:
@@ -104,3 +109,14 @@ class ReplyMarkdown(Markdown):
         "code_block": PiecewiseFence,
         "table_open": ShrinkableTable,
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, open_links=False, **kwargs)  # links are opened below, if at all
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        if urlsplit(event.href).scheme.lower() in OPENABLE:
+            self.app.open_url(event.href)
+        else:
+            self.notify(
+                f"not opened (only http, https and mailto links open): {event.href}", severity="warning"
+            )

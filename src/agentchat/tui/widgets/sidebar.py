@@ -1,4 +1,8 @@
-"""The agent list: agents with their conversations (newest first) and full-text search of history."""
+"""The agent list: agents with their conversations (newest first) and full-text search of history.
+
+Titles and snippets are a user's or a model's text: labels are Rich `Text` of `clean`ed text, as a
+`str` label is read as markup (`[/b]` in a title made the app exit at every start).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from textual.widgets.option_list import Option
 from agentchat.core.errors import AgentchatError
 from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN
 from agentchat.tui.errors import notify_error
+from agentchat.tui.plain import clean, plain_text
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -41,9 +46,9 @@ class ConversationNode:
 
 def snippet_text(hit: SearchHit) -> Text:
     """Title on one line, the snippet below with the matched words highlighted."""
-    text = Text(hit.title or "(untitled)", style="bold")
+    text = plain_text(hit.title or "(untitled)", style="bold")
     text.append("\n")
-    for index, chunk in enumerate(hit.snippet.replace("\n", " ").split(MATCH_OPEN)):
+    for index, chunk in enumerate(clean(hit.snippet).replace("\n", " ").split(MATCH_OPEN)):
         if index == 0:
             text.append(chunk, style="dim")
             continue
@@ -51,6 +56,11 @@ def snippet_text(hit: SearchHit) -> Text:
         text.append(matched, style="reverse")
         text.append(rest, style="dim")
     return text
+
+
+def title_label(title: str | None) -> Text:
+    """One line: a title may hold line breaks (it is derived from the first prompt)."""
+    return plain_text((title or "(untitled)").replace("\n", " "))
 
 
 class ConversationTree(Tree[AgentNode | ConversationNode]):
@@ -155,10 +165,10 @@ class Sidebar(Vertical):
         tree.clear()
         cursor_line = None
         for agent, conversations in listing.items():
-            node = tree.root.add(Text(agent, style="bold"), data=AgentNode(agent), expand=True)
+            node = tree.root.add(plain_text(agent, style="bold"), data=AgentNode(agent), expand=True)
             for info in conversations:
                 leaf = node.add_leaf(
-                    info.title or "(untitled)", data=ConversationNode(info.id, info.agent or DEFAULT_AGENT)
+                    title_label(info.title), data=ConversationNode(info.id, info.agent or DEFAULT_AGENT)
                 )
                 if info.id == current:
                     cursor_line = leaf
@@ -176,7 +186,7 @@ class Sidebar(Vertical):
             if isinstance(data, ConversationNode) and data.conversation_id == conversation_id:
                 with self._store_errors():
                     info = self.store.conversation(conversation_id)  # the title may have just appeared
-                    first.set_label((info.title if info else None) or "(untitled)")  # type: ignore[union-attr]
+                    first.set_label(title_label(info.title if info else None))  # type: ignore[union-attr]
                 return
         self.reload(conversation_id)
 

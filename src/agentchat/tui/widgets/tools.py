@@ -1,13 +1,17 @@
-"""The tool activity pane: every tool call of the conversation, its status, duration and result."""
+"""The tool activity pane: every tool call of the conversation, its status, duration and result.
+
+Tool names and arguments come from the model, results from the tool: all shown as `plain` text.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Collapsible, Static
 
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
 from agentchat.tui.format import args_preview, duration_label, pretty_json
+from agentchat.tui.plain import plain
 
 SHOWN = 100  # calls listed when a conversation opens: each is a few widgets to mount
 ICONS = {"running": "…", "asking": "?", "done": "✓", "failed": "✗", "denied": "⊘", "interrupted": "■"}
@@ -22,14 +26,14 @@ class ToolEntry(Collapsible):
         self.duration_s: float | None = None
         self._result = Static("(waiting for the result)", classes="result")
         super().__init__(
-            Static(Text(pretty_json(call.arguments)), classes="args"),
+            Static(plain(pretty_json(call.arguments)), classes="args"),
             self._result,
             title=self._heading(),
             collapsed=True,
             classes="tool -running",
         )
 
-    def _heading(self) -> str:
+    def _heading(self) -> Content:
         """Name, status and duration, and below them the arguments, shortened: enough to scan the
         pane without expanding each call."""
         parts = [f"{ICONS.get(self.status, '?')} {self.call.name}", self.status]
@@ -37,7 +41,7 @@ class ToolEntry(Collapsible):
         if label:
             parts.append(label)
         args = args_preview(self.call.arguments)
-        return " · ".join(parts) + (f"\n  {args}" if args else "")
+        return plain(" · ".join(parts) + (f"\n  {args}" if args else ""))
 
     def set_status(self, status: str) -> None:
         self.remove_class(f"-{self.status}")
@@ -48,7 +52,7 @@ class ToolEntry(Collapsible):
     def finish(self, result: ToolResultPart, status: str, duration_s: float | None) -> None:
         self.duration_s = duration_s
         self.set_status(status)
-        self._result.update(Text(result.content))
+        self._result.update(plain(result.content))
 
 
 class ToolPane(VerticalScroll):
