@@ -60,6 +60,9 @@ class Tool:
 
     `run(arguments)` returns the text the model reads and raises to signal failure.
     `source` is "built-in", "mcp:<server>" or "plugin:<distribution>".
+    `caution` is what the user should know before approving a call (e.g. that run_shell is not
+    confined to the workspace); every face shows it with the approval question, so the warning is
+    written once, next to the tool, and is true of the tool as configured.
     """
 
     spec: ToolSpec
@@ -67,6 +70,7 @@ class Tool:
     source: str = "built-in"
     default_policy: Policy = "ask"
     timeout_s: float = 60.0
+    caution: str = ""
 
     def __post_init__(self) -> None:
         if not is_valid_name(self.spec.name):

@@ -2,45 +2,45 @@
 
 Every path the model gives is resolved (symlinks included) and must stay inside the root; that
 check is the whole sandbox for the file tools, so it lives in one place (`Workspace.resolve`).
-Blocking file work runs in a thread so a big search never freezes the TUI.
+run_shell is a shell and is not confined by it: `[tools] sandbox = true` runs it in bubblewrap
+(see sandbox.py), and the tool's `caution` says which of the two the user is approving.
+
+Every tool must be stoppable (its timeout, Ctrl-C, Escape): file work runs in a thread and only
+ever blocks on a bounded read of a regular file; the regex search runs in a child process
+(grep_worker.py), because a catastrophic pattern holds the GIL and would freeze the whole app;
+run_shell kills everything it started. Every result is capped at `max_output_bytes` at the
+source, reading no more than it shows, with a note telling the model how to see the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
 import os
-import re
-import shutil
-import signal
-import tempfile
-import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 from agentchat.config import SECRET_ENV
+from agentchat.core.errors import ConfigError
 from agentchat.providers.base import ToolSpec
-from agentchat.tools.base import Policy, Tool, ToolError
+from agentchat.tools.base import Policy, Tool, ToolError, parse_seconds
+from agentchat.tools.reading import fit, read_page
+from agentchat.tools.sandbox import Sandbox, describe, hidden_paths
+from agentchat.tools.search import SEARCH_TIMEOUT_S, search
+from agentchat.tools.shell import run_command
+
+if TYPE_CHECKING:
+    from agentchat.config import Config
 
 Clock = Callable[[], datetime]
 
+MAX_OUTPUT_BYTES = 100_000  # the default of [tools] max_output_bytes (the registry's cap is the same)
+MIN_OUTPUT_BYTES = 2_000  # below this the truncation notes would not fit
+NOTE_ROOM = 600  # bytes kept free in every capped result for the note that says how to see more
 READ_LIMIT_LINES = 2000
-READ_BUDGET_CHARS = 90_000  # below the registry's cap so the "read on from offset" note survives
 LIST_LIMIT = 1000
-SEARCH_LIMIT = 200
-SEARCH_LINE_CHARS = 300
-SEARCH_MAX_FILE_BYTES = 10_000_000
-SHELL_OUTPUT_BYTES = 60_000
-SKIP_DIRS = frozenset(
-    ".git .hg .svn node_modules __pycache__ .venv .tox .mypy_cache .pytest_cache .ruff_cache".split()
-)
-
-
-def _is_binary(head: bytes) -> bool:
-    return b"\0" in head
 
 
 @contextlib.contextmanager
@@ -68,7 +68,8 @@ class Workspace:
 
 
 class BuiltinTools:
-    """Holds the workspace, clock, shell timeout and the key variables run_shell must not pass on."""
+    """Holds the workspace, clock, limits, the sandbox setting and the key variables run_shell must
+    not pass on. `config_file` and `data_dir` are agentchat's, which the sandbox hides."""
 
     def __init__(
         self,
@@ -77,14 +78,40 @@ class BuiltinTools:
         clock: Clock | None = None,
         shell_timeout_s: float = 120.0,
         secret_env: Iterable[str] = SECRET_ENV,
+        max_output_bytes: int = MAX_OUTPUT_BYTES,
+        sandbox: bool = False,
+        config_file: Path | None = None,
+        data_dir: Path | None = None,
+        search_timeout_s: float = SEARCH_TIMEOUT_S,
     ) -> None:
         self.ws = Workspace(root)
         self.clock: Clock = clock or (lambda: datetime.now().astimezone())
         self.shell_timeout_s = shell_timeout_s
         self.secret_env = frozenset(SECRET_ENV).union(secret_env)
+        self.max_output_bytes = max_output_bytes
+        self.budget = max_output_bytes - NOTE_ROOM  # what a result may hold before its note
+        self.search_timeout_s = search_timeout_s
+        hidden = hidden_paths(self.ws.root, config_file, data_dir)
+        self.sandbox = Sandbox(self.ws.root, hidden) if sandbox else None
+
+    def shell_caution(self) -> str:
+        """What approving run_shell means, for the approval question of every face."""
+        if self.sandbox is not None:
+            return describe(self.sandbox.hidden)
+        return (
+            "not confined to the workspace: the command runs with your rights, so it can read any file "
+            "you can (agentchat's config with your API keys, and agentchat's own environment through "
+            "/proc), change files anywhere you can and use the network. [tools] sandbox = true "
+            "confines it."
+        )
 
     def tools(self) -> list[Tool]:
         path = {"type": "string", "description": "Path relative to the workspace root."}
+        confined = (
+            " It runs sandboxed: no network, read-only outside the workspace (a private /tmp)."
+            if self.sandbox is not None
+            else ""
+        )
         return [
             _tool(
                 "read_file",
@@ -125,7 +152,7 @@ class BuiltinTools:
                 ["pattern"],
                 self.search_files,
                 "allow",
-                60,
+                self.search_timeout_s + 10,  # a backstop: the search stops itself at search_timeout_s
             ),
             _tool(
                 "write_file",
@@ -143,12 +170,13 @@ class BuiltinTools:
             _tool(
                 "run_shell",
                 "Run a shell command in the workspace root (non-interactive, no stdin). Returns the combined "
-                f"stdout and stderr and the exit code; killed after {self.shell_timeout_s:g} s.",
+                f"stdout and stderr and the exit code; killed after {self.shell_timeout_s:g} s.{confined}",
                 {"command": {"type": "string", "description": "The command line, run by bash (or sh)."}},
                 ["command"],
                 self.run_shell,
                 "ask",
                 self.shell_timeout_s + 10,
+                self.shell_caution(),
             ),
             _tool(
                 "now",
@@ -168,37 +196,15 @@ class BuiltinTools:
         )
 
     def _read_file(self, path: str, offset: int, limit: int | None) -> str:
+        """A page of lines; it reads only what it shows (plus the skipped lines, in chunks), so a
+        300 MB file, or one line of 300 MB, costs no more memory than a small one."""
         target = self.ws.resolve(path)
         shown = self.ws.show(target)
         offset, limit = max(offset, 1), max(limit or READ_LIMIT_LINES, 1)
         if target.exists() and not (target.is_file() or target.is_dir()):
             raise ToolError(f"{shown}: not a regular file")  # a FIFO or device would block the read forever
         with _fs_errors(shown), target.open("rb") as fh:
-            if _is_binary(fh.read(8192)):
-                raise ToolError(f"{shown}: binary file, not shown")
-            fh.seek(0)
-            lines: list[str] = []
-            used = 0
-            lineno = 0
-            more = False
-            for lineno, raw in enumerate(fh, start=1):
-                if lineno < offset:
-                    continue
-                line = raw.decode("utf-8", errors="replace")
-                if len(lines) >= limit or (lines and used + len(line) > READ_BUDGET_CHARS):
-                    more = True
-                    break
-                lines.append(line[:READ_BUDGET_CHARS])
-                used += len(lines[-1])
-        if not lines:
-            return (
-                "(empty file)" if lineno == 0 else f"(no lines from offset {offset}; the file has {lineno})"
-            )
-        text = "".join(lines)
-        if more:
-            last = offset + len(lines) - 1
-            text += f"\n[lines {offset}-{last} shown; the file continues: read again with offset={last + 1}]"
-        return text
+            return read_page(fh, shown, offset, limit, self.budget, self.max_output_bytes)
 
     async def list_dir(self, args: dict[str, Any]) -> str:
         return await asyncio.to_thread(self._list_dir, args.get("path") or ".")
@@ -210,53 +216,24 @@ class BuiltinTools:
             entries = sorted((e.name + ("/" if e.is_dir() else "") for e in it), key=str.lower)
         if not entries:
             return f"{shown}: (empty directory)"
-        text = "\n".join(entries[:LIST_LIMIT])
-        if len(entries) > LIST_LIMIT:
-            text += f"\n[{LIST_LIMIT} of {len(entries)} entries shown]"
+        kept = fit(entries[:LIST_LIMIT], self.budget)
+        text = "\n".join(kept)
+        if len(kept) < len(entries):
+            text += f"\n[{len(kept)} of {len(entries)} entries shown]"
         return text
 
     async def search_files(self, args: dict[str, Any]) -> str:
-        stop = threading.Event()
-        try:
-            return await asyncio.to_thread(
-                self._search, args["pattern"], args.get("path") or ".", args.get("glob"), stop
-            )
-        finally:
-            stop.set()  # a timed-out or cancelled search stops walking instead of running on in its thread
-
-    def _search(self, pattern: str, path: str, glob: str | None, stop: threading.Event) -> str:
-        try:
-            regex = re.compile(pattern)
-        except re.error:
-            regex = re.compile(re.escape(pattern))
-        target = self.ws.resolve(path)
+        target = self.ws.resolve(args.get("path") or ".")
         if not target.exists():
             raise ToolError(f"{self.ws.show(target)}: No such file or directory")
-        matches: list[str] = []
-        for file in self._files(target, glob):
-            if stop.is_set():
-                break
-            for lineno, line in _grep(file, regex):
-                if len(matches) == SEARCH_LIMIT:
-                    return "\n".join(matches) + f"\n[first {SEARCH_LIMIT} matches shown; narrow the search]"
-                matches.append(f"{self.ws.show(file)}:{lineno}: {line[:SEARCH_LINE_CHARS]}")
-        return "\n".join(matches) if matches else f"no matches for {pattern!r}"
-
-    def _files(self, target: Path, glob: str | None) -> Iterator[Path]:
-        """Files under target in a stable order, skipping VCS/cache dirs and links that leave the root."""
-        if target.is_file():
-            yield target
-            return
-        for dirpath, dirnames, filenames in os.walk(target):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-            for name in sorted(filenames):
-                file = Path(dirpath, name)
-                rel = file.relative_to(self.ws.root).as_posix()
-                if glob and not (fnmatch.fnmatch(name, glob) or fnmatch.fnmatch(rel, glob)):
-                    continue
-                real = file.resolve()
-                if real.is_relative_to(self.ws.root) and real.is_file():
-                    yield file
+        return await search(
+            args["pattern"],
+            self.ws.root,
+            target,
+            args.get("glob"),
+            budget=self.budget,
+            timeout_s=self.search_timeout_s,
+        )
 
     # --- side effects ---------------------------------------------------------------------------
     async def write_file(self, args: dict[str, Any]) -> str:
@@ -268,6 +245,8 @@ class BuiltinTools:
         if target.is_dir():
             raise ToolError(f"{shown}: is a directory")
         existed = target.exists()
+        if existed and not target.is_file():
+            raise ToolError(f"{shown}: not a regular file")  # opening a FIFO blocks its thread forever
         data = content.encode("utf-8")
         with _fs_errors(shown):
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -275,33 +254,16 @@ class BuiltinTools:
         return f"{'replaced' if existed else 'created'} {shown} ({len(data)} bytes)"
 
     async def run_shell(self, args: dict[str, Any]) -> str:
-        # Output goes to a file, not a pipe: a background child that keeps the pipe open would
-        # otherwise hold the call until the timeout. The model chose the command, so it gets no keys.
+        # The model chose the command, so it gets no keys (and, sandboxed, cannot read agentchat's).
         env = {name: value for name, value in os.environ.items() if name not in self.secret_env}
-        with tempfile.TemporaryFile() as out:
-            proc = await asyncio.create_subprocess_shell(
-                args["command"],
-                cwd=self.ws.root,
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so a kill reaches every child
-                executable=shutil.which("bash"),
-            )
-            try:
-                async with asyncio.timeout(self.shell_timeout_s):
-                    code = await proc.wait()
-            except TimeoutError:
-                raise ToolError(
-                    f"command timed out after {self.shell_timeout_s:g} s and was killed\n{_tail(out)}"
-                ) from None
-            finally:
-                if proc.returncode is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    await proc.wait()
-            return f"{_tail(out) or '(no output)'}\n[exit code: {code}]"
+        return await run_command(
+            args["command"],
+            cwd=self.ws.root,
+            env=env,
+            timeout_s=self.shell_timeout_s,
+            max_bytes=self.max_output_bytes,
+            sandbox=self.sandbox,
+        )
 
     async def now(self, args: dict[str, Any]) -> str:
         moment = self.clock()
@@ -318,41 +280,36 @@ def _tool(
     run: Callable[[dict[str, Any]], Awaitable[str]],
     policy: Policy,
     timeout_s: float,
+    caution: str = "",
 ) -> Tool:
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = required
-    return Tool(ToolSpec(name, description, schema), run, "built-in", policy, timeout_s)
+    return Tool(ToolSpec(name, description, schema), run, "built-in", policy, timeout_s, caution)
 
 
-def _grep(file: Path, regex: re.Pattern[str]) -> Iterator[tuple[int, str]]:
-    try:
-        if file.stat().st_size > SEARCH_MAX_FILE_BYTES:
-            return
-        with file.open("rb") as fh:
-            if _is_binary(fh.read(8192)):
-                return
-            fh.seek(0)
-            for lineno, raw in enumerate(fh, start=1):
-                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-                if regex.search(line):
-                    yield lineno, line
-    except OSError:
-        return  # unreadable files are skipped, like grep -s
+def builtin_options(config: Config) -> dict[str, Any]:
+    """The keyword arguments of `builtin_tools` that the config decides, from its `[tools]` table:
+    `shell_timeout` (seconds), `max_output_bytes`, `sandbox`; a bad value is a one-line ConfigError."""
+    from agentchat.config import data_dir as user_data_dir
 
-
-def _tail(out: IO[bytes]) -> str:
-    """The captured output; if it is too long, its head and tail (errors tend to be at the end)."""
-    size = out.seek(0, os.SEEK_END)
-    out.seek(0)
-    if size <= SHELL_OUTPUT_BYTES:
-        data = out.read()
-    else:
-        half = SHELL_OUTPUT_BYTES // 2
-        head = out.read(half)
-        out.seek(size - half)
-        data = head + f"\n[... {size - 2 * half} bytes omitted ...]\n".encode() + out.read()
-    return data.decode("utf-8", errors="replace").rstrip("\n")
+    table = config.section("tools")
+    limit = table.get("max_output_bytes", MAX_OUTPUT_BYTES)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < MIN_OUTPUT_BYTES:
+        raise ConfigError(
+            f"{config.where('tools.max_output_bytes')} must be a whole number of bytes >= {MIN_OUTPUT_BYTES}"
+        )
+    sandbox = table.get("sandbox", False)
+    if not isinstance(sandbox, bool):
+        raise ConfigError(f"{config.where('tools.sandbox')} must be true or false")
+    return {
+        "shell_timeout_s": parse_seconds(table.get("shell_timeout", 120), "tools.shell_timeout"),
+        "max_output_bytes": limit,
+        "sandbox": sandbox,
+        "secret_env": config.secret_env(),
+        "config_file": config.path,
+        "data_dir": user_data_dir(),
+    }
 
 
 def builtin_tools(
@@ -361,6 +318,22 @@ def builtin_tools(
     clock: Clock | None = None,
     shell_timeout_s: float = 120.0,
     secret_env: Iterable[str] = SECRET_ENV,
+    max_output_bytes: int = MAX_OUTPUT_BYTES,
+    sandbox: bool = False,
+    config_file: Path | None = None,
+    data_dir: Path | None = None,
+    search_timeout_s: float = SEARCH_TIMEOUT_S,
 ) -> list[Tool]:
-    """`secret_env`: variables kept from run_shell's commands (the SDKs' key variables always are)."""
-    return BuiltinTools(root, clock=clock, shell_timeout_s=shell_timeout_s, secret_env=secret_env).tools()
+    """`secret_env`: variables kept from run_shell's commands (the SDKs' key variables always are).
+    `config_file`, `data_dir`: hidden from a sandboxed run_shell (see `builtin_options`)."""
+    return BuiltinTools(
+        root,
+        clock=clock,
+        shell_timeout_s=shell_timeout_s,
+        secret_env=secret_env,
+        max_output_bytes=max_output_bytes,
+        sandbox=sandbox,
+        config_file=config_file,
+        data_dir=data_dir,
+        search_timeout_s=search_timeout_s,
+    ).tools()
