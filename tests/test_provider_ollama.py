@@ -141,6 +141,30 @@ async def test_two_parallel_tool_calls_get_distinct_ids(fake: OllamaFake, provid
     assert events[-1] == Finish("tool_calls")
 
 
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ('{"city": "Par', {"_raw": '{"city": "Par'}),  # a string of broken JSON
+        ('{"city": "Paris"}', {"city": "Paris"}),  # a string of valid JSON: parsed
+        ('["Paris"]', {"_raw": '["Paris"]'}),  # valid JSON that is not an object
+        ([1, 2], {"_raw": "[1, 2]"}),
+        (None, {}),
+        ("", {}),
+    ],
+)
+async def test_tool_arguments_that_are_not_an_object_do_not_end_the_reply(
+    fake: OllamaFake, provider: OllamaProvider, sent: object, kept: dict, stream: bool
+) -> None:
+    """The 0.6.3 client validates each line as a whole and raised (ProviderError, exit 4): the call
+    arrives instead, with its arguments kept as `_raw` for the tool layer to explain to the model."""
+    fake.queue(tool_calls([("get_weather", sent), ("now", {})], chunks=["Checking."]))
+    events = await collect(provider, ask(stream=stream))
+    calls = [e.call for e in events if isinstance(e, ToolCall)]
+    assert [(c.name, c.arguments) for c in calls] == [("get_weather", kept), ("now", {})]
+    assert events[-1] == Finish("tool_calls")
+
+
 async def test_thousands_of_chunks(fake: OllamaFake, provider: OllamaProvider) -> None:
     fake.queue(text(["x"] * 3000))
     events = await collect(provider, ask())

@@ -79,14 +79,17 @@ def text(
 
 
 def tool_calls(
-    calls: list[tuple[str, dict[str, Any]]],
+    calls: list[tuple[str, Any]],
     *,
     chunks: list[str] | None = None,
     prompt_eval_count: int | None = 169,
     eval_count: int | None = 15,
 ) -> Reply:
-    """Complete calls on one line (arguments as an object), with the `id`/`index` a current server adds
-    and `done_reason` "stop", which is what Ollama says even for tool calls."""
+    """Complete calls on one line, with the `id`/`index` a current server adds and `done_reason`
+    "stop", which is what Ollama says even for tool calls.
+
+    Ollama itself always sends the arguments as an object; any other value (a JSON string, perhaps
+    broken, as an OpenAI-style Ollama-protocol server sends it; a list; None) is sent as given."""
     wire = [
         {"id": f"call_srv{i:04d}", "function": {"index": i, "name": name, "arguments": args}}
         for i, (name, args) in enumerate(calls)

@@ -4,10 +4,18 @@ What the Ollama wire format cannot carry is dropped on the way out: thinking sig
 redacted thinking, tool-call ids (Ollama pairs results with calls by `tool_name` and order) and the
 error flag of a tool result (its text says "Error:" instead). The 0.6.3 client also strips tool
 parameter keywords other than type/items/description/enum (e.g. `minimum`, `default`).
+
+Tool-call arguments that are not a JSON object (an Ollama-protocol server that sends them as a
+string, as the OpenAI protocol does, with invalid JSON in it; a list; null) would fail the 0.6.3
+client's validation of the whole line and abort the turn. They are mended before that validation
+(`lenient_chat_response`): the tool layer then tells the model its arguments were not valid JSON
+and the turn goes on, as on every provider.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
@@ -32,6 +40,7 @@ from agentchat.providers.base import (
     function_tools,
     network_error,
     rate_limit_hook,
+    resolve_key,
     server_detail,
     tool_finish,
 )
@@ -107,6 +116,53 @@ def chat_params(request: ChatRequest) -> dict[str, Any]:
 # --- reply conversion -----------------------------------------------------------------------------
 
 
+def mend_arguments(value: Any) -> dict[str, Any]:
+    """Tool-call arguments as the object the tools take; anything else is kept as `{"_raw": text}`
+    (as the OpenAI adapter does) so the registry can tell the model what was wrong with them."""
+    if isinstance(value, dict):
+        return value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {"_raw": value}
+        return parsed if isinstance(parsed, dict) else {"_raw": value}
+    return {"_raw": json.dumps(value, ensure_ascii=False)}
+
+
+def lenient_chat_response(**part: Any) -> Any:
+    """`ChatResponse(**part)` after mending each tool call's arguments (see the module docstring)."""
+    from ollama import ChatResponse
+
+    message = part.get("message")
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    for call in calls if isinstance(calls, list) else []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            function["arguments"] = mend_arguments(function.get("arguments"))
+    return ChatResponse(**part)
+
+
+@functools.cache
+def _client_class() -> type[AsyncClient]:
+    """The SDK client whose chat replies are parsed by `lenient_chat_response`.
+
+    The 0.6.3 client builds each reply line with `cls(**part)` inside its private `_request`, with
+    no hook before the validation; passing our callable there is the narrowest change.
+    """
+    import ollama
+
+    class LenientClient(ollama.AsyncClient):
+        async def _request(self, cls: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            if cls is ollama.ChatResponse:
+                cls = lenient_chat_response
+            return await super()._request(cls, *args, **kwargs)
+
+    return LenientClient
+
+
 def new_call_id() -> str:
     """Ollama sends no call id the 0.6.3 client keeps; the engine and other providers need one."""
     return f"call_{uuid.uuid4().hex[:8]}"
@@ -155,11 +211,10 @@ class OllamaProvider:
 
     def _new_client(self, timeout_s: float) -> AsyncClient:
         import httpx
-        import ollama
 
         # An explicit header wins over OLLAMA_API_KEY, which the client would otherwise read itself.
-        key = self.settings.api_key
-        return ollama.AsyncClient(
+        key = resolve_key(self.settings)
+        return _client_class()(
             host=self.host,
             timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
             headers={"authorization": f"Bearer {key}"} if key else None,
