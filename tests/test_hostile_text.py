@@ -190,6 +190,7 @@ def test_ask_json_keeps_the_exact_text(user_env: UserEnv, openai_fake: OpenAIFak
     proc = user_env.run("ask", "--json", "-m", "gpt-4o-mini", "hi")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["text"] == ALL
+    assert not unsafe_chars(proc.stdout)  # DEL and C1 escaped as JSON escapes them: exact, and inert
 
 
 def test_ask_on_a_terminal_shows_the_text_without_its_controls(
@@ -251,6 +252,9 @@ def test_history_and_stats_to_a_pipe(user_env: UserEnv, args: tuple[str, ...]) -
     assert "Traceback" not in proc.stderr and not unsafe_chars(proc.stderr)
     if args[:2] == ("history", "show"):  # a pipe gets the stored text as it is
         assert STORABLE["markup" if args[2] == "1" else "osc"] in proc.stdout
+    elif args[-1] == "json":  # exact data, every control escaped: inert on a terminal too
+        assert json.loads(proc.stdout)["conversation"]["title"] == STORABLE["controls"]
+        assert not unsafe_chars(proc.stdout)
     elif args[0] == "stats":
         assert "[/INST]" in proc.stdout  # markup in a model name is text, not a style
 

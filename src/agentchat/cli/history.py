@@ -1,7 +1,8 @@
 """`agentchat history`: list, show, search, export and remove stored conversations.
 
 Titles and messages are a model's or a user's text. The listings (list, search) are for people and
-always `clean`; a whole conversation (show, export) is exact in a pipe and `clean` on a terminal.
+always `clean`; a whole conversation (show, export) is exact in a pipe and `clean` on a terminal,
+except JSON, which escapes what a terminal would obey and so stays exact everywhere.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated
 import typer
 
 from agentchat.cli.common import err, open_store, run_guarded
-from agentchat.cli.output import for_stdout
+from agentchat.cli.output import for_stdout, inert_json
 from agentchat.core.errors import UsageError
 from agentchat.core.text import clean
 
@@ -122,7 +123,7 @@ def export(
                 title = info.title or f"conversation {info.id}"  # type: ignore[attr-defined]
                 print(for_stdout(to_markdown(title, messages, info.system)), end="")  # type: ignore[attr-defined]
             else:
-                print(for_stdout(to_json(info, store.all_messages(conversation_id))))
+                print(inert_json(to_json(info, store.all_messages(conversation_id))))  # exact data
         finally:
             store.close()
         return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from typing import IO, Any
@@ -258,14 +259,25 @@ class JsonWriter(AnswerWriter):
             "timings": {"ttft_s": _round(s.ttft_s), "total_s": _round(s.total_s)},
             "cost": s.cost,
         }
-        line = json.dumps(payload, ensure_ascii=False)
-        if encodable(line) is not line:  # a lone surrogate: JSON can still say it exactly, escaped
-            line = json.dumps(payload)
-        self.out.write(line + "\n")
+        self.out.write(json_line(payload) + "\n")
         self.out.flush()
 
     def abort(self) -> None:
         pass
+
+
+_JSON_RAW = re.compile(r"[\x7f-\x9f\ud800-\udfff]")  # json.dumps escapes C0 itself
+
+
+def inert_json(text: str) -> str:
+    """JSON text with the same data: DEL, C1 controls and lone surrogates written as `\\u`
+    escapes (as ensure_ascii would), so a terminal showing it obeys nothing and a lone surrogate
+    does not fail the write; all other text stays as it is. (Raw, they can only be in strings.)"""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_line(payload: Any) -> str:
+    return inert_json(json.dumps(payload, ensure_ascii=False))
 
 
 def _round(value: float | None) -> float | None:
