@@ -303,6 +303,12 @@ def test_tools_and_models_listings(user_env: UserEnv, openai_fake: OpenAIFake) -
         assert_nothing_leaks(shown)
         assert "[/INST]" in shown
     assert "broken" in user_env.run("tools").stderr
+    openai_fake.models_reply = oai.error(400, ALL)  # a live key check quotes the provider's error
+    proc = user_env.run("keys", "--check")
+    assert proc.returncode == 0 and "[/INST]" in proc.stdout and not unsafe_chars(proc.stdout + proc.stderr)
+    code, shown = on_terminal(user_env, "keys", "--check")
+    assert code == 0
+    assert_nothing_leaks(shown)
 
 
 def test_stderr_notices_are_cleaned_always(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
