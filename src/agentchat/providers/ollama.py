@@ -39,6 +39,7 @@ from agentchat.providers.base import (
     flagged_result_text,
     function_tools,
     network_error,
+    parse_arguments,
     rate_limit_hook,
     resolve_key,
     server_detail,
@@ -121,14 +122,10 @@ def mend_arguments(value: Any) -> dict[str, Any]:
     (as the OpenAI adapter does) so the registry can tell the model what was wrong with them."""
     if isinstance(value, dict):
         return value
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
         return {}
     if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {"_raw": value}
-        return parsed if isinstance(parsed, dict) else {"_raw": value}
+        return parse_arguments(value)
     return {"_raw": json.dumps(value, ensure_ascii=False)}
 
 
