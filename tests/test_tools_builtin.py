@@ -449,13 +449,12 @@ async def test_cancelled_shell_call_kills_children_that_left_its_process_group(r
     assert _exits(int((root / "child.pid").read_text()))
 
 
-async def test_writing_to_a_fifo_is_refused_instead_of_blocking_a_thread_forever(root: Path) -> None:
+async def test_a_fifo_is_refused_instead_of_blocking_a_thread_forever(root: Path) -> None:
     """A thread blocked in open() cannot be cancelled, and `ask` waits for its threads at exit."""
     os.mkfifo(root / "pipe")
-    assert (
-        await failed(registry(root), "write_file", path="pipe", content="x")
-        == "error: pipe: not a regular file"
-    )
+    reg = registry(root)
+    assert await failed(reg, "write_file", path="pipe", content="x") == "error: pipe: not a regular file"
+    assert await failed(reg, "read_file", path="pipe") == "error: pipe: not a regular file"
 
 
 # --- output caps --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import stat
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,19 @@ def _fs_errors(shown: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise ToolError(f"{shown}: {exc.strerror or exc}") from None
+
+
+def _open_regular(target: Path, shown: str, flags: int) -> int:
+    """A descriptor for a regular file, opened without blocking. A FIFO or device (even one swapped
+    in after a check) would block the thread forever: it cannot be cancelled, and `ask` waits for its
+    threads at exit. O_NONBLOCK makes such an open return (or fail) at once; fstat then refuses it."""
+    fd = os.open(target, flags | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ToolError(f"{shown}: {'Is a directory' if stat.S_ISDIR(mode) else 'not a regular file'}")
+    os.set_blocking(fd, True)
+    return fd
 
 
 class Workspace:
@@ -201,9 +215,7 @@ class BuiltinTools:
         target = self.ws.resolve(path)
         shown = self.ws.show(target)
         offset, limit = max(offset, 1), max(limit or READ_LIMIT_LINES, 1)
-        if target.exists() and not (target.is_file() or target.is_dir()):
-            raise ToolError(f"{shown}: not a regular file")  # a FIFO or device would block the read forever
-        with _fs_errors(shown), target.open("rb") as fh:
+        with _fs_errors(shown), open(_open_regular(target, shown, os.O_RDONLY), "rb") as fh:
             return read_page(fh, shown, offset, limit, self.budget, self.max_output_bytes)
 
     async def list_dir(self, args: dict[str, Any]) -> str:
@@ -250,7 +262,8 @@ class BuiltinTools:
         data = content.encode("utf-8")
         with _fs_errors(shown):
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            with open(_open_regular(target, shown, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb") as fh:
+                fh.write(data)
         return f"{'replaced' if existed else 'created'} {shown} ({len(data)} bytes)"
 
     async def run_shell(self, args: dict[str, Any]) -> str:
