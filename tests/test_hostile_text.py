@@ -321,11 +321,6 @@ def test_stderr_notices_are_cleaned_always(user_env: UserEnv, openai_fake: OpenA
     assert not unsafe_chars(proc.stderr) and "[/INST]" in proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the store cannot hold a lone surrogate (SQLite text is UTF-8): the reply's text is written, "
-    "then storing it fails (UnicodeEncodeError in core/store.py); needs encodable() before it is stored",
-)
 def test_a_lone_surrogate_from_the_model_is_not_an_internal_error(
     user_env: UserEnv, openai_fake: OpenAIFake
 ) -> None:

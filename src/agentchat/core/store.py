@@ -33,6 +33,7 @@ from agentchat.core.messages import (
     part_from_dict,
     part_to_dict,
 )
+from agentchat.core.text import encodable
 
 # Markers around the matched terms in SearchHit.snippet; rare in real text so a face can style them.
 MATCH_OPEN = "«"
@@ -554,10 +555,13 @@ _UPDATABLE = ", ".join(_UPDATABLE_FIELDS)
 
 
 def _updatable_values(message: Message) -> tuple[Any, ...]:
+    """The columns as stored. Text is UTF-8 in SQLite, which has no bytes for a lone surrogate
+    (a model's JSON can carry an escaped one): those become U+FFFD, so a reply is never lost for one."""
     u = message.usage
     parts = json.dumps([part_to_dict(p) for p in message.parts], ensure_ascii=False, separators=(",", ":"))
     return (
-        parts, message.provider, message.model, message.status, message.finish_reason, message.error,
+        encodable(parts), message.provider, message.model, message.status, message.finish_reason,
+        encodable(message.error) if message.error else None,
         u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens,
         message.cost, message.ttft_s, message.total_s,
     )  # fmt: skip
@@ -609,7 +613,7 @@ def _search_text(message: Message) -> str:
             chunks.append(f"{part.name} {json.dumps(part.arguments, ensure_ascii=False)}")
         elif isinstance(part, ToolResultPart):
             chunks.append(part.content)
-    return "\n".join(chunks)
+    return encodable("\n".join(chunks))
 
 
 # Control characters (a NUL ends an FTS5 string early) and lone surrogates (not encodable as UTF-8).
