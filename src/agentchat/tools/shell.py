@@ -42,7 +42,7 @@ async def run_command(
     argv = [shutil.which("bash") or "/bin/sh", "-c", command]
     if sandbox is not None:
         bwrap = bwrap_path()
-        reason = unavailable_reason(bwrap)
+        reason = await asyncio.to_thread(unavailable_reason, bwrap)  # the first time, it runs bwrap once
         if reason is not None or bwrap is None:
             raise ToolError(f"not run: [tools] sandbox = true, but {reason}")  # never unconfined
         argv = sandbox.argv(bwrap, argv)
