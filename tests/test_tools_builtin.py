@@ -607,7 +607,8 @@ async def test_sandbox_hides_the_keys_and_confines_the_command(
     script = (
         f"cat {config_file} {data}/history.db; cat /proc/*/environ | tr '\\0' '\\n' | grep -c SECRET; "
         f"(exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && echo NET-OPEN || echo NET-CLOSED; "
-        f"touch {outside}/written; echo kept > in-workspace.txt; echo tmp > /tmp/scratch && echo TMP-OK"
+        f"touch {outside}/written; echo kept > in-workspace.txt; echo tmp > /tmp/scratch && echo TMP-OK; "
+        "echo run-entries=$(ls -A /run | wc -l)"
     )
     with listener:
         out = await ok(reg, "run_shell", command=script)
@@ -618,6 +619,7 @@ async def test_sandbox_hides_the_keys_and_confines_the_command(
         return
     assert "SECRET" not in out, out
     assert "NET-CLOSED" in out and not (outside / "written").exists()
+    assert "run-entries=0" in out  # no docker, D-Bus or agent sockets to connect to
     assert f"touch: cannot touch '{outside}/written': Read-only file system" in out
 
 

@@ -6,6 +6,9 @@ environment), and reach the network. Inside the sandbox it has:
 
 - no network (its own network namespace: only a loopback of its own);
 - the whole file system read-only, except the workspace (read-write) and a private, empty `/tmp`;
+- `/run` (and a `/var/run` that is not a link to it) empty: a read-only mount does not stop a
+  `connect()` to a Unix socket, and the sockets there (docker, D-Bus, ssh and gpg agents under
+  /run/user) would be a way out. A socket elsewhere (in a home directory) is still reachable;
 - agentchat's config and data directories hidden (an empty directory, or /dev/null for a file);
 - its own process namespace and `/proc`, so agentchat's environment cannot be read;
 - no capabilities (root keeps none, so it cannot unmount what hides the config), and it dies
@@ -19,6 +22,7 @@ the command is refused with that reason rather than run unconfined.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROBE_TIMEOUT_S = 10.0
+RUNTIME_DIRS = ("/run", "/var/run")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,9 @@ class Sandbox:
         """bwrap's arguments: mounts are applied in order, so the hidden paths come last and win."""
         args = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]
         args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for run in RUNTIME_DIRS:  # their Unix sockets (docker, D-Bus, agents) ignore a read-only mount
+            if os.path.isdir(run) and not os.path.islink(run):
+                args += ["--tmpfs", run]
         args += ["--bind", str(self.workspace), str(self.workspace)]
         for path in self.hidden:
             if path.is_dir():
