@@ -24,6 +24,7 @@ from tests.test_tui_helpers import (
     seed,
     send,
     settle,
+    toasts,
     write_config,
 )
 
@@ -46,6 +47,15 @@ async def test_errors_are_notifications_not_crashes(user_env, openai_fake) -> No
         # the failed replies are in the conversation as the store has them, under their prompts
         roles = [(box.message.role, box.message.status) for box in app.screen.view.boxes()]
         assert roles == [("user", "complete"), ("assistant", "error")] * 2
+
+
+async def test_an_unknown_config_key_is_said_at_start(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake, extra="[budgte]\nmonthly_usd = 5\n")
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        said = " ".join(" ".join(toasts(app)).split())
+        assert "unknown table [budgte] (did you mean 'budget'?)" in said, said
 
 
 async def test_no_key_anywhere_says_how_to_fix_it(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]

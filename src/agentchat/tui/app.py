@@ -80,6 +80,8 @@ class AgentchatApp(App[None]):
                 loop.add_signal_handler(signum, self._stop_by_signal, signum)
         if self.registry is not None:  # start MCP servers now; the engine reports what failed, once
             self.run_worker(self.registry.load(), group="tools", exit_on_error=False)
+        for warning in self.config.warnings:  # a key the config holds that agentchat does not know
+            self.notify(warning, title="Config", severity="warning", timeout=15)
 
     def _stop_by_signal(self, signum: int) -> None:
         """SIGTERM/SIGHUP (a closed terminal, `kill`): leave as ctrl+q does, so the reply under way

@@ -66,6 +66,8 @@ class TurnPresenter:
             if self.reply is not None:
                 await self.reply.close(self.store.get_message(event.message_id))
                 self.reply = None
+            if event.store_error:  # the reply is on screen; the history could not take it
+                self.notify(event.store_error, title="History", severity="error", timeout=20)
             self.on_finished(event.message_id)
         elif isinstance(event, ToolStarted):
             self.tools.display = True

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import failure_label
 from agentchat.core.routing import DEFAULT_MODELS
+from agentchat.providers.base import has_key
 from agentchat.tui.plain import clean, plain
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ class ModelPicker(ModalScreen[Choice | None]):
             if (
                 settings.type != "ollama"
                 and settings.name in ("openai", "anthropic")
-                and not settings.api_key
+                and not has_key(settings)
             ):
                 self.status[name] = "no key"
                 return
