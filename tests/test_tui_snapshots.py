@@ -146,6 +146,8 @@ def test_tool_approval_modal(snap_compare, user_env, openai_fake, tmp_path) -> N
     async def run(pilot: Any) -> None:
         await ready(pilot)
         await ask(pilot)  # the turn waits for the answer, so no waiting for workers here
+        caution = str(pilot.app.screen.query_one("#caution").render())
+        assert "not confined to the workspace" in caution  # the user knows what they approve
         for screen in pilot.app.screen_stack:
             for widget in screen.query("Input, TextArea"):
                 widget.cursor_blink = False

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from agentchat.core.messages import ToolCallPart, ToolResultPart
 from agentchat.providers.base import ToolSpec
-from agentchat.tools.base import Policy, Tool, describe_error, parse_seconds
-from agentchat.tools.builtin import Clock, builtin_tools
+from agentchat.tools.base import Policy, Tool, describe_error
+from agentchat.tools.builtin import Clock, builtin_options, builtin_tools
 
 if TYPE_CHECKING:
     from agentchat.config import Config
@@ -202,21 +202,17 @@ def build_registry(
 ) -> ToolRegistry:
     """The registry every face uses: built-ins now; plugins and `mcp`'s servers on `await load()`.
 
-    `[tools] shell_timeout` (seconds) sets how long run_shell lets a command run.
+    `[tools]` settings (shell_timeout, max_output_bytes, sandbox) are read by `builtin_options`;
+    max_output_bytes also caps MCP and plugin results here.
     """
-    shell_timeout = parse_seconds(config.section("tools").get("shell_timeout", 120), "tools.shell_timeout")
+    options = builtin_options(config)
     loaders: dict[str, Loader] = {}
     if plugins:
         loaders["plugins"] = _plugin_loader
     if mcp is not None:
         loaders["mcp"] = _mcp_loader(mcp)
-    tools = builtin_tools(
-        workspace or config.workspace,
-        clock=clock,
-        shell_timeout_s=shell_timeout,
-        secret_env=config.secret_env(),
-    )
-    return ToolRegistry(tools, loaders=loaders)
+    tools = builtin_tools(workspace or config.workspace, clock=clock, **options)
+    return ToolRegistry(tools, loaders=loaders, max_result_chars=options["max_output_bytes"])
 
 
 async def _plugin_loader() -> Loaded:

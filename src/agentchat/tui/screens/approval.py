@@ -41,6 +41,8 @@ class ApprovalScreen(ModalScreen["Decision"]):
         with Vertical(classes="dialog-body", id="approval"):
             yield Label(plain(f"Allow the tool {self.call.name}?"), classes="dialog-title")
             yield Static(plain(f"{self.tool.source} · {self.tool.spec.description}").stylize("dim"))
+            if self.tool.caution:  # e.g. run_shell: not confined to the workspace (or what the sandbox does)
+                yield Static(plain(f"Note: {self.tool.caution}"), id="caution")
             with VerticalScroll(id="arguments"):
                 yield Static(plain(pretty_json(self.call.arguments)))
             with Horizontal(classes="buttons"):
