@@ -665,3 +665,26 @@ async def test_run_shell_says_what_approving_it_means(root: Path, tmp_path: Path
     assert boxed["run_shell"].caution.startswith("sandboxed (bubblewrap): no network, read-only outside")
     assert f"hidden: {config_dir}" in boxed["run_shell"].caution
     assert "sandboxed: no network" in boxed["run_shell"].spec.description
+
+
+def test_an_orphaned_search_worker_stops_itself(root: Path) -> None:
+    """A worker whose parent was killed (kill -9 mid-search) cannot be killed by it: the kernel
+    stops it after its CPU limit instead of it spinning for hours (one did for ten minutes)."""
+    import json
+    import subprocess
+    import sys
+
+    from agentchat.tools.search import GREP_WORKER
+
+    (root / "evil.txt").write_text("a" * 40 + "b\n")
+    request = {
+        "pattern": CATASTROPHIC, "root": str(root), "target": str(root), "glob": None,
+        "max_file_bytes": 10_000_000, "line_chars": 300, "skip_dirs": [], "cpu_limit_s": 1,
+    }  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", str(GREP_WORKER)],
+        input=json.dumps(request).encode(),
+        capture_output=True,
+        timeout=30,
+    )
+    assert proc.returncode == -signal.SIGXCPU

@@ -73,14 +73,30 @@ def search(request: dict[str, Any], emit: Any) -> None:
             continue  # unreadable files are skipped, like grep -s
 
 
+CPU_LIMIT_S = 45  # past the tool's own deadline: only a worker whose parent died gets this far
+
+
+def limit_cpu(seconds: int) -> None:
+    """An orphan (its parent killed before it could kill this worker) must not spin forever on a
+    catastrophic pattern: the kernel stops it after `seconds` of CPU time."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def main() -> None:
     out = sys.stdout
+    request = json.loads(sys.stdin.read())
+    limit_cpu(int(request.get("cpu_limit_s", CPU_LIMIT_S)))
 
     def emit(obj: dict[str, Any]) -> None:
         out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         out.flush()  # the parent reads matches as they come, so a stopped search keeps them
 
-    search(json.loads(sys.stdin.read()), emit)
+    search(request, emit)
     emit({"done": True})
 
 
