@@ -133,5 +133,7 @@ def test_tools_lists_builtins_mcp_and_policies(user_env: UserEnv) -> None:
     assert rows["read_file"] == ["built-in", "allow"]
     assert rows["write_file"] == ["built-in", "ask"]
     assert rows["run_shell"] == ["built-in", "deny"]
-    assert any(name.startswith("demo__") and src == "mcp:demo" and pol == "ask" for name, (src, pol) in rows.items())
+    assert any(
+        name.startswith("demo__") and src == "mcp:demo" and pol == "ask" for name, (src, pol) in rows.items()
+    )
     assert "broken" in proc.stderr and "Traceback" not in proc.stderr

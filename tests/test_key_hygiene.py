@@ -7,7 +7,7 @@ import pytest
 
 from agentchat.core.errors import ProviderNetworkError, redact
 from agentchat.core.messages import Message
-from agentchat.providers.base import ChatRequest, ProviderSettings
+from agentchat.core.request import ChatRequest, ProviderSettings
 from agentchat.providers.openai import OpenAIProvider
 from tests.conftest import UserEnv
 from tests.fakes import openai_fake as oai

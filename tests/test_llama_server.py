@@ -26,8 +26,8 @@ import pytest
 from agentchat.core.errors import BadRequestError
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
+from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers import Provider, create_provider
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.local import bundled_gguf
 from tests.conftest import UserEnv
 

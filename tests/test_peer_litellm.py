@@ -43,8 +43,8 @@ import pytest
 
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, UsageReport
 from agentchat.core.messages import Message, Usage
+from agentchat.core.request import ChatRequest, ProviderSettings
 from agentchat.providers.anthropic import AnthropicProvider
-from agentchat.providers.base import ChatRequest, ProviderSettings
 from tests.conftest import REPO, SCRUB, UserEnv
 from tests.fakes.base import Recorded
 from tests.fakes.openai_fake import error, midstream_error, text, tool_calls, usage

@@ -20,8 +20,8 @@ from agentchat.core.errors import (
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
+from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.anthropic import AnthropicProvider, build_params
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from tests.fakes.anthropic_fake import (
     LITELLM_START_USAGE,
     MODEL,

@@ -17,8 +17,8 @@ import pytest
 from agentchat.core.errors import BadRequestError
 from agentchat.core.events import Finish, TextDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
+from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers import create_provider
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.local import (
     UNAVAILABLE,
     WORKER_NAME,

@@ -21,7 +21,7 @@ from agentchat.core.errors import (
 )
 from agentchat.core.events import Finish, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
-from agentchat.providers.base import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.openai import OpenAIProvider
 from tests.fakes.base import Reply
 from tests.fakes.openai_fake import (

@@ -20,7 +20,7 @@ import pytest
 from agentchat.config import Config, load_config
 from agentchat.core.errors import ConfigError
 from agentchat.core.messages import ToolCallPart, ToolResultPart
-from agentchat.providers.base import ToolSpec
+from agentchat.core.request import ToolSpec
 from agentchat.tools.base import Tool, is_valid_name, sanitize_name
 from agentchat.tools.builtin import builtin_options, builtin_tools
 from agentchat.tools.registry import ToolRegistry, build_registry

@@ -18,7 +18,7 @@ DIST = "agentchat-demo-plugin"
 MODULE = "agentchat_demo_plugin"
 
 PLUGIN = """
-from agentchat.providers.base import ToolSpec
+from agentchat.core.request import ToolSpec
 from agentchat.tools.base import Tool
 
 TEXT = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}

@@ -20,9 +20,9 @@ from textual.widgets.option_list import Option
 from agentchat.core.errors import ProviderError
 from agentchat.core.events import Finish, TextDelta, ThinkingDelta, ToolCall
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
+from agentchat.core.request import ToolSpec
 from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN, SearchHit
 from agentchat.core.text import clean
-from agentchat.providers.base import ToolSpec
 from agentchat.tools.base import Tool
 from agentchat.tui.errors import notify_error
 from agentchat.tui.screens.approval import ApprovalScreen

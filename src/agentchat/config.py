@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentchat.core.errors import ConfigError, UsageError
-from agentchat.providers.base import ProviderSettings
-from agentchat.tools.base import parse_policy, parse_seconds
+from agentchat.core.request import POLICIES, Policy, ProviderSettings
 
 APP = "agentchat"
 BUILTIN_TYPES = ("openai", "anthropic", "ollama", "local")
@@ -60,6 +59,18 @@ def data_dir() -> Path:
 
 
 # --- value checks: `where` is "FILE: key"; a string's value is never shown (it may be a key) ----------
+def parse_policy(value: Any, where: str) -> Policy:
+    if value not in POLICIES:
+        raise ConfigError(f'{where} must be "allow", "ask" or "deny", not {value!r}')
+    return value  # type: ignore[no-any-return]  # checked against POLICIES above
+
+
+def parse_seconds(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where} must be a positive number of seconds")
+    return float(value)
+
+
 def _bad(where: str, expected: str, value: Any) -> ConfigError:
     if isinstance(value, int | float) and not isinstance(value, bool):
         got = repr(value)

@@ -70,7 +70,7 @@ def agents() -> None:
     from agentchat.cli import state
 
     def body() -> int:
-        from agentchat.cli.session import load_agent
+        from agentchat.core.agents import load_agent
 
         config = load(state.config_path)
         names = ["default", *[n for n in config.section("agents") if n != "default"]]

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentchat.core.errors import ConfigError, UsageError
+from agentchat.core.agents import Agent, load_agent
+from agentchat.core.errors import UsageError
 
 if TYPE_CHECKING:
     from agentchat.cli.ask import AskOptions
@@ -14,28 +15,6 @@ if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.core.engine import Engine, TurnRequest
     from agentchat.core.store import Store
-
-
-@dataclass(slots=True)
-class Agent:
-    """A named configuration of system prompt, model and tools; `default` needs no configuration."""
-
-    name: str
-    system: str | None = None
-    model: str | None = None
-    provider: str | None = None
-    tools: list[str] | dict[str, str] | None = None
-    temperature: float | None = None
-    max_steps: int | None = None
-    thinking_budget: int | None = None
-
-
-def load_agent(config: Config, name: str | None) -> Agent:
-    fields = config.agent(name or "default")  # every field type-checked; None: not configured
-    if fields is None and name is not None:
-        known = ", ".join(sorted(config.section("agents"))) or "none configured"
-        raise ConfigError(f"unknown agent {name!r} (agents: {known}); define it under [agents.{name}]")
-    return Agent(name or "default", **(fields or {}))
 
 
 @dataclass

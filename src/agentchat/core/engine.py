@@ -43,11 +43,12 @@ from agentchat.core.ledger import Ledger
 from agentchat.core.messages import Message, Part, TextPart, ThinkingPart, ToolResultPart, Usage
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.ratelimit import limiter_for
+from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.core.retry import RetryPolicy, next_delay
 from agentchat.core.routing import Route, Router
 from agentchat.core.stats import monthly_cost
 from agentchat.providers import create_provider, preload
-from agentchat.providers.base import ChatRequest, Provider, ProviderSettings, ToolSpec
+from agentchat.providers.base import Provider
 from agentchat.tools.approval import denied_result
 
 if TYPE_CHECKING:

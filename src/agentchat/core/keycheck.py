@@ -6,8 +6,8 @@ import asyncio
 
 from agentchat.config import Config
 from agentchat.core.errors import AuthError, ConfigError, ProviderError, ProviderNetworkError
+from agentchat.core.request import ProviderSettings, has_key
 from agentchat.providers import create_provider
-from agentchat.providers.base import ProviderSettings, has_key
 
 
 def key_required(config: Config, name: str) -> bool:

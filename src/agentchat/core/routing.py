@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agentchat.config import Config, data_dir
 from agentchat.core.errors import AuthError, ConfigError, UnknownModelError, UsageError
-from agentchat.providers.base import ProviderSettings, has_key
+from agentchat.core.request import ProviderSettings, has_key
 
 FAMILIES: tuple[tuple[str, str], ...] = (
     ("gpt-", "openai"),

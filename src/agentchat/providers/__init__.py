@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from agentchat.providers.base import Provider, ProviderSettings
+from agentchat.core.request import ProviderSettings
+from agentchat.providers.base import Provider
 
 _ADAPTERS = {
     "openai": ("agentchat.providers.openai", "OpenAIProvider"),

@@ -36,11 +36,9 @@ from agentchat.core.messages import (
     ToolResultPart,
     Usage,
 )
+from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers.base import (
     CONNECT_TIMEOUT_S,
-    ChatRequest,
-    ProviderSettings,
-    ToolSpec,
     auth_message,
     error_line,
     network_error,

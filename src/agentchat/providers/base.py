@@ -1,4 +1,6 @@
-"""The Provider protocol every adapter implements, and the request it receives."""
+"""The Provider protocol every adapter implements, and the wire helpers the adapters share.
+
+The request, tool and settings types they receive are neutral and live in core/request.py."""
 
 from __future__ import annotations
 
@@ -7,52 +9,14 @@ import ipaddress
 import json
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agentchat.core.errors import AuthError, NotListening, ProviderNetworkError, redact
 from agentchat.core.events import ProviderEvent
-from agentchat.core.messages import Message
+from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 
 CONNECT_TIMEOUT_S = 10.0  # how long any adapter waits to connect; the read timeout is the config's
 DETAIL_CHARS = 300  # the most of a server's own error text one error line carries
-
-
-@dataclass(slots=True)
-class ToolSpec:
-    """One tool definition; each adapter converts it to its provider's format."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
-
-
-@dataclass(slots=True)
-class ChatRequest:
-    model: str
-    messages: list[Message]
-    system: str | None = None
-    tools: list[ToolSpec] = field(default_factory=list)
-    temperature: float | None = None
-    max_tokens: int | None = None
-    thinking_budget: int | None = None  # Anthropic extended thinking / Ollama `think`
-    stream: bool = True
-
-
-@dataclass(slots=True)
-class ProviderSettings:
-    """What an adapter needs to connect; built by config from the file and the environment."""
-
-    name: str  # the name the user knows: openai, anthropic, ollama, or a [providers.NAME]
-    type: str  # openai | anthropic | ollama | local
-    base_url: str | None = None
-    api_key: str | None = None
-    key_command: str | None = None  # api_key_cmd: run once, when the key is first needed
-    key_source: str | None = None  # "config" or the env var name; for messages, never the key
-    key_hint: str = ""  # where to set a key, e.g. "OPENAI_API_KEY or providers.openai.api_key"
-    models: list[str] = field(default_factory=list)
-    timeout_s: float = 600.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Provider(Protocol):
@@ -221,11 +185,6 @@ def is_loopback(url: str | None) -> bool:
 
 def key_hint(settings: ProviderSettings) -> str:
     return settings.key_hint or f"providers.{settings.name}.api_key"
-
-
-def has_key(settings: ProviderSettings) -> bool:
-    """A key is set, or a command will give one (not run here: it may ask for a passphrase)."""
-    return bool(settings.api_key or settings.key_command)
 
 
 _COMMAND_KEYS: dict[str, str] = {}  # api_key_cmd -> its key, for this process only

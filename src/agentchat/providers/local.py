@@ -31,7 +31,7 @@ from typing import Any
 from agentchat.core.errors import BadRequestError, ConfigError, ProviderError, StreamInterrupted
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
-from agentchat.providers.base import ChatRequest, ProviderSettings
+from agentchat.core.request import ChatRequest, ProviderSettings
 
 DEFAULT_MODEL = "smollm2"
 DEFAULT_N_CTX = 2048

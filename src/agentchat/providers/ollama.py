@@ -30,10 +30,9 @@ from agentchat.core.errors import (
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
+from agentchat.core.request import ChatRequest, ProviderSettings
 from agentchat.providers.base import (
     CONNECT_TIMEOUT_S,
-    ChatRequest,
-    ProviderSettings,
     auth_message,
     error_line,
     flagged_result_text,

@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from agentchat.config import parse_policy
 from agentchat.core.errors import ConfigError
 from agentchat.core.messages import ToolCallPart, ToolResultPart
-from agentchat.tools.base import Policy, Tool, parse_policy
+from agentchat.core.request import Policy
+from agentchat.tools.base import Tool
 
 if TYPE_CHECKING:
     from agentchat.config import Config

@@ -11,13 +11,9 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
-from agentchat.core.errors import ConfigError
-from agentchat.providers.base import ToolSpec
-
-Policy = Literal["allow", "ask", "deny"]
-POLICIES: tuple[str, ...] = get_args(Policy)
+from agentchat.core.request import POLICIES, Policy, ToolSpec
 
 # The strictest provider rule (OpenAI's); Anthropic and Ollama accept every name that passes it.
 MAX_NAME = 64
@@ -27,18 +23,6 @@ _INVALID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 class ToolError(Exception):
     """A failure whose message is meant for the model verbatim (no exception class name added)."""
-
-
-def parse_policy(value: Any, where: str) -> Policy:
-    if value not in POLICIES:
-        raise ConfigError(f'{where} must be "allow", "ask" or "deny", not {value!r}')
-    return value
-
-
-def parse_seconds(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{where} must be a positive number of seconds")
-    return float(value)
 
 
 def is_valid_name(name: str) -> bool:

@@ -23,10 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentchat.config import SECRET_ENV
+from agentchat.config import SECRET_ENV, parse_seconds
 from agentchat.core.errors import ConfigError
-from agentchat.providers.base import ToolSpec
-from agentchat.tools.base import Policy, Tool, ToolError, parse_seconds
+from agentchat.core.request import Policy, ToolSpec
+from agentchat.tools.base import Tool, ToolError
 from agentchat.tools.reading import fit, read_page
 from agentchat.tools.sandbox import Sandbox, describe, hidden_paths
 from agentchat.tools.search import SEARCH_TIMEOUT_S, search

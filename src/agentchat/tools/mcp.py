@@ -31,17 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
+from agentchat.config import parse_policy, parse_seconds
 from agentchat.core.errors import ConfigError
-from agentchat.providers.base import ToolSpec
-from agentchat.tools.base import (
-    Policy,
-    Tool,
-    ToolError,
-    describe_error,
-    parse_policy,
-    parse_seconds,
-    sanitize_name,
-)
+from agentchat.core.request import Policy, ToolSpec
+from agentchat.tools.base import Tool, ToolError, describe_error, sanitize_name
 
 if TYPE_CHECKING:
     from mcp import Client

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentchat.core.messages import ToolCallPart, ToolResultPart
-from agentchat.providers.base import ToolSpec
-from agentchat.tools.base import Policy, Tool, describe_error
+from agentchat.core.request import Policy, ToolSpec
+from agentchat.tools.base import Tool, describe_error
 from agentchat.tools.builtin import Clock, builtin_options, builtin_tools
 
 if TYPE_CHECKING:

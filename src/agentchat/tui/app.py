@@ -16,7 +16,7 @@ from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 
 from agentchat import gc_policy
-from agentchat.cli.session import Agent, load_agent
+from agentchat.core.agents import Agent, load_agent
 from agentchat.core.engine import Engine
 from agentchat.core.routing import Router
 from agentchat.providers import list_models, preload

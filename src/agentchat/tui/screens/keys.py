@@ -23,7 +23,7 @@ from agentchat.tui.plain import plain, plain_text
 
 if TYPE_CHECKING:
     from agentchat.config import Config
-    from agentchat.providers.base import ProviderSettings
+    from agentchat.core.request import ProviderSettings
 
 COLUMNS = ("provider", "key", "live check", "source")
 Checker = Callable[["ProviderSettings"], Awaitable[str]]

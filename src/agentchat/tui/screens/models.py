@@ -18,8 +18,8 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import failure_label
+from agentchat.core.request import has_key
 from agentchat.core.routing import DEFAULT_MODELS
-from agentchat.providers.base import has_key
 from agentchat.tui.plain import clean, plain
 
 if TYPE_CHECKING:
