@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from agentchat.core.text import clean
+
+if TYPE_CHECKING:
+    from agentchat.core.messages import ToolCallPart
+    from agentchat.tools.approval import Decision
+    from agentchat.tools.base import Tool
+
+ANSWERS: dict[str, Decision] = {
+    "y": "allow_once",
+    "yes": "allow_once",
+    "a": "allow_always",
+    "always": "allow_always",
+}
 
 
-def _ask_tty(name: str, arguments: dict[str, Any], source: str, caution: str = "") -> str:
-    """The question on the terminal; `caution` is the tool's own warning (what approving means)."""
+def _ask_tty(name: str, arguments: dict[str, Any], source: str, caution: str = "") -> Decision:
+    """The question on the terminal; `caution` is the tool's own warning (what approving means).
+    The tool's name and arguments come from the model: cleaned, so they can command no terminal."""
     try:  # separate read and write handles: a terminal is not seekable, so "r+" would fail
         tty_in = open("/dev/tty", encoding="utf-8", errors="replace")
         tty_out = open("/dev/tty", "w", encoding="utf-8")
@@ -18,21 +33,16 @@ def _ask_tty(name: str, arguments: dict[str, Any], source: str, caution: str = "
         args = json.dumps(arguments, ensure_ascii=False)
         if len(args) > 400:
             args = args[:400] + "…"
-        note = f"  note: {caution}\n" if caution else ""
-        tty_out.write(
-            f"\nagentchat: allow tool {name} ({source}) {args}?\n{note}  [y] once  [a] always  [N] deny: "
-        )
+        note = f"  note: {clean(caution)}\n" if caution else ""
+        question = clean(f"agentchat: allow tool {name} ({source}) {args}?")
+        tty_out.write(f"\n{question}\n{note}  [y] once  [a] always  [N] deny: ")
         tty_out.flush()
         try:
             answer = tty_in.readline().strip().lower()
         except (OSError, KeyboardInterrupt):
             return "deny"
-    return {"y": "allow_once", "yes": "allow_once", "a": "allow_always", "always": "allow_always"}.get(
-        answer, "deny"
-    )
+    return ANSWERS.get(answer, "deny")
 
 
-async def tty_approver(call: Any, tool: Any) -> str:
-    return await asyncio.to_thread(
-        _ask_tty, call.name, call.arguments, getattr(tool, "source", "tool"), getattr(tool, "caution", "")
-    )
+async def tty_approver(call: ToolCallPart, tool: Tool) -> Decision:
+    return await asyncio.to_thread(_ask_tty, call.name, call.arguments, tool.source, tool.caution)

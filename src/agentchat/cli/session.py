@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentchat.core.agents import Agent, load_agent
+from agentchat.core.agents import Agent, Choices, assemble_turn, load_agent
 from agentchat.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def _pick_conversation(store: Store, opts: AskOptions) -> int | None:
 def build_session(config: Config, opts: AskOptions) -> Session:
     from agentchat.cli.ask import stdout_is_terminal
     from agentchat.cli.output import make_writer
-    from agentchat.core.engine import DEFAULT_MAX_STEPS, Engine, TurnRequest
+    from agentchat.core.engine import Engine
     from agentchat.core.store import Store
 
     agent = load_agent(config, opts.agent)
@@ -85,11 +85,6 @@ def build_session(config: Config, opts: AskOptions) -> Session:
         parent = None
         if opts.resume:
             parent = _resume_point(store, conv)
-        model, provider = opts.model or agent.model, opts.provider or agent.provider
-        if conv is not None and not (model or provider):
-            info = store.conversation(conv)  # continuing keeps the conversation's provider and model
-            if info is not None and info.model:
-                model, provider = info.model, info.provider
         registry, gate, mcp, names = _tools(config, opts, agent)
         records = None
         limits = config.section("budget").get("monthly_usd") is not None or config.section("rate_limits")
@@ -97,21 +92,24 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             # --no-log stores nothing, but past spending and the shared rate limits still count
             records = Store.open_default()
         engine = Engine(config, store, registry=registry, gate=gate, records=records)
-        turn = TurnRequest(
-            prompt=opts.text if not opts.resume else None,
+        turn = assemble_turn(
+            config,
+            agent,
+            opts.text if not opts.resume else None,
             conversation_id=conv,
             parent_id=parent,
-            model=model,
-            provider=provider,
-            system=_system(opts, agent, continued=conv is not None),
-            agent=None if agent.name == "default" else agent.name,
-            temperature=opts.temperature if opts.temperature is not None else agent.temperature,
-            max_steps=opts.max_steps or agent.max_steps or config.max_steps or DEFAULT_MAX_STEPS,
-            stream=opts.stream,
-            fallbacks=opts.fallbacks,
-            tool_names=names,
-            max_cost=opts.max_cost,
-            thinking_budget=opts.thinking_budget or agent.thinking_budget,
+            choices=Choices(
+                model=opts.model,
+                provider=opts.provider,
+                system=opts.system,
+                temperature=opts.temperature,
+                thinking_budget=opts.thinking_budget,
+                max_steps=opts.max_steps,
+                tool_names=names,
+                fallbacks=opts.fallbacks,
+                max_cost=opts.max_cost,
+                stream=opts.stream,
+            ),
         )
         terminal = stdout_is_terminal()
         writer = make_writer(
@@ -126,16 +124,6 @@ def build_session(config: Config, opts: AskOptions) -> Session:
         store.close()
         raise
     return Session(engine, turn, writer, store, gate, mcp, records)
-
-
-def _system(opts: AskOptions, agent: Agent, *, continued: bool) -> str | None:
-    """`-s` wins ("" clears it); a continued conversation keeps the system prompt it stored unless
-    an agent is named; a new one takes the agent's. None means: the conversation's own."""
-    if opts.system is not None:
-        return opts.system
-    if continued and opts.agent is None:
-        return None
-    return agent.system
 
 
 def _resume_point(store: Store, conv: int | None) -> int:
@@ -156,13 +144,11 @@ def _tools(config: Config, opts: AskOptions, agent: Agent) -> tuple[Any, Any, An
     if not wanted and agent.tools is None:
         return None, None, None, None
     from agentchat.cli.approve import tty_approver
-    from agentchat.tools.approval import ApprovalGate, resolve_policies
-    from agentchat.tools.mcp import MCPManager
-    from agentchat.tools.registry import build_registry
+    from agentchat.tools.toolset import approval_gate, open_tools
 
-    mcp = MCPManager.from_config(config)
-    registry = build_registry(config, config.workspace, mcp=mcp)
-    policies = resolve_policies(config, agent_tools=agent.tools, allow_tools=opts.allow_tools, yes=opts.yes)
-    gate = ApprovalGate(policies, tty_approver)
+    registry, mcp = open_tools(config)
+    gate = approval_gate(
+        config, tty_approver, agent_tools=agent.tools, allow_tools=opts.allow_tools, yes=opts.yes
+    )
     names = None if not wanted or "all" in wanted else wanted
     return registry, gate, mcp, names

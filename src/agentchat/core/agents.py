@@ -6,13 +6,16 @@ thing wherever it is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agentchat.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from agentchat.config import Config
+    from agentchat.core.engine import TurnRequest
+
+DEFAULT_AGENT = "default"  # needs no configuration; [agents.default] may still give it settings
 
 
 @dataclass(slots=True)
@@ -30,8 +33,75 @@ class Agent:
 
 
 def load_agent(config: Config, name: str | None) -> Agent:
-    fields = config.agent(name or "default")  # every field type-checked; None: not configured
+    """The named agent (None: the default one), every field checked; an unknown name is an error."""
+    fields = config.agent(name or DEFAULT_AGENT)  # every field type-checked; None: not configured
     if fields is None and name is not None:
         known = ", ".join(sorted(config.section("agents"))) or "none configured"
         raise ConfigError(f"unknown agent {name!r} (agents: {known}); define it under [agents.{name}]")
-    return Agent(name or "default", **(fields or {}))
+    return Agent(name or DEFAULT_AGENT, **(fields or {}))
+
+
+@dataclass(slots=True, kw_only=True)
+class Choices:
+    """What the user chose for one turn on top of the agent: `ask`'s flags, the TUI's pickers.
+    None means "not chosen": the agent's setting (or the conversation's own) applies."""
+
+    model: str | None = None
+    provider: str | None = None
+    system: str | None = None  # "" clears the conversation's system prompt
+    temperature: float | None = None
+    thinking_budget: int | None = None
+    max_steps: int | None = None
+    max_tokens: int | None = None
+    tool_names: list[str] | None = None  # None: every tool the policies offer
+    fallbacks: list[str] = field(default_factory=list)
+    max_cost: float | None = None
+    stream: bool = True
+
+
+def assemble_turn(
+    config: Config,
+    agent: Agent,
+    prompt: str | None,
+    *,
+    conversation_id: int | None = None,
+    parent_id: int | None = None,
+    from_root: bool = False,
+    choices: Choices | None = None,
+) -> TurnRequest:
+    """Agent + the user's choices + the conversation -> the engine's request. Both faces build every
+    turn here, so a setting means the same in `ask` and in the TUI (a face-parity test holds them
+    to the same request body).
+
+    The system prompt: a chosen one wins; a continued conversation keeps the one it stored unless a
+    named agent brings its own; a new conversation takes the agent's. Model and provider: chosen,
+    else the agent's, else (the engine decides) the conversation's own, else the default.
+    """
+    from agentchat.core.engine import DEFAULT_MAX_STEPS, TurnRequest
+
+    c = choices or Choices()
+    default = agent.name == DEFAULT_AGENT
+    if c.system is not None:
+        system: str | None = c.system
+    elif conversation_id is not None and default:
+        system = None
+    else:
+        system = agent.system
+    return TurnRequest(
+        prompt=prompt,
+        conversation_id=conversation_id,
+        parent_id=parent_id,
+        from_root=from_root,
+        model=c.model or agent.model,
+        provider=c.provider or agent.provider,
+        system=system,
+        agent=None if default else agent.name,
+        temperature=c.temperature if c.temperature is not None else agent.temperature,
+        max_tokens=c.max_tokens,
+        max_steps=c.max_steps or agent.max_steps or config.max_steps or DEFAULT_MAX_STEPS,
+        stream=c.stream,
+        fallbacks=list(c.fallbacks),
+        tool_names=c.tool_names,
+        max_cost=c.max_cost,
+        thinking_budget=c.thinking_budget or agent.thinking_budget,
+    )

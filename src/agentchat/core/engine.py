@@ -179,31 +179,36 @@ class Engine:
 
     # --- the turn -------------------------------------------------------------------------------
     async def run_turn(self, turn: TurnRequest) -> AsyncGenerator[Event, None]:
-        route = await self.router.resolve(turn.model, turn.provider)
-        fallbacks = await self.fallback_routes(turn.fallbacks)
+        """The whole turn for either face. Nothing is stored until a provider is chosen, then the
+        conversation (created here when new) gets the prompt before any request is sent."""
         store = self.store
         conv_id = turn.conversation_id
+        info = store.conversation(conv_id) if conv_id is not None else None
+        if conv_id is not None and info is None:
+            raise UsageError(f"no conversation with id {conv_id}; see agentchat history")
+        model, provider = turn.model, turn.provider
+        if info is not None and info.model and not (model or provider):
+            model, provider = info.model, info.provider  # continuing keeps its provider and model
+        route = await self.router.resolve(model, provider)
+        fallbacks = await self.fallback_routes(turn.fallbacks)
         system = turn.system or None  # "" clears the conversation's system prompt
-        if conv_id is None:
+        if info is None:
             conv_id = store.create_conversation(agent=turn.agent, system=system)
-        else:
-            info = store.conversation(conv_id)
-            if info is None:
-                raise UsageError(f"no conversation with id {conv_id}; see agentchat history")
-            if turn.system is None:
-                system = info.system  # the conversation keeps its system prompt turn after turn
-            elif system != info.system:
-                store.set_system(conv_id, system)  # replaced from this turn on
+        elif turn.system is None:
+            system = info.system  # the conversation keeps its system prompt turn after turn
+        elif system != info.system:
+            store.set_system(info.id, system)  # replaced from this turn on
+        assert conv_id is not None
         if turn.from_root:
             parent = None
         else:
             parent = turn.parent_id if turn.parent_id is not None else store.leaf(conv_id)
-        user_id = None
+        user: Message | None = None
         if turn.prompt is not None:
             user = Message.user(turn.prompt)
             user.parent_id = parent
-            user_id = parent = store.add_message(conv_id, user)
-        yield TurnStarted(conv_id, user_id, route.provider, route.model)
+            parent = store.add_message(conv_id, user)
+        yield TurnStarted(conv_id, user.id if user else None, route.provider, route.model, user)
         if route.reason == "nothing else usable":
             yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
 
@@ -218,7 +223,7 @@ class Engine:
             async with aclosing(self._one_request(conv_id, parent, routes, turn, tools, system)) as events:
                 async for event in events:
                     if isinstance(event, AssistantFinished) and event.store_error is None:
-                        reply = store.get_message(event.message_id)
+                        reply = event.message
                     yield event
             if reply is None or reply.status != "complete" or not reply.tool_calls:
                 return
@@ -485,6 +490,7 @@ class Engine:
             message.ttft_s,
             message.total_s,
             store_error,
+            message,
         )
 
     async def _prepare(self, provider: Provider, settings: ProviderSettings) -> None:

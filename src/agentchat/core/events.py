@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentchat.core.messages import ToolCallPart, ToolResultPart, Usage
+from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 
 
 @dataclass(slots=True)
@@ -50,10 +50,14 @@ ProviderEvent = TextDelta | ThinkingDelta | ToolCall | UsageReport | Finish
 
 @dataclass(slots=True)
 class TurnStarted:
+    """The turn's ids and route, and the user's message as stored (None when regenerating), so a
+    face never reads the store back during a turn."""
+
     conversation_id: int
     user_message_id: int | None
     provider: str
     model: str
+    user_message: Message | None = None
 
 
 @dataclass(slots=True)
@@ -107,6 +111,7 @@ class AssistantFinished:
     # Set when the history database could not take the reply (locked past every retry, disk
     # full): one line saying so and where the reply was kept instead. The turn ends there.
     store_error: str | None = None
+    message: Message | None = None  # the reply as stored (the engine always sets it)
 
 
 EngineEvent = (

@@ -130,14 +130,22 @@ class AgentchatApp(App[None]):
 
     def gate_for(self, conversation_id: int | None, agent: Agent) -> ApprovalGate:
         """One gate per conversation: "always" answers hold for that conversation only. Its
-        policies (config, then the agent's tools) also decide which tools the engine offers."""
-        from agentchat.tools.approval import ApprovalGate, resolve_policies
+        policies (config, then the agent's tools) also decide which tools the engine offers.
+        None is the conversation about to begin (the engine creates it: see `adopt_gate`)."""
+        from agentchat.tools.toolset import approval_gate
 
         gate = self._gates.get(conversation_id)
         if gate is None:
-            policies = resolve_policies(self.config, agent_tools=agent.tools)
-            gate = self._gates[conversation_id] = ApprovalGate(policies, self.approve)
+            gate = self._gates[conversation_id] = approval_gate(
+                self.config, self.approve, agent_tools=agent.tools
+            )
         return gate
+
+    def adopt_gate(self, conversation_id: int) -> None:
+        """The new conversation's gate, made before the engine gave it its id, is now its own."""
+        gate = self._gates.pop(None, None)
+        if gate is not None:
+            self._gates[conversation_id] = gate
 
     async def approve(self, call: ToolCallPart, tool: Tool) -> Decision:
         from agentchat.tui.screens.approval import ask_approval
@@ -168,14 +176,12 @@ def _action(screen: Screen[object], action: str) -> Callable[[], object]:
 def run_tui(config_path: str | None) -> int:
     from agentchat.config import load_config
     from agentchat.core.store import Store
-    from agentchat.tools.mcp import MCPManager
-    from agentchat.tools.registry import build_registry
+    from agentchat.tools.toolset import open_tools
 
     config = load_config(config_path)
     store = Store.open_default()
     try:
-        mcp = MCPManager.from_config(config)
-        registry = build_registry(config, config.workspace, mcp=mcp)
+        registry, mcp = open_tools(config)
         app = AgentchatApp(config, store, registry=registry, mcp=mcp)
         app.exit_on_signals = True
         app.run()

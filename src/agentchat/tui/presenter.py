@@ -27,15 +27,13 @@ if TYPE_CHECKING:
 class TurnPresenter:
     def __init__(
         self,
-        store: Store,
         view: ConversationView,
         tools: ToolPane,
         user_box: MessageBox | None,
         notify: Callable[..., None],
-        on_started: Callable[[], None],
+        on_started: Callable[[int], None],
         on_finished: Callable[[int], None],
     ) -> None:
-        self.store = store
         self.view = view
         self.tools = tools
         self.user_box = user_box
@@ -44,6 +42,7 @@ class TurnPresenter:
         self.on_finished = on_finished
         self.reply: ReplyBox | None = None
         self.route: tuple[str, str] | None = None
+        self.conversation_id: int | None = None  # the turn's, once the engine has stored the prompt
 
     async def show(self, event: Event) -> None:
         if isinstance(event, ProviderEvent):  # what the provider streamed goes to the reply
@@ -51,11 +50,10 @@ class TurnPresenter:
                 await self.reply.apply(event)
         elif isinstance(event, TurnStarted):
             self.route = (event.provider, event.model)
-            if self.user_box is not None and event.user_message_id is not None:
-                stored = self.store.get_message(event.user_message_id)
-                if stored is not None:
-                    self.user_box.update_message(stored)
-            self.on_started()
+            self.conversation_id = event.conversation_id
+            if self.user_box is not None and event.user_message is not None:
+                self.user_box.update_message(event.user_message)
+            self.on_started(event.conversation_id)
         elif isinstance(event, AssistantStarted):
             message = Message(
                 role="assistant", id=event.message_id, provider=event.provider, model=event.model,
@@ -64,7 +62,7 @@ class TurnPresenter:
             self.reply = await self.view.start_reply(message)
         elif isinstance(event, AssistantFinished):
             if self.reply is not None:
-                await self.reply.close(self.store.get_message(event.message_id))
+                await self.reply.close(event.message)
                 self.reply = None
             if event.store_error:  # the reply is on screen; the history could not take it
                 self.notify(event.store_error, title="History", severity="error", timeout=20)
@@ -87,11 +85,12 @@ class TurnPresenter:
                 markup=False,
             )
 
-    async def close(self) -> None:
-        """After a stop or an error: the open reply shows what arrived with its stored label
-        (interrupted, time, tokens so far), and a tool still running is marked interrupted."""
+    async def close(self, store: Store) -> None:
+        """After the turn, stopped or failed: the open reply shows what arrived with the label the
+        engine stored for it (interrupted, time, tokens so far), and a tool still running is
+        marked interrupted. The turn is over, so this is the one read back from the store."""
         if self.reply is not None and self.reply.is_attached:
             message_id = self.reply.message.id
-            await self.reply.close(self.store.get_message(message_id) if message_id is not None else None)
+            await self.reply.close(store.get_message(message_id) if message_id is not None else None)
         self.reply = None
         self.tools.interrupt_running()

@@ -21,7 +21,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerFailed, get_current_worker
 
 from agentchat import gc_policy
-from agentchat.core.engine import TurnRequest
+from agentchat.core.agents import Choices, assemble_turn
 from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import UNUSABLE, key_status
 from agentchat.core.messages import Message
@@ -268,29 +268,20 @@ class MainScreen(Screen[None]):
 
     async def _send(self, text: str, parent_id: int | None = None, *, from_root: bool = False) -> None:
         self._pending = None  # started: from here on _unsend gives the text back if need be
-        store, agent = self.chat_app.store, self.chat_app.agent(self.agent)
-        conversation = self.conversation_id
-        if conversation is None:
-            conversation = self.conversation_id = store.create_conversation(
-                agent=None if agent.name == DEFAULT_AGENT else agent.name
-            )
+        conversation = self.conversation_id  # None: the engine creates it once a provider is chosen
         user_box = await self.view.append(Message.user(text))
         self.view.anchor()
         try:
-            await self._turn(TurnRequest(text, conversation, parent_id, from_root=from_root), user_box)
+            await self._turn(text, conversation, parent_id, from_root=from_root, user_box=user_box)
         finally:
             if user_box.message.id is None:  # the turn ended before it stored the prompt
                 await self._unsend(text, conversation, parent_id)
 
-    async def _unsend(self, text: str, conversation: int, parent_id: int | None) -> None:
+    async def _unsend(self, text: str, conversation: int | None, parent_id: int | None) -> None:
         """No provider could take the prompt (no key, unknown model) or it was stopped at once:
-        nothing was stored, so the branch it was for is shown again and the text goes back."""
-        store = self.chat_app.store
-        leaf = store.leaf(conversation)
-        if leaf is None and conversation == self.conversation_id:  # an empty one, just begun
-            store.delete_conversation(conversation)
-            self.conversation_id = None
-            self.reload_sidebar()
+        nothing was stored (not even a new conversation), so the branch it was for is shown again
+        and the text goes back."""
+        leaf = self.chat_app.store.leaf(conversation) if conversation is not None else None
         await self.view.show(parent_id if parent_id is not None else leaf)
         self._unsent(text, parent_id if parent_id != leaf else None)
 
@@ -300,20 +291,31 @@ class MainScreen(Screen[None]):
         self.prompt.load_text(f"{text}\n{typed}" if typed.strip() else text)
         self._branch_tip = branch_tip
 
-    async def _turn(self, turn: TurnRequest, user_box: MessageBox | None) -> None:
+    async def _turn(
+        self,
+        prompt: str | None,
+        conversation: int | None,
+        parent_id: int | None,
+        *,
+        from_root: bool = False,
+        user_box: MessageBox | None = None,
+    ) -> None:
+        """One turn, assembled by core exactly as `ask` assembles it: the agent, and the provider
+        and model chosen in the provider bar (None while it still resolves: the engine picks)."""
         app = self.chat_app
         agent = app.agent(self.agent)
-        turn.provider, turn.model = self.provider, self.model
-        if self.provider is None:  # still resolving: let the engine pick, as `ask` does
-            turn.model = agent.model
-        turn.system, turn.temperature = agent.system, agent.temperature
-        turn.agent = None if agent.name == DEFAULT_AGENT else agent.name
-        max_steps = agent.max_steps or app.config.max_steps
-        if max_steps:
-            turn.max_steps = max_steps
-        app.engine.gate = app.gate_for(turn.conversation_id, agent)
+        turn = assemble_turn(
+            app.config,
+            agent,
+            prompt,
+            conversation_id=conversation,
+            parent_id=parent_id,
+            from_root=from_root,
+            choices=Choices(provider=self.provider, model=self.model if self.provider else None),
+        )
+        app.engine.gate = app.gate_for(conversation, agent)
         presenter = TurnPresenter(
-            app.store, self.view, self.tools, user_box, self.notify, self.conversation_changed, self.show_cost
+            self.view, self.tools, user_box, self.notify, self._turn_started, self.show_cost
         )
         self.show_cost()  # a regeneration drops the replaced reply's cost at once
         self.generating = True
@@ -326,9 +328,9 @@ class MainScreen(Screen[None]):
                 self.set_route(*presenter.route)
         except AgentchatError as exc:
             notify_error(self, exc, timeout=12)
-            await self._show_stored_failure(turn.conversation_id)
+            await self._show_stored_failure(turn.conversation_id or presenter.conversation_id)
         finally:
-            await presenter.close()
+            await presenter.close(app.store)
             self.generating = False
             self.set_timer(FULL_COLLECTION_DELAY_S, self._allow_full_collections)
             self.show_cost()  # a stopped reply was stored with what it cost so far
@@ -375,7 +377,7 @@ class MainScreen(Screen[None]):
             children = list(self.view.children)
             await self.view.remove_children(children[children.index(user_box) + 1 :])
             self.view.anchor()
-            await self._turn(TurnRequest(None, conversation, user_box.message.id), None)
+            await self._turn(None, conversation, user_box.message.id)
 
         self.run_job(job)
 
@@ -420,6 +422,13 @@ class MainScreen(Screen[None]):
     def reload_sidebar(self) -> None:
         self.query_one(Sidebar).reload(self.conversation_id)
         self.show_title()
+
+    def _turn_started(self, conversation_id: int) -> None:
+        """The engine stored the prompt: a new conversation now exists, with this id."""
+        if self.conversation_id is None:
+            self.chat_app.adopt_gate(conversation_id)  # "always" answers given in it hold on
+            self.conversation_id = conversation_id
+        self.conversation_changed()
 
     def conversation_changed(self) -> None:
         """It has a new message: move it to the top of its agent (if not there) and show its title."""

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Tree
 from textual.widgets.option_list import Option
 
+from agentchat.core.agents import DEFAULT_AGENT
 from agentchat.core.errors import AgentchatError
 from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN
 from agentchat.tui.errors import notify_error
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 PER_AGENT = 100  # conversations listed per agent; older ones are reached through search
 SEARCH_DELAY_S = 0.15
-DEFAULT_AGENT = "default"
 
 
 @dataclass(frozen=True, slots=True)
