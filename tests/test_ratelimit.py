@@ -8,6 +8,14 @@ from agentchat.core.ratelimit import RateLimiter, limiter_for, parse_reset
 WALL = 1_795_000_000.0  # 2026-11-18T11:06:40Z
 
 
+async def acquire(limiter: RateLimiter, tokens: int = 0) -> float:
+    """What the engine does before a request: reserve the earliest slot, then wait for it; the
+    seconds it had to wait."""
+    wait, slot = limiter.reserve(tokens)
+    await limiter.wait(wait, slot)
+    return wait
+
+
 class FakeTime:
     """Monotonic and wall clocks that only move when the limiter sleeps (or the test says so)."""
 
@@ -35,7 +43,7 @@ class FakeTime:
 async def test_unlimited_limiter_never_waits() -> None:
     time = FakeTime()
     limiter = time.limiter()
-    assert [await limiter.acquire(10_000) for _ in range(100)] == [0.0] * 100
+    assert [await acquire(limiter, 10_000) for _ in range(100)] == [0.0] * 100
     assert time.sleeps == []
 
 
@@ -44,7 +52,7 @@ async def test_requests_per_minute_spaces_the_overflow_by_the_window() -> None:
     limiter = time.limiter(rpm=3)
     waits = []
     for _ in range(7):
-        waits.append(await limiter.acquire())
+        waits.append(await acquire(limiter))
         time.now += 1.0  # each request takes a second
     # 3 at once; the 4th waits until the 1st leaves the 60-s window (t=60), and so on
     assert waits == [0.0, 0.0, 0.0, 57.0, 0.0, 0.0, 57.0]
@@ -53,22 +61,22 @@ async def test_requests_per_minute_spaces_the_overflow_by_the_window() -> None:
 async def test_tokens_per_minute_waits_for_enough_budget_to_expire() -> None:
     time = FakeTime()
     limiter = time.limiter(tpm=1000)
-    assert await limiter.acquire(600) == 0.0
+    assert await acquire(limiter, 600) == 0.0
     time.now += 10.0
-    assert await limiter.acquire(300) == 0.0
+    assert await acquire(limiter, 300) == 0.0
     time.now += 10.0
     # 900 used; 400 more only fits once the first 600 have left the window (t=60)
-    assert await limiter.acquire(400) == pytest.approx(40.0)
+    assert await acquire(limiter, 400) == pytest.approx(40.0)
     # a request without a token estimate is not held back by the token budget
-    assert await limiter.acquire() == 0.0
+    assert await acquire(limiter) == 0.0
 
 
 async def test_an_oversized_request_goes_alone_instead_of_waiting_forever() -> None:
     time = FakeTime()
     limiter = time.limiter(tpm=1000)
-    await limiter.acquire(200)
-    assert await limiter.acquire(5000) == pytest.approx(60.0)
-    assert await limiter.acquire(1) == pytest.approx(60.0)
+    await acquire(limiter, 200)
+    assert await acquire(limiter, 5000) == pytest.approx(60.0)
+    assert await acquire(limiter, 1) == pytest.approx(60.0)
 
 
 async def test_concurrent_callers_are_served_first_come_first_served() -> None:
@@ -77,7 +85,7 @@ async def test_concurrent_callers_are_served_first_come_first_served() -> None:
     order: list[int] = []
 
     async def request(i: int) -> float:
-        waited = await limiter.acquire()
+        waited = await acquire(limiter)
         order.append(i)
         return waited
 
@@ -98,14 +106,14 @@ async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
         await time.sleep(seconds)
 
     limiter = RateLimiter(1, None, clock=time.clock, sleep=sleep)
-    await limiter.acquire()
-    waiter = asyncio.create_task(limiter.acquire())
+    await acquire(limiter)
+    waiter = asyncio.create_task(acquire(limiter))
     await waiting.wait()
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
     hang = False
-    assert await limiter.acquire() == pytest.approx(60.0)  # not 120: the cancelled slot is free again
+    assert await acquire(limiter) == pytest.approx(60.0)  # not 120: the cancelled slot is free again
 
 
 @pytest.mark.parametrize(
@@ -130,8 +138,8 @@ async def test_openai_zero_remaining_requests_pauses_until_the_reset() -> None:
     time = FakeTime()
     limiter = time.limiter()
     limiter.observe_headers({"X-RateLimit-Remaining-Requests": "0", "X-RateLimit-Reset-Requests": "1.5s"})
-    assert await limiter.acquire() == pytest.approx(1.5)
-    assert await limiter.acquire() == 0.0
+    assert await acquire(limiter) == pytest.approx(1.5)
+    assert await acquire(limiter) == 0.0
 
 
 async def test_anthropic_zero_remaining_pauses_until_the_rfc3339_reset() -> None:
@@ -143,7 +151,7 @@ async def test_anthropic_zero_remaining_pauses_until_the_rfc3339_reset() -> None
             "anthropic-ratelimit-requests-reset": "2026-11-18T11:07:10Z",
         }
     )
-    assert await limiter.acquire() == pytest.approx(30.0)
+    assert await acquire(limiter) == pytest.approx(30.0)
 
 
 async def test_headers_with_budget_left_do_not_slow_anything() -> None:
@@ -157,14 +165,14 @@ async def test_headers_with_budget_left_do_not_slow_anything() -> None:
             "retry-after": "5",
         }
     )
-    assert await limiter.acquire() == 0.0
+    assert await acquire(limiter) == 0.0
 
 
 async def test_token_exhaustion_header_pauses_too() -> None:
     time = FakeTime()
     limiter = time.limiter()
     limiter.observe_headers({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "6m0s"})
-    assert await limiter.acquire(100) == pytest.approx(360.0)
+    assert await acquire(limiter, 100) == pytest.approx(360.0)
 
 
 def test_limiter_for_shares_one_limiter_per_provider_and_follows_config() -> None:

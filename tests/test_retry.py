@@ -10,7 +10,7 @@ from agentchat.core.errors import (
     StreamInterrupted,
     UnavailableError,
 )
-from agentchat.core.retry import RetryPolicy, next_delay, retry_call
+from agentchat.core.retry import RetryPolicy, next_delay
 
 POLICY = RetryPolicy(max_attempts=5, base_delay_s=0.5, max_delay_s=3.0, budget_s=60.0, jitter=0.25)
 
@@ -85,90 +85,3 @@ def test_from_config_reads_the_retry_table() -> None:
 def test_bad_retry_config_is_a_config_error(table: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         RetryPolicy.from_config(table)
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-async def test_retry_call_retries_until_success_and_reports_each_wait() -> None:
-    time = FakeTime()
-    outcomes: list[Exception | str] = [
-        UnavailableError("overloaded", status=529),
-        RateLimitError("slow down", status=429, retry_after=2.0),
-        "models",
-    ]
-    seen: list[tuple[int, str, float]] = []
-
-    async def call() -> str:
-        outcome = outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    policy = RetryPolicy(jitter=0.0)
-    result = await retry_call(
-        call, policy, sleep=time.sleep, clock=time.clock, on_retry=lambda a, e, d: seen.append((a, str(e), d))
-    )
-    assert result == "models"
-    assert time.sleeps == [0.5, 2.0]
-    assert seen == [(0, "overloaded", 0.5), (1, "slow down", 2.0)]
-
-
-async def test_retry_call_raises_the_last_error_when_attempts_run_out() -> None:
-    time = FakeTime()
-    calls = 0
-
-    async def call() -> None:
-        nonlocal calls
-        calls += 1
-        raise UnavailableError(f"down #{calls}", status=503)
-
-    with pytest.raises(UnavailableError, match="down #3"):
-        await retry_call(call, RetryPolicy(max_attempts=3, jitter=0.0), sleep=time.sleep, clock=time.clock)
-    assert calls == 3
-    assert time.sleeps == [0.5, 1.0]
-
-
-async def test_retry_call_stops_when_the_budget_is_spent() -> None:
-    time = FakeTime()
-    calls = 0
-
-    async def call() -> None:
-        nonlocal calls
-        calls += 1
-        time.now += 4.0  # each attempt itself takes a while
-        raise ProviderNetworkError("timeout")
-
-    policy = RetryPolicy(max_attempts=10, base_delay_s=1.0, max_delay_s=1.0, budget_s=10.0, jitter=0.0)
-    with pytest.raises(ProviderNetworkError):
-        await retry_call(call, policy, sleep=time.sleep, clock=time.clock)
-    # 4 + 1 + 4 + 1 = 10 s fits the budget exactly; after the third attempt (14 s) nothing does
-    assert calls == 3
-    assert time.sleeps == [1.0, 1.0]
-
-
-async def test_retry_call_does_not_retry_a_rejected_request() -> None:
-    time = FakeTime()
-    calls = 0
-
-    async def call() -> None:
-        nonlocal calls
-        calls += 1
-        raise AuthError("invalid key", status=401)
-
-    with pytest.raises(AuthError):
-        await retry_call(call, RetryPolicy(), sleep=time.sleep, clock=time.clock)
-    assert calls == 1
-    assert time.sleeps == []

@@ -81,7 +81,7 @@ async def test_a_cancelled_wait_gives_its_shared_slot_back(tmp_path) -> None:
         first = RateLimiter(1, wall_clock=lambda: now[0], sleep=sleep, provider="p", book=ledger)
         other = RateLimiter(1, wall_clock=lambda: now[0], provider="p", book=ledger)  # another process
         assert first.reserve()[0] == 0.0
-        waiter = asyncio.create_task(first.acquire())
+        waiter = asyncio.create_task(first.wait(*first.reserve()))
         await asyncio.sleep(0)
         waiter.cancel()
         await asyncio.gather(waiter, return_exceptions=True)

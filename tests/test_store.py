@@ -19,6 +19,7 @@ from agentchat.core import store as store_module
 from agentchat.core.errors import StoreError
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
 from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN, MIGRATIONS, Store
+from tests.branches import children
 
 WRITER = Path(__file__).with_name("store_writer.py")
 
@@ -110,8 +111,8 @@ def test_editing_a_message_branches_and_keeps_the_old_branch(store: Store) -> No
     assert store.leaf(cid) == a2b.id
     assert [m.text for m in store.thread(store.leaf(cid))] == ["one", "1", "two, edited", "2b"]
     assert [m.id for m in store.thread(a2.id)] == [u1.id, a1.id, u2.id, a2.id]
-    assert [m.id for m in store.children(a1.id)] == [u2.id, u2b.id]
-    assert store.children(a2b.id) == []
+    assert [m.id for m in children(store, a1.id)] == [u2.id, u2b.id]
+    assert children(store, a2b.id) == []
     assert store.thread_length(a2b.id) == 4
     assert store.thread_length(999) == 0
     assert store.conversation(cid).message_count == 6
@@ -136,7 +137,7 @@ def test_regenerating_makes_the_new_reply_the_leaf(store: Store) -> None:
     u, _ = chain(store, cid, Message.user("q"), assistant("first try"))
     (again,) = chain(store, cid, assistant("second try"), parent=u.id)
     assert store.leaf(cid) == again.id
-    assert [m.text for m in store.children(u.id)] == ["first try", "second try"]
+    assert [m.text for m in children(store, u.id)] == ["first try", "second try"]
 
 
 def test_thread_limit_returns_only_the_newest_messages_in_order(store: Store) -> None:

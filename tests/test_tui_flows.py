@@ -9,6 +9,7 @@ from agentchat.tui.widgets.conversation import LIVE_REPLIES, MessageBox
 from agentchat.tui.widgets.prompt import PromptInput
 from agentchat.tui.widgets.provider_bar import ProviderBar
 from agentchat.tui.widgets.tools import ToolPane
+from tests.branches import children, roots
 from tests.fakes.anthropic_fake import text as claude_text
 from tests.fakes.openai_fake import text as gpt_text
 from tests.fakes.openai_fake import tool_calls as gpt_tools
@@ -110,7 +111,7 @@ async def test_regenerate_replaces_the_reply_and_keeps_the_old_one_stored(user_e
         text = screen_text(app)
         assert "second answer" in text and "first answer" not in text
         user = app.store.thread(app.store.leaf(1))[0]
-        assert sorted(m.text for m in app.store.children(user.id)) == ["first answer", "second answer"]
+        assert sorted(m.text for m in children(app.store, user.id)) == ["first answer", "second answer"]
     regenerated = openai_fake.chat_requests()[1].body["messages"]
     assert regenerated == [{"role": "user", "content": "question"}]
 
@@ -138,7 +139,7 @@ async def test_edit_an_earlier_message_resends_it_as_a_branch(user_env, openai_f
         assert "two (edited)" in text and "A2 edited" in text
         assert "A2\n" not in text and "│A2 " not in text
         first_reply = app.store.thread(app.store.leaf(1))[1]
-        assert sorted(m.text for m in app.store.children(first_reply.id)) == ["two", "two (edited)"]
+        assert sorted(m.text for m in children(app.store, first_reply.id)) == ["two", "two (edited)"]
     resent = openai_fake.chat_requests()[2].body["messages"]
     assert [m["content"] for m in resent] == ["one", "A1", "two (edited)"]
 
@@ -277,7 +278,7 @@ async def test_editing_the_first_message_branches_in_place(user_env, openai_fake
         await settle(pilot)
         assert app.screen.conversation_id == 1  # the same conversation, a new root branch
         assert "B1" in screen_text(app) and "A1" not in screen_text(app)
-    assert [m.text for m in app.store.roots(1)] == ["first try", "second try"]  # the old branch stays
+    assert [m.text for m in roots(app.store, 1)] == ["first try", "second try"]  # the old branch stays
     assert _roles(app, 1) == [("user", "second try", "complete"), ("assistant", "B1", "complete")]
     assert openai_fake.chat_requests()[1].body["messages"] == [{"role": "user", "content": "second try"}]
 

@@ -380,12 +380,7 @@ class Engine:
                         yield Notice(
                             f"waiting {wait:.0f} s for the {route.provider} rate limit ([rate_limits])"
                         )
-                    if wait > 0:
-                        try:
-                            await self.sleep(wait)
-                        except asyncio.CancelledError:
-                            limiter.release(slot)
-                            raise
+                    await limiter.wait(wait, slot, self.sleep)
                     async with aclosing(self._stream_reply(conv_id, parent, route, request)) as events:
                         async for event in events:
                             yield event

@@ -2,7 +2,7 @@
 
 Limits come from `[rate_limits.PROVIDER] requests_per_minute = N, tokens_per_minute = M`; the
 server's own rate-limit headers add a pause when it says nothing is left until a reset.
-Each `acquire` reserves the earliest slot at once, so callers are served first come, first served
+Each `reserve` takes the earliest slot at once, so callers are served first come, first served
 without a lock (a lock would tie the limiter to one event loop). The slots live in a `SlotBook`:
 the engine passes the shared ledger (core/ledger.py), so a limit holds across every agentchat
 process of the user, not only within one.
@@ -151,21 +151,18 @@ class RateLimiter:
         if handle is not None:
             self.book.release(handle)
 
-    async def acquire(self, tokens: int = 0) -> float:
-        """Wait until a request of about `tokens` tokens may start; return the seconds waited."""
-        began = self._clock()
-        wait, handle = self.reserve(tokens)
-        if wait > 0:
-            try:
-                await self._sleep(wait)
-            except asyncio.CancelledError:
-                self.release(handle)
-                raise
-        return self._clock() - began
-
-    def blocked_for(self) -> float:
-        """Seconds until the reset a server announced with none remaining (0 when not blocked)."""
-        return max(0.0, self.book.blocked_until(self.provider) - self._clock())
+    async def wait(
+        self, seconds: float, handle: Any, sleep: Callable[[float], Awaitable[Any]] | None = None
+    ) -> None:
+        """Sleep (the caller's `sleep`, else the limiter's) until a reserved slot starts; a
+        cancelled wait gives the slot back."""
+        if seconds <= 0:
+            return
+        try:
+            await (sleep or self._sleep)(seconds)
+        except asyncio.CancelledError:
+            self.release(handle)
+            raise
 
     def observe_headers(self, headers: Mapping[str, str]) -> None:
         """Pause new requests until the reset the server names when it reports none remaining."""

@@ -1,15 +1,12 @@
 """The retry policy the engine applies to every provider (SDK retries are off, so all behave alike).
 
-`next_delay` is the single decision; the engine's streaming loop calls it directly, and
-`retry_call` wraps it for one-shot calls such as listing models.
+`next_delay` is the single decision; the engine's streaming loop calls it for every provider.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -86,30 +83,3 @@ def next_delay(
     if elapsed_s + delay > policy.budget_s:
         return None
     return delay
-
-
-async def retry_call(
-    fn: Callable[[], Awaitable[T]],
-    policy: RetryPolicy,
-    *,
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    on_retry: Callable[[int, ProviderError, float], None] | None = None,
-) -> T:
-    """Await `fn()` until it succeeds or `next_delay` gives up, then raise the last error.
-
-    `on_retry(attempt, error, delay_s)` runs before each wait so the user sees why nothing happens.
-    """
-    start = clock()
-    attempt = 0
-    while True:
-        try:
-            return await fn()
-        except ProviderError as exc:
-            delay = next_delay(policy, attempt, exc, clock() - start)
-            if delay is None:
-                raise
-            if on_retry is not None:
-                on_retry(attempt, exc, delay)
-            await sleep(delay)
-            attempt += 1

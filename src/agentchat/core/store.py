@@ -481,21 +481,12 @@ class Store:
         leaf: int = row[0]
         return leaf
 
-    def children(self, message_id: int) -> list[Message]:
-        return self._messages_where("parent_id = ?", message_id)
-
-    def roots(self, conversation_id: int) -> list[Message]:
-        """First messages of a conversation: several when the first user message was edited."""
-        return self._messages_where("conversation_id = ? AND parent_id IS NULL", conversation_id)
-
     def all_messages(self, conversation_id: int) -> list[Message]:
         """Every message of every branch, oldest first (lossless export)."""
-        return self._messages_where("conversation_id = ?", conversation_id)
-
-    def _messages_where(self, condition: str, value: int) -> list[Message]:
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE {condition} ORDER BY created_at, id", (value,)
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY created_at, id",
+                (conversation_id,),
             ).fetchall()
         return [_message(row) for row in rows]
 
