@@ -5,20 +5,18 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import signal
 import sys
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agentchat import gc_policy
 from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe, run_guarded
+from agentchat.cli.session import AskOptions, Session, build_session
 from agentchat.core import events as ev
 from agentchat.core.errors import AgentchatError, StoreError
 
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
-    from agentchat.cli.session import Session
     from agentchat.core.events import Event
 
 EXIT_EMPTY_REPLY = 4  # as a provider that failed: the pipeline got no answer
@@ -143,36 +141,10 @@ def main(argv: list[str], config_path: str | None = None) -> int:
     return run_guarded(lambda: run_ask(options))
 
 
-@dataclass(slots=True, kw_only=True)
-class AskOptions:
-    config_path: str | None
-    text: str | None
-    model: str | None = None
-    provider: str | None = None
-    system: str | None = None
-    cont: bool = False
-    cid: int | None = None
-    resume: bool = False
-    stream: bool = True
-    as_json: bool = False
-    usage: bool = False
-    no_log: bool = False
-    agent: str | None = None
-    tools: list[str] = field(default_factory=list)
-    allow_tools: list[str] = field(default_factory=list)
-    yes: bool = False
-    max_steps: int | None = None
-    fallbacks: list[str] = field(default_factory=list)
-    max_cost: float | None = None
-    temperature: float | None = None
-    thinking_budget: int | None = None
-
-
 def run_ask(opts: AskOptions) -> int:
     import asyncio
 
     from agentchat.cli.common import load
-    from agentchat.cli.session import build_session
 
     config = load(opts.config_path)
     session = build_session(config, opts)
@@ -250,10 +222,3 @@ def _show(event: Event, writer: AnswerWriter) -> None:
 
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def stdout_is_terminal() -> bool:
-    try:
-        return os.isatty(sys.stdout.fileno())
-    except (OSError, ValueError):
-        return False

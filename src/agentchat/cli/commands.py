@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from agentchat.cli.common import err, load, run_guarded
+from agentchat.cli.common import err, guarded, load
 from agentchat.core.text import clean
 
 
@@ -21,86 +21,78 @@ def register(app: typer.Typer) -> None:
     app.command("tools")(tools)
 
 
+@guarded
 def models(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask every usable provider for its models now.")
     ] = False,
-) -> None:
+) -> int:
     """Per provider: configured and discovered models, and where each came from."""
     from agentchat.cli import state
+    from agentchat.core.routing import DEFAULT_MODELS, Router
+    from agentchat.providers import list_models
 
-    def body() -> int:
-        from agentchat.core.routing import DEFAULT_MODELS, Router
-        from agentchat.providers import list_models
+    config = load(state.config_path)
+    router = Router(config, discover=list_models)
 
-        config = load(state.config_path)
-        router = Router(config, discover=list_models)
+    async def refresh_all() -> None:
+        for name in config.provider_names():
+            settings = config.provider(name)
+            if not router.usable(settings):
+                continue
+            try:
+                await router.refresh(settings)
+            except Exception as exc:  # one provider failing must not hide the others
+                err(f"{name}: could not list models: {exc}")
 
-        async def refresh_all() -> None:
-            for name in config.provider_names():
-                settings = config.provider(name)
-                if not router.usable(settings):
-                    continue
-                try:
-                    await router.refresh(settings)
-                except Exception as exc:  # one provider failing must not hide the others
-                    err(f"{name}: could not list models: {exc}")
-
-        if refresh or not any(router.cache.models(n) for n in config.provider_names()):
-            asyncio.run(refresh_all())
-        for provider, rows in router.known_models().items():
-            default = DEFAULT_MODELS.get(provider)
-            if provider == "local":
-                if not router.local_available():
-                    continue
-                rows = rows or [(default or "smollm2", "embedded")]
-            print(f"{clean(provider)}:")
-            if not rows:
-                hint = f" (default {default})" if default else ""
-                print(f"  (none listed){hint}")
-            for model, source in rows:
-                print(clean(f"  {model:<40} {source}"))
-        return 0
-
-    raise typer.Exit(run_guarded(body))
+    if refresh or not any(router.cache.models(n) for n in config.provider_names()):
+        asyncio.run(refresh_all())
+    for provider, rows in router.known_models().items():
+        default = DEFAULT_MODELS.get(provider)
+        if provider == "local":
+            if not router.local_available():
+                continue
+            rows = rows or [(default or "smollm2", "embedded")]
+        print(f"{clean(provider)}:")
+        if not rows:
+            hint = f" (default {default})" if default else ""
+            print(f"  (none listed){hint}")
+        for model, source in rows:
+            print(clean(f"  {model:<40} {source}"))
+    return 0
 
 
-def agents() -> None:
+@guarded
+def agents() -> int:
     """Named agents from the config (and the default agent)."""
     from agentchat.cli import state
+    from agentchat.core.agents import load_agent
 
-    def body() -> int:
-        from agentchat.core.agents import load_agent
-
-        config = load(state.config_path)
-        names = ["default", *[n for n in config.section("agents") if n != "default"]]
-        for name in names:
-            agent = load_agent(config, None if name == "default" else name)
-            model = agent.model or (f"{agent.provider} default" if agent.provider else "routing default")
-            tools = agent.tools if agent.tools is not None else "none in ask, all in the TUI"
-            system = (agent.system or "").replace("\n", " ")
-            system = (system[:50] + "…") if len(system) > 50 else system
-            print(clean(f"{name:<14} model={model}  tools={tools}  system={system or '-'}"))
-        return 0
-
-    raise typer.Exit(run_guarded(body))
+    config = load(state.config_path)
+    names = ["default", *[n for n in config.section("agents") if n != "default"]]
+    for name in names:
+        agent = load_agent(config, None if name == "default" else name)
+        model = agent.model or (f"{agent.provider} default" if agent.provider else "routing default")
+        tools = agent.tools if agent.tools is not None else "none in ask, all in the TUI"
+        system = (agent.system or "").replace("\n", " ")
+        system = (system[:50] + "…") if len(system) > 50 else system
+        print(clean(f"{name:<14} model={model}  tools={tools}  system={system or '-'}"))
+    return 0
 
 
-def tools() -> None:
+@guarded
+def tools() -> int:
     """Every available tool with its source and approval policy (MCP servers are started to list theirs)."""
     from agentchat.cli import state
 
-    def body() -> int:
-        config = load(state.config_path)
-        rows, errors = asyncio.run(_tool_rows(config))
-        for row in rows:
-            summary = row.description.splitlines()[0] if row.description else ""
-            print(clean(f"{row.name:<32} {row.source:<20} {row.policy:<6} {summary}"))
-        for where, message in errors.items():
-            err(f"{where}: {message}")
-        return 0
-
-    raise typer.Exit(run_guarded(body))
+    config = load(state.config_path)
+    rows, errors = asyncio.run(_tool_rows(config))
+    for row in rows:
+        summary = row.description.splitlines()[0] if row.description else ""
+        print(clean(f"{row.name:<32} {row.source:<20} {row.policy:<6} {summary}"))
+    for where, message in errors.items():
+        err(f"{where}: {message}")
+    return 0
 
 
 async def _tool_rows(config):  # type: ignore[no-untyped-def]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from agentchat.core.errors import AgentchatError
 from agentchat.core.text import clean
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from agentchat.core.store import Store
 
 T = TypeVar("T")
+P = ParamSpec("P")
 EXIT_INTERRUPTED = 130
 
 
@@ -47,6 +49,19 @@ def run_guarded(fn: Callable[[], T]) -> int:
             raise
         return 1
     return result if isinstance(result, int) else 0
+
+
+def guarded(body: Callable[P, int | None]) -> Callable[P, None]:
+    """A Typer command's body, run as `run_guarded` runs it (one line and its exit code for any
+    failure), ending in the exit code Typer expects as an exception."""
+
+    @functools.wraps(body)
+    def command(*args: P.args, **kwargs: P.kwargs) -> None:
+        import typer
+
+        raise typer.Exit(run_guarded(lambda: body(*args, **kwargs)))
+
+    return command
 
 
 def quiet_broken_pipe() -> None:

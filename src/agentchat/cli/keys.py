@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agentchat.cli.common import err, load, run_guarded
+from agentchat.cli.common import err, guarded, load
 from agentchat.core.text import clean
 
 keys_app = typer.Typer(
@@ -40,43 +40,41 @@ def keys(
     check: Annotated[bool, typer.Option("--check", help="Verify each key against its provider.")] = False,
 ) -> None:
     """Per provider: key set or missing and its source. Never prints a key."""
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        _status(check)
+
+
+@guarded
+def _status(check: bool) -> int:
     from agentchat.cli import state
 
-    def body() -> int:
-        rows = key_rows(load(state.config_path), check)
-        for row in rows:
-            line = f"{row['provider']:<12} {row['status']:<8} {row['source']}"
-            if check:
-                line += f"  {row['check']}"
-            print(clean(line.rstrip()))  # a live check quotes the provider's error text
-        return 0
-
-    raise typer.Exit(run_guarded(body))
+    rows = key_rows(load(state.config_path), check)
+    for row in rows:
+        line = f"{row['provider']:<12} {row['status']:<8} {row['source']}"
+        if check:
+            line += f"  {row['check']}"
+        print(clean(line.rstrip()))  # a live check quotes the provider's error text
+    return 0
 
 
 @keys_app.command("set")
-def set_key(provider: Annotated[str, typer.Argument(help="Provider name, e.g. openai.")]) -> None:
+@guarded
+def set_key(provider: Annotated[str, typer.Argument(help="Provider name, e.g. openai.")]) -> int:
     """Store a key in the config file (mode 0600), read from a hidden prompt or stdin."""
     from agentchat.cli import state
+    from agentchat.config import clean_api_key, set_provider_key
+    from agentchat.core.errors import UsageError
 
-    def body() -> int:
-        from agentchat.config import clean_api_key, set_provider_key
-        from agentchat.core.errors import UsageError
+    config = load(state.config_path)
+    if provider not in config.provider_names():
+        raise UsageError(f"unknown provider {provider!r}; known: {', '.join(config.provider_names())}")
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
 
-        config = load(state.config_path)
-        if provider not in config.provider_names():
-            raise UsageError(f"unknown provider {provider!r}; known: {', '.join(config.provider_names())}")
-        if sys.stdin is not None and sys.stdin.isatty():
-            import getpass
-
-            key = getpass.getpass(f"API key for {provider} (input hidden): ")
-        else:
-            key = sys.stdin.read() if sys.stdin is not None else ""
-        key = clean_api_key(key)  # one trailing newline goes; other whitespace means a bad paste
-        set_provider_key(config, provider, key)
-        err(f"saved the {provider} key to {config.path} (mode 0600)")
-        return 0
-
-    raise typer.Exit(run_guarded(body))
+        key = getpass.getpass(f"API key for {provider} (input hidden): ")
+    else:
+        key = sys.stdin.read() if sys.stdin is not None else ""
+    key = clean_api_key(key)  # one trailing newline goes; other whitespace means a bad paste
+    set_provider_key(config, provider, key)
+    err(f"saved the {provider} key to {config.path} (mode 0600)")
+    return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,11 +10,37 @@ from agentchat.core.agents import Agent, Choices, assemble_turn, load_agent
 from agentchat.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from agentchat.cli.ask import AskOptions
     from agentchat.cli.output import AnswerWriter
     from agentchat.config import Config
     from agentchat.core.engine import Engine, TurnRequest
     from agentchat.core.store import Store
+
+
+@dataclass(slots=True, kw_only=True)
+class AskOptions:
+    """`ask`'s flags and prompt, parsed (cli/ask.py builds it; build_session reads it)."""
+
+    config_path: str | None
+    text: str | None
+    model: str | None = None
+    provider: str | None = None
+    system: str | None = None
+    cont: bool = False
+    cid: int | None = None
+    resume: bool = False
+    stream: bool = True
+    as_json: bool = False
+    usage: bool = False
+    no_log: bool = False
+    agent: str | None = None
+    tools: list[str] = field(default_factory=list)
+    allow_tools: list[str] = field(default_factory=list)
+    yes: bool = False
+    max_steps: int | None = None
+    fallbacks: list[str] = field(default_factory=list)
+    max_cost: float | None = None
+    temperature: float | None = None
+    thinking_budget: int | None = None
 
 
 @dataclass
@@ -73,8 +99,7 @@ def _pick_conversation(store: Store, opts: AskOptions) -> int | None:
 
 
 def build_session(config: Config, opts: AskOptions) -> Session:
-    from agentchat.cli.ask import stdout_is_terminal
-    from agentchat.cli.output import make_writer
+    from agentchat.cli.output import make_writer, stdout_is_terminal
     from agentchat.core.engine import Engine
     from agentchat.core.store import Store
 

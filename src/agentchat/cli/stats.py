@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agentchat.cli.common import err, load, open_store, run_guarded
+from agentchat.cli.common import err, guarded, load, open_store
 from agentchat.core.text import clean
 
 if TYPE_CHECKING:
@@ -47,41 +47,33 @@ def _console() -> Console:
     return console if console.is_terminal else Console(width=PIPE_WIDTH)
 
 
+@guarded
 def stats(
     by: Annotated[str, typer.Option("--by", help="Group by any of provider,model,day.")] = "provider,model",
     days: Annotated[int, typer.Option("--days", help="Only the last N days (0: all).")] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
+) -> int:
     """Requests, tokens, cost, median time to first token, tokens/s and error rate."""
     from agentchat.cli import state
+    from agentchat.core.stats import group_stats
 
-    def body() -> int:
-        from agentchat.core.stats import group_stats
-
-        load(state.config_path)  # a malformed config is reported like everywhere else
-        since = time.time() - days * 86400 if days > 0 else None
-        store = open_store()
-        try:
-            records = store.assistant_records(since=since)
-        finally:
-            store.close()
-        groups = [g.strip() for g in by.split(",") if g.strip()]
-        rows = group_stats(records, groups)  # type: ignore[arg-type]
-        daily = group_stats(records, ["day"])
-        if as_json:
-            print(
-                json.dumps(
-                    {"groups": [asdict(r) for r in rows], "daily": [asdict(r) for r in daily]}, indent=2
-                )
-            )
-            return 0
-        if not records:
-            err("no requests recorded yet")
-            return 0
-        _print_tables(rows, groups, daily)
+    load(state.config_path)  # a malformed config is reported like everywhere else
+    since = time.time() - days * 86400 if days > 0 else None
+    with open_store() as store:
+        records = store.assistant_records(since=since)
+    groups = [g.strip() for g in by.split(",") if g.strip()]
+    rows = group_stats(records, groups)  # type: ignore[arg-type]
+    daily = group_stats(records, ["day"])
+    if as_json:
+        print(
+            json.dumps({"groups": [asdict(r) for r in rows], "daily": [asdict(r) for r in daily]}, indent=2)
+        )
         return 0
-
-    raise typer.Exit(run_guarded(body))
+    if not records:
+        err("no requests recorded yet")
+        return 0
+    _print_tables(rows, groups, daily)
+    return 0
 
 
 def _print_tables(rows: list[Any], groups: list[str], daily: list[Any]) -> None:
@@ -114,6 +106,7 @@ def _print_tables(rows: list[Any], groups: list[str], daily: list[Any]) -> None:
     console.print("[dim]'+' after a cost: some requests had no known price[/dim]")
 
 
+@guarded
 def bench(
     prompt: Annotated[
         str, typer.Argument(help="The prompt every model gets.")
@@ -121,28 +114,24 @@ def bench(
     models: Annotated[str, typer.Option("--models", help="Comma-separated models: a,b,c.")] = "",
     runs: Annotated[int, typer.Option("--runs", help="Runs per model.")] = 3,
     as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+) -> int:
     """Run one prompt on several models and compare ttft, tokens/s, total time, tokens and cost."""
     from agentchat.cli import state
+    from agentchat.core.errors import ProviderError, UsageError
 
-    def body() -> int:
-        from agentchat.core.errors import ProviderError, UsageError
-
-        names = [m.strip() for m in models.split(",") if m.strip()]
-        if not names or runs < 1:
-            raise UsageError("give --models a,b,... and --runs N (N >= 1)")
-        config = load(state.config_path)
-        results = asyncio.run(_bench(config, prompt, names, runs))
-        summary = [_summarise(name, results[name]) for name in names]
-        if as_json:
-            print(json.dumps(summary, indent=2))
-        else:
-            _print_bench(summary, runs)
-        if all(s["errors"] == s["runs"] for s in summary):
-            return ProviderError.exit_code  # nothing worked: exit like `ask` does when the provider fails
-        return 0
-
-    raise typer.Exit(run_guarded(body))
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if not names or runs < 1:
+        raise UsageError("give --models a,b,... and --runs N (N >= 1)")
+    config = load(state.config_path)
+    results = asyncio.run(_bench(config, prompt, names, runs))
+    summary = [_summarise(name, results[name]) for name in names]
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        _print_bench(summary, runs)
+    if all(s["errors"] == s["runs"] for s in summary):
+        return ProviderError.exit_code  # nothing worked: exit like `ask` does when the provider fails
+    return 0
 
 
 async def _bench(config: Any, prompt: str, names: list[str], runs: int) -> dict[str, list[dict[str, Any]]]:
@@ -154,26 +143,25 @@ async def _bench(config: Any, prompt: str, names: list[str], runs: int) -> dict[
     from agentchat.core.events import AssistantFinished
     from agentchat.core.store import Store
 
-    store = Store(Path(":memory:"))
-    engine = Engine(config, store)
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
-    try:
-        for run in range(runs):
-            for name in names:
-                started = time.monotonic()
-                finished: AssistantFinished | None = None
-                try:
-                    async for event in engine.run_turn(TurnRequest(prompt=prompt, model=name)):
-                        if isinstance(event, AssistantFinished):
-                            finished = event
-                except AgentchatError as exc:
-                    err(f"{name} run {run + 1}: {exc}")
-                    results[name].append({"error": str(exc)})
-                    continue
-                results[name].append(_run_row(finished, time.monotonic() - started))
-    finally:
-        await engine.aclose()
-        store.close()
+    with Store(Path(":memory:")) as store:
+        engine = Engine(config, store)
+        try:
+            for run in range(runs):
+                for name in names:
+                    started = time.monotonic()
+                    finished: AssistantFinished | None = None
+                    try:
+                        async for event in engine.run_turn(TurnRequest(prompt=prompt, model=name)):
+                            if isinstance(event, AssistantFinished):
+                                finished = event
+                    except AgentchatError as exc:
+                        err(f"{name} run {run + 1}: {exc}")
+                        results[name].append({"error": str(exc)})
+                        continue
+                    results[name].append(_run_row(finished, time.monotonic() - started))
+        finally:
+            await engine.aclose()
     return results
 
 
