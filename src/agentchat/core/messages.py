@@ -53,18 +53,52 @@ class ToolResultPart:
     type: Literal["tool_result"] = "tool_result"
 
 
-Part = TextPart | ThinkingPart | ToolCallPart | ToolResultPart
+AttachmentKind = Literal["text", "image", "pdf"]
+
+
+@dataclass(slots=True)
+class AttachmentPart:
+    """A file, URL or stdin given with a prompt. Only this description is stored with the message:
+    the bytes live once in the store's blob table under `hash` (sha256), so a conversation that
+    moves to another provider re-sends them in that provider's format, and the same file attached
+    twice costs its bytes once.
+
+    `kind` says how a provider sends it: "text" as a fragment wrapped with its name, "image" natively
+    (or not at all to a model without vision), "pdf" natively where the model reads PDFs, else as its
+    extracted text. `data` and `extracted` (a PDF's text) are filled from the store when a request is
+    built and never stored in the message itself."""
+
+    kind: AttachmentKind
+    media_type: str
+    name: str  # the path as given, a URL, or "stdin"
+    size: int  # bytes of the stored content
+    hash: str  # sha256 hex of the stored content: the blob's key
+    width: int | None = None  # images
+    height: int | None = None
+    pages: int | None = None  # PDFs
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    extracted: str | None = field(default=None, repr=False, compare=False)
+    type: Literal["attachment"] = "attachment"
+
+
+Part = TextPart | ThinkingPart | ToolCallPart | ToolResultPart | AttachmentPart
 
 _PART_TYPES: dict[str, type] = {
     "text": TextPart,
     "thinking": ThinkingPart,
     "tool_call": ToolCallPart,
     "tool_result": ToolResultPart,
+    "attachment": AttachmentPart,
 }
+_TRANSIENT = ("data", "extracted")  # an attachment's content: in the blob table, not the message
 
 
 def part_to_dict(part: Part) -> dict[str, Any]:
-    return asdict(part)
+    data = asdict(part)
+    if isinstance(part, AttachmentPart):
+        for name in _TRANSIENT:
+            del data[name]
+    return data
 
 
 def part_from_dict(data: dict[str, Any]) -> Part:
@@ -72,7 +106,7 @@ def part_from_dict(data: dict[str, Any]) -> Part:
     cls = _PART_TYPES.get(kind or "")
     if cls is None:
         raise ValueError(f"unknown message part type: {kind!r}")
-    return cls(**{k: v for k, v in data.items() if k != "type"})
+    return cls(**{k: v for k, v in data.items() if k != "type" and k not in _TRANSIENT})
 
 
 @dataclass(slots=True)
@@ -125,9 +159,15 @@ class Message:
     def tool_results(self) -> list[ToolResultPart]:
         return [p for p in self.parts if isinstance(p, ToolResultPart)]
 
+    @property
+    def attachments(self) -> list[AttachmentPart]:
+        return [p for p in self.parts if isinstance(p, AttachmentPart)]
+
     @classmethod
-    def user(cls, text: str) -> Message:
-        return cls(role="user", parts=[TextPart(text)])
+    def user(cls, text: str, attachments: list[AttachmentPart] | None = None) -> Message:
+        """The typed text first (it titles the conversation), then the attachments."""
+        parts: list[Part] = [TextPart(text)] if text or not attachments else []
+        return cls(role="user", parts=[*parts, *(attachments or [])])
 
     @classmethod
     def system(cls, text: str) -> Message:

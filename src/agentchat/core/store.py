@@ -25,6 +25,7 @@ from agentchat.config import data_dir
 from agentchat.core.errors import StoreError
 from agentchat.core.liveness import current_owner
 from agentchat.core.messages import (
+    AttachmentPart,
     Message,
     TextPart,
     ToolCallPart,
@@ -99,6 +100,25 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX rate_slots_provider ON rate_slots(provider, start)",
         "CREATE TABLE rate_blocks (provider TEXT PRIMARY KEY, until REAL NOT NULL)",
         "CREATE TABLE budget_holds (id INTEGER PRIMARY KEY, owner TEXT, amount REAL NOT NULL, created_at REAL NOT NULL)",
+    ),
+    # Attachments' bytes, once per content hash (an AttachmentPart names its blob); `text` is a PDF's
+    # extracted text, kept once extracted. attachment_refs says which messages use a blob, so
+    # deleting the last conversation that used one deletes its bytes too.
+    (
+        """CREATE TABLE blobs (
+            hash TEXT PRIMARY KEY,
+            media_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            text TEXT,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE attachment_refs (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL
+        )""",
+        "CREATE INDEX attachment_refs_hash ON attachment_refs(hash)",
+        "CREATE INDEX attachment_refs_message ON attachment_refs(message_id)",
     ),
 ]
 
@@ -348,12 +368,25 @@ class Store:
             conn.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
 
     def delete_conversation(self, conversation_id: int) -> bool:
+        """Delete it with its messages, and the attachments' bytes no other conversation uses."""
         with self._write() as conn:
+            hashes = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT DISTINCT r.hash FROM attachment_refs r JOIN messages m ON m.id = r.message_id "
+                    "WHERE m.conversation_id = ?",
+                    (conversation_id,),
+                )
+            ]
             conn.execute(
                 "DELETE FROM message_fts WHERE rowid IN (SELECT id FROM messages WHERE conversation_id = ?)",
                 (conversation_id,),
             )
             cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            conn.executemany(
+                "DELETE FROM blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM attachment_refs WHERE hash = ?)",
+                [(h, h) for h in hashes],
+            )
         return cur.rowcount > 0
 
     # --- messages --------------------------------------------------------------------------------
@@ -398,8 +431,57 @@ class Store:
             conn.execute(
                 "INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (message_id, _search_text(message))
             )
+            self._put_attachments(conn, message_id, message.attachments, now)
         message.id, message.conversation_id, message.created_at = message_id, conversation_id, now
         return message_id
+
+    def _put_attachments(
+        self, conn: sqlite3.Connection, message_id: int, parts: list[AttachmentPart], now: float
+    ) -> None:
+        """Each attachment's bytes once per hash, in the message's own transaction: a blob is never
+        stored without the message that uses it (nothing to clean up after a failed turn), and a
+        concurrent delete cannot take a blob between its write and its first reference."""
+        for part in parts:
+            if part.data is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO blobs (hash, media_type, size, data, text, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (part.hash, part.media_type, len(part.data), part.data, None, now),
+                )
+            if part.extracted is not None:
+                conn.execute(
+                    "UPDATE blobs SET text = ? WHERE hash = ? AND text IS NULL",
+                    (encodable(part.extracted), part.hash),
+                )
+            if conn.execute("SELECT 1 FROM blobs WHERE hash = ?", (part.hash,)).fetchone() is None:
+                raise StoreError(f"attachment {part.name}: its content is not in {self.path}")
+            conn.execute(
+                "INSERT INTO attachment_refs (message_id, hash) VALUES (?, ?)", (message_id, part.hash)
+            )
+
+    def load_attachments(self, messages: list[Message]) -> None:
+        """Fill each attachment's `data` (and a PDF's extracted text) from the blob table, for a
+        request or an export; a blob that is missing leaves `data` None (the request says so)."""
+        wanted: dict[str, list[AttachmentPart]] = {}
+        for message in messages:
+            for part in message.attachments:
+                if part.data is None:
+                    wanted.setdefault(part.hash, []).append(part)
+        hashes = list(wanted)
+        with self._read() as conn:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start : start + 500]
+                rows = conn.execute(
+                    f"SELECT hash, data, text FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})", chunk
+                )
+                for digest, data, text in rows:
+                    for part in wanted[digest]:
+                        part.data, part.extracted = bytes(data), text
+
+    def set_extracted_text(self, digest: str, text: str) -> None:
+        """Keep a PDF's extracted text beside its bytes, so it is extracted once."""
+        with self._write() as conn:
+            conn.execute("UPDATE blobs SET text = ? WHERE hash = ?", (encodable(text), digest))
 
     def update_message(self, message: Message) -> None:
         """Rewrite content and metadata (a streaming reply goes through `write_snapshot` instead)."""
@@ -482,13 +564,15 @@ class Store:
         return leaf
 
     def all_messages(self, conversation_id: int) -> list[Message]:
-        """Every message of every branch, oldest first (lossless export)."""
+        """Every message of every branch, oldest first, attachments' bytes included (lossless export)."""
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY created_at, id",
                 (conversation_id,),
             ).fetchall()
-        return [_message(row) for row in rows]
+        messages = [_message(row) for row in rows]
+        self.load_attachments(messages)
+        return messages
 
     # --- search and statistics -------------------------------------------------------------------
     def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
@@ -604,6 +688,8 @@ def _search_text(message: Message) -> str:
             chunks.append(f"{part.name} {json.dumps(part.arguments, ensure_ascii=False)}")
         elif isinstance(part, ToolResultPart):
             chunks.append(part.content)
+        elif isinstance(part, AttachmentPart):
+            chunks.append(part.name)  # its name, not its content: a directory would swamp the index
     return encodable("\n".join(chunks))
 
 
