@@ -138,11 +138,13 @@ def collapse(reply: Reply) -> Reply:
 
 
 class OllamaFake(FakeServer):
-    """`models` is what `/api/tags` lists; `/api/show` knows exactly those."""
+    """`models` is what `/api/tags` lists; `/api/show` knows exactly those, and says what each can
+    do from `capabilities` (by model name without its tag; default: completion and tools)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.models: list[str] = list(DEFAULT_MODELS)
+        self.capabilities: dict[str, list[str]] = {}
         self.client_closed = threading.Event()
 
     def is_chat(self, path: str) -> bool:
@@ -174,7 +176,7 @@ class OllamaFake(FakeServer):
                 "template": "{{ .Prompt }}",
                 "details": _details(family),
                 "model_info": {"general.architecture": family, f"{family}.context_length": 8192},
-                "capabilities": ["completion", "tools"],
+                "capabilities": self.capabilities.get(family, ["completion", "tools"]),
                 "modified_at": "2025-05-04T17:37:44.706015396-07:00",
             }
         )

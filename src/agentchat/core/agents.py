@@ -14,6 +14,7 @@ from agentchat.core.errors import ConfigError
 if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.core.engine import TurnRequest
+    from agentchat.core.messages import AttachmentPart
 
 DEFAULT_AGENT = "default"  # needs no configuration; [agents.default] may still give it settings
 
@@ -57,6 +58,8 @@ class Choices:
     fallbacks: list[str] = field(default_factory=list)
     max_cost: float | None = None
     stream: bool = True
+    # Files, directories, URLs and stdin read by core.intake.read_inputs (`ask -f`, the TUI's chips).
+    attachments: list[AttachmentPart] = field(default_factory=list)
 
 
 def assemble_turn(
@@ -104,4 +107,5 @@ def assemble_turn(
         tool_names=c.tool_names,
         max_cost=c.max_cost,
         thinking_budget=c.thinking_budget or agent.thinking_budget,
+        attachments=list(c.attachments),
     )

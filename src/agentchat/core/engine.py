@@ -14,6 +14,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentchat.core.attachments import check_new, fit_history, has_attachments
 from agentchat.core.budget import (
     check_monthly,
     check_request,
@@ -40,7 +41,15 @@ from agentchat.core.events import (
     UsageReport,
 )
 from agentchat.core.ledger import Ledger
-from agentchat.core.messages import Message, Part, TextPart, ThinkingPart, ToolResultPart, Usage
+from agentchat.core.messages import (
+    AttachmentPart,
+    Message,
+    Part,
+    TextPart,
+    ThinkingPart,
+    ToolResultPart,
+    Usage,
+)
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.ratelimit import limiter_for
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
@@ -53,6 +62,7 @@ from agentchat.tools.approval import denied_result
 
 if TYPE_CHECKING:
     from agentchat.config import Config
+    from agentchat.core.capabilities import Capabilities
     from agentchat.core.store import Store
     from agentchat.tools.approval import ApprovalGate
     from agentchat.tools.registry import ToolRegistry
@@ -81,6 +91,7 @@ class TurnRequest:
     tool_names: list[str] | None = None  # None: every tool the registry offers
     max_cost: float | None = None  # refuse a request whose estimated cost exceeds this (USD)
     thinking_budget: int | None = None  # extended thinking (Anthropic budget tokens; Ollama `think`)
+    attachments: list[AttachmentPart] = field(default_factory=list)  # core.intake read them, with bytes
 
 
 class ReplyBuilder:
@@ -158,6 +169,14 @@ class Engine:
             provider = self._providers[settings.name] = create_provider(settings)
         return provider
 
+    async def capabilities(self, route: Route) -> Capabilities:
+        """What the route's model takes (vision, PDF, window): its provider's answer, then config."""
+        from agentchat.core.capabilities import capabilities_for, model_overrides
+
+        return await capabilities_for(
+            self.provider_for(route.settings), route.model, model_overrides(self.config)
+        )
+
     async def aclose(self) -> None:
         providers, self._providers = list(self._providers.values()), {}
         for provider in providers:
@@ -191,6 +210,9 @@ class Engine:
             model, provider = info.model, info.provider  # continuing keeps its provider and model
         route = await self.router.resolve(model, provider)
         fallbacks = await self.fallback_routes(turn.fallbacks)
+        if turn.attachments:  # what the model cannot take is refused before anything is stored
+            caps = await self.capabilities(route)
+            await asyncio.to_thread(check_new, turn.attachments, caps, route.model)
         system = turn.system or None  # "" clears the conversation's system prompt
         if info is None:
             conv_id = store.create_conversation(agent=turn.agent, system=system)
@@ -205,7 +227,7 @@ class Engine:
             parent = turn.parent_id if turn.parent_id is not None else store.leaf(conv_id)
         user: Message | None = None
         if turn.prompt is not None:
-            user = Message.user(turn.prompt)
+            user = Message.user(turn.prompt, turn.attachments)
             user.parent_id = parent
             parent = store.add_message(conv_id, user)
         yield TurnStarted(conv_id, user.id if user else None, route.provider, route.model, user)
@@ -346,6 +368,9 @@ class Engine:
     ) -> AsyncGenerator[Event, None]:
         """One model request with retries and failover before the first token."""
         history = self.store.thread(parent) if parent is not None else []
+        attached = has_attachments(history)
+        if attached:
+            self.store.load_attachments(history)
         prompt_tokens = estimate_input_tokens(history, system)
         last_error: ProviderError | None = None
         for index, route in enumerate(routes):
@@ -355,9 +380,17 @@ class Engine:
                     f"falling back to {route.provider}/{route.model}",
                     kind="warning",
                 )
+            messages = history
+            if attached:  # each model gets the attachments in a form it takes
+                caps = await self.capabilities(route)
+                messages, notes = await asyncio.to_thread(
+                    fit_history, history, caps, route.model, self.store.set_extracted_text
+                )
+                for note in notes:
+                    yield Notice(note, kind="warning")
             request = ChatRequest(
                 model=route.model,
-                messages=history,
+                messages=messages,
                 system=system,
                 tools=tools,
                 temperature=turn.temperature,

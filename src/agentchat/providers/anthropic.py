@@ -6,6 +6,10 @@ and empty or whitespace-only text (the API rejects empty text blocks). Server-si
 (web search, code execution) and citations in replies are not represented in the neutral model
 and are ignored.
 
+Attachments: text fragments are text blocks, images `image` blocks and PDFs `document` blocks,
+both with a base64 source; in a user turn they come before the user's own text, as Anthropic
+recommends for images and long documents.
+
 Usage is reported like OpenAI's: `input_tokens` counts every prompt token (uncached + cache
 writes + cache reads) and `cached_tokens` the cache reads among them, so cost math is the same
 for every provider.
@@ -13,6 +17,7 @@ for every provider.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -20,6 +25,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentchat.core.attachments import user_segments
+from agentchat.core.capabilities import Capabilities, table_capabilities
 from agentchat.core.errors import (
     ProviderError,
     ProviderNetworkError,
@@ -28,7 +35,9 @@ from agentchat.core.errors import (
     parse_retry_after,
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
+from agentchat.core.images import ImageLimits, fit
 from agentchat.core.messages import (
+    AttachmentPart,
     Message,
     TextPart,
     ThinkingPart,
@@ -75,6 +84,9 @@ _STREAM_ERROR_STATUS = {
     "overloaded_error": 529,
 }
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+# The vision docs: a long edge over 1568 px is scaled down by the API anyway (slower, no better);
+# at most 5 MB per image, which base64 reaches at 3.75 MB of bytes.
+IMAGE_LIMITS = ImageLimits(max_edge=1568, max_bytes=3_750_000)
 _THINKING_BLOCKS = ("thinking", "redacted_thinking")
 
 
@@ -95,6 +107,8 @@ def wire_id(call_id: str) -> str:
 
 def _blocks(msg: Message) -> list[dict[str, Any]]:
     """One neutral message -> content blocks, in the order the parts were received."""
+    if msg.role == "user" and msg.attachments:
+        return [_segment_block(s) for s in user_segments(msg) if not isinstance(s, str) or s.strip()]
     blocks: list[dict[str, Any]] = []
     for part in msg.parts:
         if isinstance(part, TextPart):
@@ -119,6 +133,20 @@ def _blocks(msg: Message) -> list[dict[str, Any]]:
                 result["is_error"] = True
             blocks.append(result)
     return blocks
+
+
+def _segment_block(segment: str | AttachmentPart) -> dict[str, Any]:
+    if isinstance(segment, str):
+        return {"type": "text", "text": segment}
+    assert segment.data is not None  # user_segments renders a missing blob as text
+    if segment.kind == "image":
+        data, media_type = fit(segment.hash, segment.data, segment.media_type, IMAGE_LIMITS)
+        return {"type": "image", "source": _base64(media_type, data)}
+    return {"type": "document", "source": _base64("application/pdf", segment.data), "title": segment.name}
+
+
+def _base64(media_type: str, data: bytes) -> dict[str, Any]:
+    return {"type": "base64", "media_type": media_type, "data": base64.b64encode(data).decode("ascii")}
 
 
 def to_wire_messages(system: str | None, messages: list[Message]) -> tuple[str | None, list[dict[str, Any]]]:
@@ -453,6 +481,9 @@ class AnthropicProvider:
             raise self._translate(exc, yielded, sampled=sampled) from exc
         if not decoder.finished:
             raise self._broken("the stream ended before message_stop", yielded)
+
+    async def capabilities(self, model: str) -> Capabilities | None:
+        return table_capabilities(model)
 
     async def list_models(self) -> list[str]:
         client = self._client()

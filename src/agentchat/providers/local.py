@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentchat.core.attachments import not_sent, user_segments
+from agentchat.core.capabilities import Capabilities
 from agentchat.core.errors import BadRequestError, ConfigError, ProviderError, StreamInterrupted
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
@@ -185,7 +187,8 @@ def _llama_class() -> type:
 def to_chat_messages(system: str | None, messages: list[Message]) -> list[dict[str, str]]:
     """Neutral history -> OpenAI-style `{"role", "content"}` dicts for the GGUF's chat template.
 
-    Text only. Tool calls and tool results (perhaps from another provider earlier in the
+    Text only: text attachments are fragments before the user's text; an image or PDF that reached
+    it anyway (the engine sends their notes or text to a text-only model) becomes a note. Tool calls and tool results (perhaps from another provider earlier in the
     conversation) are rendered as text lines so their content stays in the conversation; thinking
     is dropped (another model's reasoning only costs this small context). Tool results become user
     turns and consecutive turns of one role are merged, because many chat templates accept only
@@ -198,7 +201,13 @@ def to_chat_messages(system: str | None, messages: list[Message]) -> list[dict[s
         if msg.role == "system":
             continue
         role = "assistant" if msg.role == "assistant" else "user"
-        lines = [msg.text] if msg.text else []
+        if msg.role == "user" and msg.attachments:
+            lines = [
+                s if isinstance(s, str) else not_sent(s, "the local model takes text only")
+                for s in user_segments(msg)
+            ]
+        else:
+            lines = [msg.text] if msg.text else []
         lines += [_call_line(c) for c in msg.tool_calls]
         lines += [_result_lines(r) for r in msg.tool_results]
         if not lines:
@@ -331,6 +340,14 @@ class LocalProvider:
     async def prepare(self) -> None:
         """Load the model before the engine's clock starts: load time is not time to first token."""
         await self.model()
+
+    async def capabilities(self, model: str) -> Capabilities | None:
+        """Text only, within the context the model is loaded with."""
+        try:
+            window = int(self.settings.extra.get("n_ctx", DEFAULT_N_CTX))
+        except (TypeError, ValueError):
+            window = DEFAULT_N_CTX
+        return Capabilities(context_window=window, source="the embedded local model: text only")
 
     async def list_models(self) -> list[str]:
         return [self.spec.name]

@@ -5,6 +5,10 @@ redacted thinking, tool-call ids (Ollama pairs results with calls by `tool_name`
 error flag of a tool result (its text says "Error:" instead). The 0.6.3 client also strips tool
 parameter keywords other than type/items/description/enum (e.g. `minimum`, `default`).
 
+Attachments: text fragments join the user's text in `content`; images go in the message's
+`images` (raw bytes, which the client base64-encodes), as PNG or JPEG. Ollama takes no PDFs: a PDF
+goes as its extracted text. Whether a model sees is asked of the server (`/api/show`).
+
 Tool-call arguments that are not a JSON object (an Ollama-protocol server that sends them as a
 string, as the OpenAI protocol does, with invalid JSON in it; a list; null) would fail the 0.6.3
 client's validation of the whole line and abort the turn. They are mended before that validation
@@ -22,6 +26,8 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agentchat.core.attachments import fragment, not_sent, user_segments
+from agentchat.core.capabilities import Capabilities, ollama_capabilities
 from agentchat.core.errors import (
     ProviderError,
     StreamInterrupted,
@@ -29,6 +35,7 @@ from agentchat.core.errors import (
     parse_retry_after,
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
+from agentchat.core.images import ImageLimits, fit
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from agentchat.core.request import ChatRequest, ProviderSettings
 from agentchat.providers.base import (
@@ -51,6 +58,9 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 REACHABLE_TIMEOUT_S = 1.0
+# Ollama decodes png and jpeg on every engine; the vision models it runs see a few hundred pixels,
+# so a photo is sent at most 2048 px on its long edge.
+IMAGE_LIMITS = ImageLimits(max_edge=2048, max_bytes=20 * 1024 * 1024, media_types=("image/png", "image/jpeg"))
 
 
 # --- request conversion ---------------------------------------------------------------------------
@@ -75,9 +85,36 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[s
             entry = _wire_assistant(msg)
             if len(entry) > 1:
                 wire.append(entry)
+        elif msg.role == "user" and msg.attachments:
+            wire.append(_wire_user(msg))
         elif msg.role == "user" and (msg.text or not msg.tool_results):
             wire.append({"role": "user", "content": msg.text})
     return wire
+
+
+def _wire_user(msg: Message) -> dict[str, Any]:
+    texts: list[str] = []
+    images: list[bytes] = []
+    for segment in user_segments(msg):
+        if isinstance(segment, str):
+            texts.append(segment)
+        elif segment.kind == "image":
+            assert segment.data is not None  # user_segments renders a missing blob as text
+            images.append(fit(segment.hash, segment.data, segment.media_type, IMAGE_LIMITS)[0])
+        elif segment.extracted:  # a PDF the config said this model reads: Ollama has no field for it
+            texts.append(fragment(_as_text(segment, segment.extracted)))
+        else:
+            texts.append(not_sent(segment, "Ollama takes no PDFs"))
+    entry: dict[str, Any] = {"role": "user", "content": "\n\n".join(texts)}
+    if images:
+        entry["images"] = images
+    return entry
+
+
+def _as_text(part: Any, text: str) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(part, kind="text", data=text.encode("utf-8"))
 
 
 def _wire_assistant(msg: Message) -> dict[str, Any]:
@@ -204,6 +241,7 @@ class OllamaProvider:
         self.settings = settings
         self.host = settings.base_url or DEFAULT_HOST
         self._client: AsyncClient | None = None
+        self._capabilities: dict[str, Capabilities] = {}
 
     def _new_client(self, timeout_s: float) -> AsyncClient:
         import httpx
@@ -245,6 +283,21 @@ class OllamaProvider:
         if not parser.done:
             cls = StreamInterrupted if started else ProviderError
             raise cls(self._line("the reply ended before Ollama finished it"), provider=self.settings.name)
+
+    async def capabilities(self, model: str) -> Capabilities | None:
+        """Asked of the server (`/api/show`), once per model and process."""
+        import httpx
+        from ollama import ResponseError
+
+        if model not in self._capabilities:
+            try:
+                shown = await self._sdk().show(model)
+            except (ResponseError, ValueError, ConnectionError, httpx.HTTPError) as exc:
+                raise self._translate(exc, started=False) from None
+            self._capabilities[model] = ollama_capabilities(
+                {"capabilities": shown.capabilities or [], "model_info": shown.modelinfo or {}}
+            )
+        return self._capabilities[model]
 
     async def list_models(self) -> list[str]:
         """Installed models as the server names them (e.g. "llama3.2:latest")."""

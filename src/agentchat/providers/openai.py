@@ -5,15 +5,23 @@ What the request format cannot carry is dropped on the way out: ThinkingParts (t
 redacted data: Chat Completions has no field for them) and ToolResultPart.name (a `tool` message
 names only its call id); a failed result says so with an "Error: " prefix instead of a flag.
 Reasoning that compatible servers stream (`reasoning_content` / `reasoning`) arrives as ThinkingDelta.
+
+Attachments: text fragments join the user's text in one string (so a text-only compatible server
+never sees a content array); images are `image_url` parts with a base64 data URL, PDFs `file` parts
+with a base64 data URL and the file's name. Only OpenAI's own endpoint has capabilities from the
+model table; a compatible server's models are text-only unless `[models."MODEL"]` says otherwise.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentchat.core.attachments import user_segments
+from agentchat.core.capabilities import Capabilities, table_capabilities
 from agentchat.core.errors import (
     BadRequestError,
     ProviderError,
@@ -23,7 +31,8 @@ from agentchat.core.errors import (
     parse_retry_after,
 )
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
-from agentchat.core.messages import Message, ToolCallPart, Usage
+from agentchat.core.images import ImageLimits, fit
+from agentchat.core.messages import AttachmentPart, Message, ToolCallPart, Usage
 from agentchat.core.request import ChatRequest, ProviderSettings
 from agentchat.providers.base import (
     CONNECT_TIMEOUT_S,
@@ -52,6 +61,9 @@ NO_KEY = "not-needed"  # the SDK insists on a key; keyless local servers ignore 
 # Mid-stream error bodies carry no HTTP status; guess one from their type/code so the engine can
 # decide whether to retry (vLLM puts the status itself in `code`).
 _STREAM_ERROR_STATUS = {"rate_limit": 429, "server_error": 500, "overloaded": 503, "invalid_request": 400}
+# OpenAI's vision guide: png, jpeg, webp, non-animated gif; up to 50 MB per request; "high" detail
+# scales an image to fit 2048 x 2048 first, so larger ones are sent at that size.
+IMAGE_LIMITS = ImageLimits(max_edge=2048, max_bytes=20 * 1024 * 1024)
 
 
 # --- request conversion ---------------------------------------------------------------------------
@@ -82,9 +94,39 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[s
                 entry["tool_calls"] = [_wire_tool_call(c) for c in msg.tool_calls]
             if msg.text or msg.tool_calls:
                 wire.append(entry)
+        elif msg.role == "user" and msg.attachments:
+            wire.append({"role": "user", "content": user_content(msg)})
         elif msg.role == "user" and (msg.text or not msg.tool_results):
             wire.append({"role": "user", "content": msg.text})
     return wire
+
+
+def user_content(msg: Message) -> str | list[dict[str, Any]]:
+    """A user message with attachments: one string while everything is text, else content parts."""
+    segments = user_segments(msg)
+    if all(isinstance(s, str) for s in segments):
+        return "\n\n".join(s for s in segments if isinstance(s, str))
+    return [_content_part(s) for s in segments]
+
+
+def _content_part(segment: str | AttachmentPart) -> dict[str, Any]:
+    if isinstance(segment, str):
+        return {"type": "text", "text": segment}
+    assert segment.data is not None  # user_segments renders a missing blob as text
+    if segment.kind == "image":
+        data, media_type = fit(segment.hash, segment.data, segment.media_type, IMAGE_LIMITS)
+        return {"type": "image_url", "image_url": {"url": data_url(media_type, data)}}
+    filename = segment.name.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "document"
+    if not filename.lower().endswith(".pdf"):  # stdin, a URL without one: the API goes by the name
+        filename += ".pdf"
+    return {
+        "type": "file",
+        "file": {"filename": filename, "file_data": data_url(segment.media_type, segment.data)},
+    }
+
+
+def data_url(media_type: str, data: bytes) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _wire_tool_call(call: ToolCallPart) -> dict[str, Any]:
@@ -296,6 +338,11 @@ class OpenAIProvider:
         if not isinstance(completion, dict):  # e.g. a text/plain body
             raise ProviderError(self._line("the server sent a reply that is not JSON"))
         return list(events_from_completion(completion))
+
+    async def capabilities(self, model: str) -> Capabilities | None:
+        """The model table speaks for OpenAI's own models only: on a compatible server a name like
+        gpt-4o may be anything (a local GGUF), so there it is text-only unless configured."""
+        return table_capabilities(model) if self._official else None
 
     async def list_models(self) -> list[str]:
         import openai
