@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 EXIT_EMPTY_REPLY = 4  # as a provider that failed: the pipeline got no answer
 EXIT_TOOL_DENIED = 6
 USAGE = "usage: agentchat ask [OPTIONS] PROMPT...   (or pipe text on stdin); see agentchat ask --help"
+FILE_HELP = (
+    "Attach a file, a directory (its text files; .gitignore respected), an http(s) URL, or - for "
+    "stdin (binary allowed). Text goes as a fragment named after the file; png/jpeg/gif/webp images "
+    "and PDFs natively where the model takes them. Repeatable."
+)
 
 
 def read_prompt(words: list[str], stdin: object) -> str | None:
@@ -57,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         "rate-limited or an empty reply, 5 network/timeout, 6 a tool was denied, 130 interrupted.",
     )
     p.add_argument("prompt", nargs="*", help="The prompt; piped stdin is sent first.")
+    p.add_argument(
+        "-f", "--file", dest="files", action="append", default=[], metavar="PATH|URL|-", help=FILE_HELP
+    )
     p.add_argument("-m", "--model", help="Model name.")
     p.add_argument("-p", "--provider", help="Provider name.")
     p.add_argument("-s", "--system", help="System prompt.")
@@ -105,7 +113,13 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         if value is not None and value < 1:
             err(f"error: {flag} must be at least 1")
             return 2
-    text = read_prompt(a.prompt, sys.stdin)
+    if a.files and a.resume:
+        err("error: --resume continues the interrupted reply as it was and takes no -f/--file")
+        return 2
+    # With `-f -` stdin is an attachment, not text to prepend to the prompt.
+    text = read_prompt(a.prompt, None if "-" in a.files else sys.stdin)
+    if text is None and a.files:
+        text = ""  # the attachments alone are the question
     if text is None and not a.resume:
         err(USAGE)
         return 2
@@ -137,6 +151,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         max_cost=a.max_cost,
         temperature=a.temperature,
         thinking_budget=a.thinking_budget,
+        files=a.files,
     )
     return run_guarded(lambda: run_ask(options))
 

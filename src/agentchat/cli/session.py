@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
     from agentchat.config import Config
     from agentchat.core.engine import Engine, TurnRequest
+    from agentchat.core.messages import AttachmentPart
     from agentchat.core.store import Store
 
 
@@ -41,6 +42,7 @@ class AskOptions:
     max_cost: float | None = None
     temperature: float | None = None
     thinking_budget: int | None = None
+    files: list[str] = field(default_factory=list)  # -f/--file: paths, directories, URLs, "-"
 
 
 @dataclass
@@ -80,7 +82,9 @@ def open_history(opts: AskOptions) -> Store:
             if leaf is not None and info is not None:
                 new_conv = memory.create_conversation(system=info.system)
                 parent = None
-                for message in real.thread(leaf):
+                thread = real.thread(leaf)
+                real.load_attachments(thread)  # their bytes go along: the request re-sends them
+                for message in thread:
                     message.parent_id = parent
                     parent = memory.add_message(new_conv, message)
         finally:
@@ -104,6 +108,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
     from agentchat.core.store import Store
 
     agent = load_agent(config, opts.agent)
+    attachments = read_attachments(config, opts)  # a bad input fails here, before the store opens
     store = open_history(opts)
     try:
         conv = _pick_conversation(store, opts) if not opts.no_log else store.most_recent_conversation()
@@ -134,6 +139,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
                 fallbacks=opts.fallbacks,
                 max_cost=opts.max_cost,
                 stream=opts.stream,
+                attachments=attachments,
             ),
         )
         terminal = stdout_is_terminal()
@@ -149,6 +155,22 @@ def build_session(config: Config, opts: AskOptions) -> Session:
         store.close()
         raise
     return Session(engine, turn, writer, store, gate, mcp, records)
+
+
+def read_attachments(config: Config, opts: AskOptions) -> list[AttachmentPart]:
+    """`-f` inputs read and checked (core.intake); each directory's summary line goes to stderr."""
+    if not opts.files:
+        return []
+    import sys
+
+    from agentchat.cli.common import err
+    from agentchat.core.intake import limits_from, read_inputs
+
+    stdin = getattr(sys.stdin, "buffer", None) if "-" in opts.files else None
+    intake = read_inputs(opts.files, limits_from(config), stdin=stdin, cwd=Path.cwd())
+    for note in intake.notes:
+        err(note)
+    return intake.parts
 
 
 def _resume_point(store: Store, conv: int | None) -> int:
