@@ -97,6 +97,12 @@ def test_stdin_is_an_attachment_binary_allowed_and_sniffed(tmp_path: Path) -> No
     assert one("-", tmp_path, stdin=io.BytesIO(b"plain words")).kind == "text"
     assert refused("-", tmp_path, stdin=io.BytesIO(b"")) == "-f -: standard input is empty"
 
+    class Terminal(io.BytesIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert "standard input is a terminal" in refused("-", tmp_path, stdin=Terminal(b"typed"))
+
 
 def test_a_directory_gives_its_text_files_respecting_gitignore(tmp_path: Path) -> None:
     repo = tmp_path / "repo"

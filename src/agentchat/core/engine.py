@@ -382,7 +382,10 @@ class Engine:
                 )
             messages = history
             if attached:  # each model gets the attachments in a form it takes
-                caps = await self.capabilities(route)
+                try:
+                    caps = await self.capabilities(route)
+                except ProviderError:  # Ollama unreachable: the request says so, and failover goes on
+                    from agentchat.core.capabilities import TEXT_ONLY as caps
                 messages, notes = await asyncio.to_thread(
                     fit_history, history, caps, route.model, self.store.set_extracted_text
                 )

@@ -170,6 +170,12 @@ def _from_stdin(stdin: BinaryIO | None, limits: Limits) -> AttachmentPart:
     if stdin is None:
         raise UsageError("-f -: there is no standard input to attach")
     try:
+        terminal = stdin.isatty()
+    except (OSError, ValueError):
+        terminal = False
+    if terminal:  # never wait on a person who did not mean to type a file
+        raise UsageError("-f -: standard input is a terminal; pipe or redirect something into it")
+    try:
         data = stdin.read(limits.max_file_bytes + 1)
     except (OSError, ValueError) as exc:
         raise UsageError(f"-f -: cannot read standard input: {exc}") from None
