@@ -29,6 +29,14 @@ def setup(user_env: UserEnv, openai: OpenAIFake | None = None, ollama: OllamaFak
     user_env.write_config(text)
 
 
+def piped(user_env: UserEnv, data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """A real process with binary stdin, as `cat photo.png | agentchat ask -f - ...`."""
+    return subprocess.run(
+        [sys.executable, "-m", "agentchat", *args],
+        input=data, capture_output=True, env=user_env.env, cwd=user_env.root, timeout=60,
+    )  # fmt: skip
+
+
 def nothing_stored(user_env: UserEnv) -> bool:
     if not user_env.db_path.exists():
         return True
@@ -77,11 +85,11 @@ def test_stdin_as_an_attachment_binary_and_no_prompt_needed(
 ) -> None:
     setup(user_env, openai_fake)
     openai_fake.queue(oai.text(["ok"]), oai.text(["ok"]))
-    proc = user_env.run("ask", "-m", "gpt-4o-mini", "-f", "-", "describe", input=PNG)
+    proc = piped(user_env, PNG, "ask", "-m", "gpt-4o-mini", "-f", "-", "describe")
     assert proc.returncode == 0, proc.stderr
     content = openai_fake.chat_requests()[0].body["messages"][0]["content"]
     assert [c["type"] for c in content] == ["image_url", "text"] and content[1]["text"] == "describe"
-    proc = user_env.run("ask", "-m", "gpt-4o-mini", "-f", "-", input=b"just some notes")
+    proc = piped(user_env, b"just some notes", "ask", "-m", "gpt-4o-mini", "-f", "-")
     assert proc.returncode == 0, proc.stderr
     assert (
         openai_fake.chat_requests()[1].body["messages"][0]["content"]
