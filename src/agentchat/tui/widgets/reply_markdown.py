@@ -13,7 +13,7 @@ whose handler would start some other program.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from textual.widgets import Label, Markdown
@@ -86,24 +86,39 @@ class PiecewiseFence(MarkdownFence):
         MarkdownBlock.notify_style_update(self)
 
 
-MarkdownTable = Markdown.BLOCKS["table_open"]  # not exported by textual.widgets.markdown
+# Textual's table block, which textual.widgets.markdown does not export: reached through the
+# block map, so mypy knows it only as some MarkdownBlock subclass.
+MarkdownTable = Markdown.BLOCKS["table_open"]
 
 
-class ShrinkableTable(MarkdownTable):  # type: ignore[misc, valid-type]
+def span(block: MarkdownBlock) -> int:
+    """Source lines a block covers; a table has one per row, plus the delimiter line."""
+    start, end = block.source_range
+    return end - start
+
+
+class ShrinkableTable(MarkdownTable):  # type: ignore[misc, valid-type]  # a variable base: see above
     """Textual updates a streaming table by appending rows and fails (UnboundLocalError) when a
     re-parse gives it fewer: the line after the last row turns out not to be a row once its first
-    characters arrive (a fence, a list, `--`). Then the table is replaced whole."""
+    characters arrive (a fence, a list, `--`). Then the table is replaced whole. Rows are counted
+    by the public `source_range`, not Textual's private row list."""
+
+    def __init__(self, markdown: Markdown, token: Token, *args: Any, **kwargs: Any) -> None:
+        super().__init__(markdown, token, *args, **kwargs)
+        self.row_lines = span(self)
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
-        rows = block._get_headers_and_rows()[1] if isinstance(block, MarkdownTable) else None
-        if rows is not None and len(rows) < len(self._rows):
-            await MarkdownBlock._update_from_block(self, block)
+        lines = span(block)
+        if lines < self.row_lines:
+            await MarkdownBlock._update_from_block(self, block)  # replace this block
             return
+        self.row_lines = lines
         await super()._update_from_block(block)
 
 
 class ReplyMarkdown(Markdown):
-    BLOCKS: ClassVar[dict[str, type[MarkdownBlock]]] = {
+    # Not a ClassVar: Textual declares BLOCKS as an instance attribute, which a ClassVar may not override.
+    BLOCKS: dict[str, type[MarkdownBlock]] = {  # noqa: RUF012
         **Markdown.BLOCKS,
         "fence": PiecewiseFence,
         "code_block": PiecewiseFence,
