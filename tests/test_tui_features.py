@@ -8,8 +8,9 @@ import subprocess
 import sys
 
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
+from agentchat.tui.commands import COMMANDS
 from agentchat.tui.screens.keys import KeyStatusScreen
-from agentchat.tui.screens.main import COMMANDS, MainScreen
+from agentchat.tui.screens.main import MainScreen
 from agentchat.tui.widgets.conversation import PAGE
 from agentchat.tui.widgets.provider_bar import ProviderBar
 from tests.fakes.anthropic_fake import text as claude_text

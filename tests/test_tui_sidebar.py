@@ -168,5 +168,5 @@ async def test_a_refused_prompt_on_an_older_branch_stays_on_that_branch(user_env
         await settle(pilot)
         text = screen_text(app)
         assert "Wombats dig." in text and "Koalas" not in text
-        assert app.screen.prompt.text == "and?" and app.screen._branch_tip == old
+        assert app.screen.prompt.text == "and?" and app.screen.branch_tip == old
     assert len(store.thread(store.leaf(conversation))) == 2  # nothing was added

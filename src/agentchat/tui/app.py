@@ -10,7 +10,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
@@ -35,9 +35,19 @@ if TYPE_CHECKING:
     from agentchat.tools.registry import ToolRegistry
 
 
+def _main_screen() -> Screen[Any]:
+    from agentchat.tui.screens.main import MainScreen  # imports this module: not at its top
+
+    return MainScreen()
+
+
 class AgentchatApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = "app.tcss"  # what every screen shares (the dialogs' frame); each screen has its own
     TITLE = "agentchat"
+    # The main screen as the app's one mode, not `get_default_screen`: Textual loads a screen's
+    # CSS_PATH when it installs a mode or pushes a screen, never for the default screen.
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"chat": _main_screen}
+    DEFAULT_MODE = "chat"
 
     def __init__(
         self,
@@ -67,11 +77,6 @@ class AgentchatApp(App[None]):
         self.stopped_by = 0  # the signal that ended the app, if one did
         self.health: dict[str, str] = {}  # provider -> its last live check (key panel, model picker)
         self._gates: dict[int | None, ApprovalGate] = {}
-
-    def get_default_screen(self) -> Screen[None]:
-        from agentchat.tui.screens.main import MainScreen
-
-        return MainScreen()
 
     def on_mount(self) -> None:
         if self.exit_on_signals:
@@ -160,17 +165,13 @@ class AgentchatApp(App[None]):
         return decision
 
     # --- command palette -------------------------------------------------------------------------
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        from agentchat.tui.screens.main import COMMANDS, MainScreen
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from agentchat.tui.commands import system_commands
+        from agentchat.tui.screens.main import MainScreen
 
         if isinstance(screen, MainScreen):
-            for command in COMMANDS:
-                yield SystemCommand(command.title, command.help, _action(screen, command.action))
+            yield from system_commands(screen)
         yield from super().get_system_commands(screen)
-
-
-def _action(screen: Screen[object], action: str) -> Callable[[], object]:
-    return lambda: screen.run_action(action)
 
 
 def run_tui(config_path: str | None) -> int:

@@ -7,37 +7,43 @@ shown as `plain` text, never markup.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
+from textual import getters
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from agentchat.tools.approval import Decision
 from agentchat.tui.format import pretty_json
 from agentchat.tui.plain import plain
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.app import App, ComposeResult
 
     from agentchat.core.messages import ToolCallPart
-    from agentchat.tools.approval import Decision
     from agentchat.tools.base import Tool
 
+DECISIONS: dict[str, Decision] = {decision: decision for decision in get_args(Decision)}
 
-class ApprovalScreen(ModalScreen["Decision"]):
+
+class ApprovalScreen(ModalScreen[Decision]):
+    CSS_PATH = "approval.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "decide('allow_once')", "Allow once"),
-        Binding("a", "decide('allow_always')", "Always (this conversation)"),
-        Binding("n,escape", "decide('deny')", "Deny"),
+        Binding("y", "decide('allow_once')", "Allow once", id="approval-allow-once"),
+        Binding("a", "decide('allow_always')", "Always (this conversation)", id="approval-allow-always"),
+        Binding("n,escape", "decide('deny')", "Deny", id="approval-deny"),
     ]
+
+    deny_button = getters.query_one("#deny", Button)
 
     def __init__(self, call: ToolCallPart, tool: Tool) -> None:
         super().__init__(classes="dialog")
         self.call = call
         self.tool = tool
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body", id="approval"):
             yield Label(plain(f"Allow the tool {self.call.name}?"), classes="dialog-title")
             yield Static(plain(f"{self.tool.source} · {self.tool.spec.description}").stylize("dim"))
@@ -51,17 +57,18 @@ class ApprovalScreen(ModalScreen["Decision"]):
                 yield Button("Deny (n)", variant="error", id="deny")
 
     def on_mount(self) -> None:
-        self.query_one("#deny").focus()
+        self.deny_button.focus()
 
     def action_decide(self, decision: str) -> None:
-        self.dismiss(decision)  # type: ignore[arg-type]
+        """A key's or a button's answer; anything not a known decision denies."""
+        self.dismiss(DECISIONS.get(decision, "deny"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id)  # type: ignore[arg-type]
+        self.action_decide(event.button.id or "deny")
 
 
-async def ask_approval(app: App[object], call: ToolCallPart, tool: Tool) -> Decision:
+async def ask_approval(app: App[Any], call: ToolCallPart, tool: Tool) -> Decision:
     """Show the modal and wait for the answer; if the turn is cancelled meanwhile, close it."""
     answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
     screen = ApprovalScreen(call, tool)

@@ -6,8 +6,9 @@ is shown `plain` (no markup, no control sequences), and an Input is given it `cl
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import getters
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -17,11 +18,15 @@ from textual.widgets.option_list import Option
 from agentchat.tui.plain import clean, plain
 from agentchat.tui.widgets.prompt import PromptInput
 
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
 
 class TextPrompt(ModalScreen[str | None]):
     """One line (Input) or several (the same PromptInput as the chat: enter saves, ctrl+j newline)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="dialog-cancel")]
 
     def __init__(self, title: str, value: str = "", *, multiline: bool = False) -> None:
         super().__init__(classes="dialog")
@@ -29,7 +34,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.value = value
         self.multiline = multiline
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
             yield Label(plain(self.title_text), classes="dialog-title")
             if self.multiline:
@@ -40,12 +45,18 @@ class TextPrompt(ModalScreen[str | None]):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
+    @property
+    def field(self) -> PromptInput | Input:
+        if self.multiline:
+            return self.query_one("#text", PromptInput)
+        return self.query_one("#text", Input)
+
     def on_mount(self) -> None:
-        self.query_one("#text").focus()
+        self.field.focus()
 
     def _value(self) -> str:
-        widget = self.query_one("#text")
-        return widget.text if isinstance(widget, PromptInput) else widget.value  # type: ignore[attr-defined]
+        field = self.field
+        return field.text if isinstance(field, PromptInput) else field.value
 
     def _save(self) -> None:
         value = self._value()
@@ -69,15 +80,17 @@ class TextPrompt(ModalScreen[str | None]):
 
 class Confirm(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "dismiss(True)", "Yes"),
-        Binding("n,escape", "dismiss(False)", "No"),
+        Binding("y", "dismiss(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "dismiss(False)", "No", id="confirm-no"),
     ]
+
+    no_button = getters.query_one("#no", Button)
 
     def __init__(self, question: str) -> None:
         super().__init__(classes="dialog")
         self.question = question
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
             yield Label(plain(self.question), classes="dialog-title")
             with Horizontal(classes="buttons"):
@@ -85,7 +98,7 @@ class Confirm(ModalScreen[bool]):
                 yield Button("No (n)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no").focus()
+        self.no_button.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -95,14 +108,15 @@ class Confirm(ModalScreen[bool]):
 class Choice(ModalScreen[int | None]):
     """Pick one item (e.g. which code block to copy); returns its index."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="dialog-cancel")]
 
     def __init__(self, title: str, items: list[str]) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.items = items
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
             yield Label(plain(self.title_text), classes="dialog-title")
             yield OptionList(

@@ -9,7 +9,7 @@ import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -23,6 +23,8 @@ from agentchat.core.routing import DEFAULT_MODELS
 from agentchat.tui.plain import clean, plain
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
     from agentchat.config import Config
     from agentchat.core.routing import Router
 
@@ -31,11 +33,15 @@ Choice = tuple[str | None, str]  # (provider, model); provider None: let the rou
 
 
 class ModelPicker(ModalScreen[Choice | None]):
+    CSS_PATH = "models.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss(None)", "Cancel"),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
+        Binding("escape", "dismiss(None)", "Cancel", id="dialog-cancel"),
+        Binding("down", "move(1)", "Down", show=False, id="models-down"),
+        Binding("up", "move(-1)", "Up", show=False, id="models-up"),
     ]
+
+    filter_input = getters.query_one("#filter", Input)
+    options = getters.query_one("#models", OptionList)
 
     def __init__(
         self,
@@ -53,7 +59,7 @@ class ModelPicker(ModalScreen[Choice | None]):
         self.status: dict[str, str] = {}
         self._guessed: set[str] = set()  # providers listed with only the router's default model
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body", id="picker"):
             yield Label(
                 "Model: type to filter, enter picks (a name not listed is routed by name)",
@@ -71,14 +77,14 @@ class ModelPicker(ModalScreen[Choice | None]):
                 self.models[name] = [DEFAULT_MODELS[name]]
                 self._guessed.add(name)
         self.fill()
-        self.query_one("#filter").focus()
+        self.filter_input.focus()
         self.discover()
 
     def fill(self) -> None:
         """List matching models grouped by provider; keeps the highlight on the same model."""
-        options = self.query_one("#models", OptionList)
+        options = self.options
         keep = options.highlighted_option.id if options.highlighted_option else None
-        wanted = self.query_one("#filter", Input).value.strip().lower()
+        wanted = self.filter_input.value.strip().lower()
         options.clear_options()
         for provider, models in self.models.items():
             shown = [m for m in models if wanted in m.lower() or wanted in provider]
@@ -101,8 +107,7 @@ class ModelPicker(ModalScreen[Choice | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        options = self.query_one("#models", OptionList)
-        option = options.highlighted_option
+        option = self.options.highlighted_option
         if option is not None and option.id:
             self._pick(option.id)
         elif event.value.strip():
@@ -118,11 +123,10 @@ class ModelPicker(ModalScreen[Choice | None]):
         self.dismiss((provider, model))
 
     def action_move(self, step: int) -> None:
-        options = self.query_one("#models", OptionList)
         if step > 0:
-            options.action_cursor_down()
+            self.options.action_cursor_down()
         else:
-            options.action_cursor_up()
+            self.options.action_cursor_up()
 
     @work(group="discovery")
     async def discover(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import getters
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -16,6 +17,8 @@ from agentchat.tui.format import duration_label, spend_label
 from agentchat.tui.plain import plain_text
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
     from agentchat.core.store import Store
 
 WINDOW_DAYS = 30
@@ -64,7 +67,12 @@ def daily_plot(days: list[GroupStats]) -> str:
 
 
 class StatsScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+    CSS_PATH = "stats.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="stats-close")]
+
+    table = getters.query_one(DataTable)
+    daily = getters.query_one("#daily", Static)
+    hint = getters.query_one("#stats-hint", Label)
 
     def __init__(self, store: Store, now: float, *, days: int = WINDOW_DAYS) -> None:
         super().__init__(classes="dialog")
@@ -72,7 +80,7 @@ class StatsScreen(ModalScreen[None]):
         self.now = now
         self.days = days
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body", id="stats"):
             yield Label(f"Usage statistics, last {self.days} days (escape closes)", classes="dialog-title")
             yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
@@ -81,11 +89,10 @@ class StatsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         records = self.store.assistant_records(since=self.now - self.days * 86400)
-        table = self.query_one(DataTable)
-        daily = self.query_one("#daily", Static)
+        table, daily = self.table, self.daily
         if not records:
             table.display = False
-            self.query_one("#stats-hint").display = False
+            self.hint.display = False
             daily.update(f"No requests in the last {self.days} days.")
             return
         for column in COLUMNS:

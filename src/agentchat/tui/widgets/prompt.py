@@ -6,6 +6,7 @@ which may have come from a pipe) is `clean`ed first, so no escape sequence reach
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import events
@@ -18,15 +19,21 @@ from agentchat.tui.plain import clean
 
 class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [  # not in the footer: the placeholder says them
-        Binding("enter", "submit", "Send", show=False),
-        Binding("ctrl+j", "newline", "Newline", show=False),
+        Binding("enter", "submit", "Send", show=False, id="prompt-send"),
+        Binding("ctrl+j", "newline", "Newline", show=False, id="prompt-newline"),
     ]
 
+    @dataclass
     class Submitted(Message):
-        def __init__(self, prompt: PromptInput, text: str) -> None:
-            super().__init__()
-            self.prompt = prompt
-            self.text = text
+        """Enter with something typed: `text` is the whole prompt (the widget keeps it)."""
+
+        prompt: PromptInput
+        text: str
+
+        @property
+        def control(self) -> PromptInput:
+            """For `@on(PromptInput.Submitted, "#id")`: which prompt sent it."""
+            return self.prompt
 
     def __init__(self, text: str = "", *, placeholder: str = "", id: str | None = None) -> None:
         super().__init__(clean(text), id=id, soft_wrap=True, show_line_numbers=False, placeholder=placeholder)

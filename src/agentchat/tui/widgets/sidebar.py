@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import getters
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
@@ -23,8 +24,10 @@ from agentchat.core.errors import AgentchatError
 from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN
 from agentchat.tui.errors import notify_error
 from agentchat.tui.plain import clean, plain_text
+from agentchat.tui.tcss import tcss_beside
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
     from textual.timer import Timer
 
     from agentchat.core.store import ConversationInfo, SearchHit, Store
@@ -65,9 +68,9 @@ def title_label(title: str | None) -> Text:
 
 class ConversationTree(Tree[AgentNode | ConversationNode]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_chat", "New here"),
-        Binding("r", "rename", "Rename"),
-        Binding("d,delete", "delete", "Delete"),
+        Binding("n", "new_chat", "New here", id="sidebar-new-chat"),
+        Binding("r", "rename", "Rename", id="sidebar-rename"),
+        Binding("d,delete", "delete", "Delete", id="sidebar-delete"),
     ]
 
     def _selected(self) -> ConversationNode | None:
@@ -96,31 +99,37 @@ class ConversationTree(Tree[AgentNode | ConversationNode]):
 
 
 class Sidebar(Vertical):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear_search", "Clear search", show=False)]
+    DEFAULT_CSS = tcss_beside(__file__)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear_search", "Clear search", show=False, id="sidebar-clear-search")
+    ]
 
+    @dataclass
     class Open(Message):
-        """`leaf_id`: the branch to show (a search hit's); None shows the newest branch."""
+        """Show a conversation. `leaf_id`: the branch to show (a search hit's); None shows the
+        newest branch."""
 
-        def __init__(self, conversation_id: int, agent: str, leaf_id: int | None = None) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
-            self.agent = agent
-            self.leaf_id = leaf_id
+        conversation_id: int
+        agent: str
+        leaf_id: int | None = None
 
+    @dataclass
     class NewChat(Message):
-        def __init__(self, agent: str) -> None:
-            super().__init__()
-            self.agent = agent
+        """Start a new conversation with this agent."""
 
+        agent: str
+
+    @dataclass
     class RenameRequested(Message):
-        def __init__(self, conversation_id: int) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
+        conversation_id: int
 
+    @dataclass
     class DeleteRequested(Message):
-        def __init__(self, conversation_id: int) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
+        conversation_id: int
+
+    search = getters.query_one("#search", Input)
+    conversation_tree = getters.query_one(ConversationTree)
+    results = getters.query_one("#results", OptionList)
 
     def __init__(self, store: Store, agents: list[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -129,7 +138,7 @@ class Sidebar(Vertical):
         self._search_timer: Timer | None = None
         self._hits: list[SearchHit] = []
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Input(placeholder="Search history (ctrl+f)", id="search")
         tree: ConversationTree = ConversationTree("agents", id="agents")
         tree.show_root = False
@@ -138,7 +147,7 @@ class Sidebar(Vertical):
         yield OptionList(id="results")
 
     def on_mount(self) -> None:
-        self.query_one("#results").display = False
+        self.results.display = False
         self.reload()
 
     @contextmanager
@@ -161,7 +170,7 @@ class Sidebar(Vertical):
                 )
                 for agent in self.agents
             }
-        tree = self.query_one(ConversationTree)
+        tree = self.conversation_tree
         tree.clear()
         cursor_line = None
         for agent, conversations in listing.items():
@@ -179,14 +188,14 @@ class Sidebar(Vertical):
         """After a turn: reorder only if the conversation is not already first in its agent."""
         if conversation_id is None:
             return
-        tree = self.query_one(ConversationTree)
-        for agent_node in tree.root.children:
-            first = agent_node.children[0] if agent_node.children else None
-            data = first.data if first is not None else None
-            if isinstance(data, ConversationNode) and data.conversation_id == conversation_id:
+        for agent_node in self.conversation_tree.root.children:
+            if not agent_node.children:
+                continue
+            first = agent_node.children[0]
+            if isinstance(first.data, ConversationNode) and first.data.conversation_id == conversation_id:
                 with self._store_errors():
                     info = self.store.conversation(conversation_id)  # the title may have just appeared
-                    first.set_label(title_label(info.title if info else None))  # type: ignore[union-attr]
+                    first.set_label(title_label(info.title if info else None))
                 return
         self.reload(conversation_id)
 
@@ -208,14 +217,12 @@ class Sidebar(Vertical):
         if self._search_timer is not None:
             self._search_timer.stop()
         self.run_search()
-        results = self.query_one("#results", OptionList)
-        if results.display and self._hits:
-            results.focus()
+        if self.results.display and self._hits:
+            self.results.focus()
 
     def run_search(self) -> None:
-        query = self.query_one("#search", Input).value.strip()
-        results = self.query_one("#results", OptionList)
-        tree = self.query_one(ConversationTree)
+        query = self.search.value.strip()
+        results, tree = self.results, self.conversation_tree
         if not query:
             results.display, tree.display = False, True
             return
@@ -242,11 +249,10 @@ class Sidebar(Vertical):
             self.post_message(self.Open(hit.conversation_id, agent, leaf_id=leaf))
 
     def action_clear_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.value = ""
+        self.search.value = ""
         self.run_search()
-        self.query_one(ConversationTree).focus()
+        self.conversation_tree.focus()
 
     def focus_search(self) -> None:
         """At once, not at the next idle (`focus()`): the keys right behind ctrl+f belong here."""
-        self.screen.set_focus(self.query_one("#search", Input))
+        self.screen.set_focus(self.search)

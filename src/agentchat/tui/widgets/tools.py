@@ -5,6 +5,8 @@ Tool names and arguments come from the model, results from the tool: all shown a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Collapsible, Static
@@ -12,6 +14,10 @@ from textual.widgets import Collapsible, Static
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart
 from agentchat.tui.format import args_preview, duration_label, pretty_json
 from agentchat.tui.plain import plain
+from agentchat.tui.tcss import tcss_beside
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
 
 SHOWN = 100  # calls listed when a conversation opens: each is a few widgets to mount
 ICONS = {"running": "…", "asking": "?", "done": "✓", "failed": "✗", "denied": "⊘", "interrupted": "■"}
@@ -28,7 +34,9 @@ class ToolEntry(Collapsible):
         super().__init__(
             Static(plain(pretty_json(call.arguments)), classes="args"),
             self._result,
-            title=self._heading(),
+            # Collapsible types its title `str`, but hands it to CollapsibleTitle.label, which takes
+            # Content: a str there would be read as markup, and a tool's name and arguments are not.
+            title=self._heading(),  # type: ignore[arg-type]
             collapsed=True,
             classes="tool -running",
         )
@@ -47,7 +55,7 @@ class ToolEntry(Collapsible):
         self.remove_class(f"-{self.status}")
         self.status = status
         self.add_class(f"-{status}")
-        self.title = self._heading()
+        self.title = self._heading()  # type: ignore[assignment]  # Content, not markup: see __init__
 
     def finish(self, result: ToolResultPart, status: str, duration_s: float | None) -> None:
         self.duration_s = duration_s
@@ -58,11 +66,13 @@ class ToolEntry(Collapsible):
 class ToolPane(VerticalScroll):
     """Shown when the conversation uses tools (or with f3); entries are keyed by call id."""
 
+    DEFAULT_CSS = tcss_beside(__file__)
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._entries: dict[str, ToolEntry] = {}
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static("Tool activity (f3 hides)", classes="pane-title")
 
     async def clear(self) -> None:
