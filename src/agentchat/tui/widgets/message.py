@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
+from textual import getters
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
@@ -89,6 +90,8 @@ class MessageBox(Vertical, can_focus=True):
 
         box: MessageBox
 
+    body = getters.query_one(".body", Static)  # a stored message's one rendering
+
     def __init__(self, message: Message, timefmt: TimeFormat) -> None:
         super().__init__(classes=f"message -{message.role}")
         self.message = message
@@ -157,7 +160,7 @@ class MessageBox(Vertical, can_focus=True):
         """Show the stored version (after it finished, or to add tool results)."""
         self.message = message
         self.border_title = plain(message_label(message, self.timefmt))
-        self.query_one(".body", Static).update(body_renderable(message))
+        self.body.update(body_renderable(message))
 
 
 class ReplyBox(MessageBox):
@@ -169,6 +172,8 @@ class ReplyBox(MessageBox):
     Markdown until newer replies push it out of the LIVE_REPLIES newest (`settle`)."""
 
     FLUSH_S = 0.1
+
+    markdown = getters.query_one(ReplyMarkdown)  # until `settle` swaps it for the stored rendering
 
     def __init__(self, message: Message, timefmt: TimeFormat) -> None:
         super().__init__(message, timefmt)
@@ -197,12 +202,12 @@ class ReplyBox(MessageBox):
             if shown := self._cleaner.feed(event.text):
                 self._pending.append(shown)
             if self._stream is None:  # the first words show at once, the rest in batches
-                self._stream = Markdown.get_stream(self.query_one(Markdown))
+                self._stream = Markdown.get_stream(self.markdown)
                 await self._flush()
         elif isinstance(event, ThinkingDelta) and event.text and self._thinking is None:
             self._thinking = Static(classes="thinking")
             box = Collapsible(self._thinking, title="thinking…", collapsed=True)
-            await self.mount(box, before=self.query_one(Markdown))
+            await self.mount(box, before=self.markdown)
         elif isinstance(event, ToolCall):
             calls = plain("\n".join(f"▸ {call_label(c)}" for c in self.message.tool_calls))
             if self._calls is None:
@@ -234,7 +239,7 @@ class ReplyBox(MessageBox):
         await self._flush()
         if self._stream is not None:
             stream, self._stream = self._stream, None
-            markdown = self.query_one(Markdown)
+            markdown = self.markdown
             try:
                 await stream.stop()
                 async with markdown.lock:  # stop() does not wait for an append under way
