@@ -1,19 +1,24 @@
-"""Shared fixtures: loopback fake servers and an isolated user environment for CLI subprocesses."""
+"""Shared fixtures: loopback fake servers and an isolated user environment for the CLI (run in this
+process or as a subprocess)."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.fakes.anthropic_fake import AnthropicFake
 from tests.fakes.ollama_fake import OllamaFake
 from tests.fakes.openai_fake import OpenAIFake
+from tests.inproc import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 # Variables of the real user environment that must never leak into a test.
@@ -29,6 +34,25 @@ SCRUB = (
     "AGENTCHAT_DATA_DIR",
     "NO_COLOR",
 )
+
+
+@pytest.fixture(autouse=True)
+def _collector_as_found() -> Iterator[None]:
+    """The TUI and `ask` run in this process: at start-up they freeze every live object out of
+    collection (gc_policy) and while a reply streams they postpone full collections. Each test
+    leaves the collector as it found it, and what was frozen collectable again (else every
+    earlier test's garbage alive at that moment would never be freed)."""
+    from agentchat import gc_policy
+
+    enabled, threshold, saved_full = gc.isenabled(), gc.get_threshold(), gc_policy._saved_full
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+    gc_policy._saved_full = saved_full
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
 
 
 @pytest.fixture
@@ -75,15 +99,46 @@ class UserEnv:
         self.config_path.write_text(text)
 
     def run(
+        self,
+        *args: str | bytes,
+        input: str | bytes | None = None,
+        timeout: float = 60,
+        stdin: int | None = None,
+        text: bool | None = None,
+    ) -> subprocess.CompletedProcess[Any]:
+        """Run the real `agentchat` CLI inside this process, as a pipeline would run it: the user's
+        environment and cwd, stdout and stderr captured (not a terminal), stdin from `input` or
+        /dev/null, the exit code (tests/inproc.py). Text unless `input` is bytes or `text=False`.
+        For what only a real process shows (signals, closed fds, terminals, several processes at
+        once, import cost) use `run_process` or `popen`. Inside a running event loop (an async
+        test) `ask`'s own asyncio.run cannot nest, so there it is a subprocess too."""
+        if _loop_running():
+            return self._subprocess(args, input=input, stdin=stdin, text=text, timeout=timeout)
+        return run_cli(
+            args, env=self.env, cwd=self.root, input=input, stdin=stdin, text=text, timeout=timeout
+        )
+
+    def run_process(
         self, *args: str, input: str | None = None, timeout: float = 60, stdin: int | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run the real `agentchat` CLI in a subprocess (python -m agentchat)."""
+        return self._subprocess(args, input=input, stdin=stdin, text=True, timeout=timeout)
+
+    def _subprocess(
+        self,
+        args: tuple[str | bytes, ...],
+        *,
+        input: str | bytes | None,
+        stdin: int | None,
+        text: bool | None,
+        timeout: float,
+    ) -> subprocess.CompletedProcess[Any]:
         return subprocess.run(
             [sys.executable, "-m", "agentchat", *args],
             input=input,
             stdin=stdin if input is None else None,
             capture_output=True,
-            text=True,
+            text=not isinstance(input, bytes) if text is None else text,
             env=self.env,
             timeout=timeout,
             cwd=self.root,
@@ -102,6 +157,14 @@ class UserEnv:
         from agentchat.core.store import Store
 
         return Store(self.db_path)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @pytest.fixture

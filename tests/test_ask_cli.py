@@ -1,4 +1,6 @@
-"""`agentchat ask` as a user's shell sees it: a real subprocess, real SDKs, loopback fake servers."""
+"""`agentchat ask` as a user's shell sees it: real SDKs, loopback fake servers. Most tests run the CLI
+in this process (`user_env.run`, tests/inproc.py); what only a real process shows (signals, a reader
+that leaves, no controlling terminal, a terminal, processes at once) runs one."""
 
 from __future__ import annotations
 
@@ -352,16 +354,9 @@ def test_the_system_prompt_is_kept_by_the_conversation_on_every_provider(
 def test_without_model_the_first_usable_provider_answers(
     user_env: UserEnv, anthropic_fake: anth.AnthropicFake
 ) -> None:
-    env = dict(user_env.env, ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=anthropic_fake.root)
+    user_env.env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=anthropic_fake.root)
     anthropic_fake.queue(anth.text(["hello"]))
-    proc = subprocess.run(
-        [sys.executable, "-m", "agentchat", "ask", "--json", "hi"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=user_env.root,
-    )
+    proc = user_env.run("ask", "--json", "hi")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["provider"] == "anthropic" and data["model"].startswith("claude-")
@@ -593,14 +588,7 @@ def test_bad_input_gets_one_line_errors(user_env: UserEnv, openai_fake: OpenAIFa
 def test_non_utf8_stdin_is_decoded_leniently(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
     user_env.write_config(openai_config(openai_fake))
     openai_fake.queue(oai.text(["ok"]))
-    proc = subprocess.run(
-        [sys.executable, "-m", "agentchat", "ask", "-m", "gpt-4o-mini", "summarise"],
-        input=b"caf\xe9\n",
-        capture_output=True,
-        env=user_env.env,
-        cwd=user_env.root,
-        timeout=60,
-    )
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "summarise", input=b"caf\xe9\n")
     assert proc.returncode == 0, proc.stderr
     assert openai_fake.chat_requests()[0].body["messages"][0]["content"] == "caf\ufffd\n\nsummarise"
 

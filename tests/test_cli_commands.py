@@ -1,4 +1,5 @@
-"""The listing and management commands as a user runs them (subprocess, isolated config and data)."""
+"""The listing and management commands as a user runs them (in this process through `user_env.run`,
+isolated config and data)."""
 
 from __future__ import annotations
 

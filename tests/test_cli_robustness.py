@@ -21,7 +21,8 @@ def config(fake: OpenAIFake) -> str:
 def agentchat(
     user_env: UserEnv, *args: str | bytes, shell_tail: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """Run through a shell so redirections like `>&-` apply to the real process."""
+    """With `shell_tail`, a real process run through a shell so redirections like `>&-` apply to it;
+    else the CLI in this process (argv bytes decoded as Python decodes a process's argv)."""
     if shell_tail:
         quoted = " ".join(f"'{a}'" for a in args if isinstance(a, str))
         command = f"exec {sys.executable} -m agentchat {quoted} {shell_tail}"
@@ -33,14 +34,7 @@ def agentchat(
             cwd=user_env.root,
             timeout=60,
         )
-    return subprocess.run(
-        [sys.executable, "-m", "agentchat", *args],
-        capture_output=True,
-        env=user_env.env,
-        cwd=user_env.root,
-        timeout=60,
-        text=True,
-    )
+    return user_env.run(*args)
 
 
 def test_argv_bytes_that_are_not_utf8_are_sent_as_replacement_characters(
@@ -116,30 +110,13 @@ def test_a_missing_config_named_with_the_flag_is_an_error(user_env: UserEnv) -> 
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr == f"agentchat: error: config file not found: {missing} (given with --config)\n"
     # `keys set` is how the file gets made
-    proc = subprocess.run(
-        [sys.executable, "-m", "agentchat", "--config", str(missing), "keys", "set", "openai"],
-        input="sk-new-key-123456\n",
-        capture_output=True,
-        text=True,
-        env=user_env.env,
-        cwd=user_env.root,
-        timeout=60,
-    )
+    proc = user_env.run("--config", str(missing), "keys", "set", "openai", input="sk-new-key-123456\n")
     assert proc.returncode == 0, proc.stderr
     assert missing.exists()
 
 
 def test_resume_with_a_prompt_is_refused_instead_of_dropping_it(user_env: UserEnv) -> None:
     for args, stdin in ((("ask", "-c", "--resume", "and then?"), None), (("ask", "-c", "--resume"), "piped")):
-        proc = subprocess.run(
-            [sys.executable, "-m", "agentchat", *args],
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=user_env.env,
-            cwd=user_env.root,
-            timeout=60,
-        )
+        proc = user_env.run(*args, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL)
         assert proc.returncode == 2, proc.stderr
         assert "--resume continues the interrupted reply as it was and takes no prompt" in proc.stderr
