@@ -21,6 +21,7 @@ from tests.test_tui_helpers import (
     SIZE,
     make_app,
     ready,
+    run_command,
     screen_text,
     seed,
     send,
@@ -231,11 +232,7 @@ async def test_command_palette_runs_an_action(user_env, openai_fake) -> None:  #
     app = make_app(user_env, config)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"key status")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "Key status")
         await settle(pilot)
         assert isinstance(app.screen, KeyStatusScreen)
 

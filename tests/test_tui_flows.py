@@ -15,6 +15,7 @@ from tests.fakes.openai_fake import text as gpt_text
 from tests.fakes.openai_fake import tool_calls as gpt_tools
 from tests.test_tui_helpers import (
     SIZE,
+    ManualClock,
     make_app,
     ready,
     screen_text,
@@ -67,11 +68,11 @@ async def test_only_the_newest_replies_keep_markdown_widgets(user_env, openai_fa
         assert f"reply {LIVE_REPLIES + 1}" in screen_text(app)
 
 
-def slow_reply_app(user_env, openai_fake):  # type: ignore[no-untyped-def]
+def slow_reply_app(user_env, openai_fake, **kwargs):  # type: ignore[no-untyped-def]
     """The app, and a reply of 100 words the fake streams at 10 a second: long enough to act on."""
     config = write_config(user_env, openai=openai_fake)
     openai_fake.queue(gpt_text([f"word{i} " for i in range(100)], delay_s=0.1))
-    return make_app(user_env, config)
+    return make_app(user_env, config, **kwargs)
 
 
 async def start_slow_reply(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -81,10 +82,12 @@ async def start_slow_reply(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_escape_stops_and_keeps_the_partial_reply(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
-    app = slow_reply_app(user_env, openai_fake)
+    clock = ManualClock()  # the reply's time is what the test says, however many words came
+    app = slow_reply_app(user_env, openai_fake, engine_clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await start_slow_reply(pilot)
         assert "esc Stop" in screen_text(app)  # the footer offers it while the reply streams
+        clock.now = 4.0
         await pilot.press("escape")
         await settle(pilot)
         assert not app.screen.generating

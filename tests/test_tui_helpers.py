@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from rich.cells import cell_len
 
 from agentchat.config import Config, load_config
 from agentchat.core.messages import Message, TextPart
@@ -34,6 +38,17 @@ def ticking_clock(start: float = EPOCH) -> Callable[[], float]:
     """One second later on every call: deterministic times that still order messages."""
     counter = itertools.count()
     return lambda: start + next(counter)
+
+
+class ManualClock:
+    """A clock that moves only when the test moves it: a duration measured with it does not
+    depend on how often the code read it (how many chunks arrived before a key press)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def write_config(
@@ -97,9 +112,15 @@ def usage_store(user_env: UserEnv) -> Store:
 
 
 def make_app(
-    user_env: UserEnv, config: Config, *, workspace: Path | None = None, store: Store | None = None
+    user_env: UserEnv,
+    config: Config,
+    *,
+    workspace: Path | None = None,
+    store: Store | None = None,
+    engine_clock: Callable[[], float] | None = None,
 ) -> AgentchatApp:
-    """The real app; with `workspace`, the built-in tools confined to it (no plugins, no MCP)."""
+    """The real app; with `workspace`, the built-in tools confined to it (no plugins, no MCP).
+    The engine's clock ticks a second per read unless `engine_clock` is given."""
     registry = None
     if workspace is not None:
         from agentchat.tools.registry import build_registry
@@ -110,7 +131,7 @@ def make_app(
         store or Store(user_env.db_path, clock=ticking_clock()),
         registry=registry,
         timefmt=lambda ts: "12:00",
-        engine_clock=ticking_clock(0.0),
+        engine_clock=engine_clock or ticking_clock(0.0),
         wall_clock=lambda: NOW,
     )
 
@@ -137,9 +158,37 @@ def seed(store: Store, title: str | None, turns: list[tuple[str, str]]) -> int:
     return conversation
 
 
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([^"]+)" y="[^"]*" textLength="([^"]+)" clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>',
+    re.DOTALL,
+)
+
+
+def screen_lines(app: AgentchatApp) -> list[str]:
+    """What the terminal shows right now (a modal over the screens below it), one string per
+    row, from Textual's public screenshot: each text span placed at its column. More rows than
+    the terminal has means a line break reached the screen inside a row."""
+    svg = app.export_screenshot(simplify=True)
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for x, length, line, escaped in _SVG_TEXT.findall(svg):
+        if escaped == "\n":  # each row's end (a line break inside a row makes a row more)
+            continue
+        text = html.unescape(escaped.replace("&#160;", " "))  # Rich writes each space as &#160;
+        column = round(float(x) / (float(length) / len(text)))  # x is column * char width
+        rows.setdefault(int(line), []).append((column, text))
+    height = max(app.size.height, *(row + 1 for row in rows))
+    lines = []
+    for row in range(height):
+        line = ""
+        for column, text in sorted(rows.get(row, [])):
+            line += " " * (column - cell_len(line)) + text
+        lines.append(line + " " * (app.size.width - cell_len(line)))
+    return lines
+
+
 def screen_text(app: AgentchatApp) -> str:
-    """What the terminal shows right now, as plain lines (the compositor's own output)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    """What the terminal shows right now, as plain lines."""
+    return "\n".join(screen_lines(app))
 
 
 def toasts(app: AgentchatApp) -> list[str]:
@@ -154,6 +203,24 @@ async def wait_for_text(pilot: Pilot[Any], text: str, *, timeout_s: float = 5.0)
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{text!r} never appeared on screen:\n{screen_text(pilot.app)}")  # type: ignore[arg-type]
         await pilot.pause(0.02)
+
+
+async def run_command(pilot: Pilot[Any], title: str, *, timeout_s: float = 5.0) -> None:
+    """Open the command palette, type `title` and press enter once its search has made that
+    command the highlighted hit (the search runs in the background)."""
+    from textual.command import Command, CommandList
+
+    await pilot.press("ctrl+p", *title.lower())
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        hits = pilot.app.screen.query(CommandList)
+        option = hits.first().highlighted_option if hits else None
+        if isinstance(option, Command) and option.hit.text == title:
+            break
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{title!r} never became the palette's highlighted hit")
+        await pilot.pause(0.02)
+    await pilot.press("enter")
 
 
 async def ready(pilot: Pilot[Any]) -> None:

@@ -8,6 +8,8 @@ show each as text, markup characters as typed, with no control character left on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -40,7 +42,7 @@ from tests.test_hostile_text import HOSTILE, MARKERS, STORABLE, unsafe_chars
 from tests.test_tui_helpers import (
     make_app,
     ready,
-    screen_text,
+    screen_lines,
     send,
     settle,
     toasts,
@@ -51,12 +53,11 @@ from tests.test_tui_helpers import (
 TALL = (140, 60)
 
 
-def screen_problems(app: Any) -> set[str]:
-    """Control characters and surrogates in what the terminal would be sent for the top screen."""
-    found: set[str] = set()
-    for strip in app.screen._compositor.render_strips():
-        for segment in strip:
-            found |= unsafe_chars(segment.text, allowed="")
+def screen_problems(lines: list[str], height: int) -> set[str]:
+    """Control characters and surrogates on the screen (a line break as a row too many)."""
+    found: set[str] = {"\n"} if len(lines) != height else set()
+    for line in lines:
+        found |= unsafe_chars(line, allowed="")
     return found
 
 
@@ -67,8 +68,9 @@ async def shows(pilot: Any, *markers: str) -> str:
     app = pilot.app
     assert app.is_running
     assert not [t for t in toasts(app) if "Internal error" in t or "MarkupError" in t], toasts(app)
-    assert not screen_problems(app), screen_problems(app)
-    text = screen_text(app)
+    lines = screen_lines(app)
+    assert not screen_problems(lines, app.size.height), screen_problems(lines, app.size.height)
+    text = "\n".join(lines)
     for marker in markers:
         assert marker in text, f"{marker!r} not on screen:\n{text}"
     return text
@@ -91,104 +93,125 @@ async def in_view(pilot: Any, build: Any) -> None:
 
 
 async def modal(pilot: Any, screen: Any, *markers: str) -> None:
+    """`screen` pushed (mounted, its workers done) shows each marker; then popped."""
     await pilot.app.push_screen(screen)
-    await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await shows(pilot, *markers)
-    pilot.app.pop_screen()
-    await pilot.pause()
+    await pilot.app.pop_screen()
 
 
-@pytest.mark.parametrize("name", HOSTILE)
-async def test_every_widget_shows_hostile_text_as_text(user_env, openai_fake, name: str) -> None:  # type: ignore[no-untyped-def]
-    text, marker = HOSTILE[name], MARKERS[name]
-    short = marker[:12]  # what fits where the widget is narrow (sidebar, tool pane) or a label is cut
-    openai_fake.models = [text, "gpt-4o-mini"]  # the model picker lists what the provider says
+@contextmanager
+def naming(name: str) -> Iterator[None]:
+    """A failure inside says which hostile input it was."""
+    try:
+        yield
+    except AssertionError as exc:
+        raise AssertionError(f"hostile input {name!r}: {exc}") from exc
+
+
+async def test_every_widget_shows_hostile_text_as_text(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    """One app; each hostile text in turn through every widget, modal and notification."""
+    openai_fake.models = [*HOSTILE.values(), "gpt-4o-mini"]  # what discovery finds at start: all of them
     config = write_config(user_env, openai=openai_fake)
     app = make_app(user_env, config)
-    call = ToolCallPart("c1", f"t{text}", {"arg": text})
-    result = ToolResultPart("c1", text, is_error=True, name=f"t{text}", status="failed", duration_s=1.0)
     async with app.run_test(size=TALL, notifications=True) as pilot:
         await ready(pilot)
-        screen = app.screen
+        for name in HOSTILE:
+            with naming(name):
+                await every_widget_shows(pilot, openai_fake, config, name)
 
-        async def user(view: ConversationView) -> None:
-            await view.append(Message.user(text))
 
-        async def stored_reply(view: ConversationView) -> None:
-            await view.append(
-                Message(
-                    role="assistant",
-                    parts=[ThinkingPart(text), TextPart(text), call],
-                    provider=text,
-                    model=text,
-                    status=text,
-                    error=text,
-                    usage=Usage(1, 2),
-                    created_at=0.0,
-                )
+async def every_widget_shows(pilot: Any, openai_fake: Any, config: Any, name: str) -> None:
+    """`name`'s text through every widget; the app is left as it was found."""
+    app = pilot.app
+    screen = app.screen
+    text, marker = HOSTILE[name], MARKERS[name]
+    short = marker[:12]  # what fits where the widget is narrow (sidebar, tool pane) or a label is cut
+    call = ToolCallPart("c1", f"t{text}", {"arg": text})
+    result = ToolResultPart("c1", text, is_error=True, name=f"t{text}", status="failed", duration_s=1.0)
+
+    async def user(view: ConversationView) -> None:
+        await view.append(Message.user(text))
+
+    async def stored_reply(view: ConversationView) -> None:
+        await view.append(
+            Message(
+                role="assistant",
+                parts=[ThinkingPart(text), TextPart(text), call],
+                provider=text,
+                model=text,
+                status=text,
+                error=text,
+                usage=Usage(1, 2),
+                created_at=0.0,
             )
+        )
 
-        async def tool_results(view: ConversationView) -> None:
-            await view.add_tool_result(result)
+    async def tool_results(view: ConversationView) -> None:
+        await view.add_tool_result(result)
 
-        async def streamed(view: ConversationView) -> None:
-            reply = await view.start_reply(
-                Message(role="assistant", provider=text, model=text, status="streaming")
-            )
-            for start in range(0, len(text), 5):  # sequences split across pieces
-                await reply.apply(ThinkingDelta(text[start : start + 5]))
-                await reply.apply(TextDelta(text[start : start + 5]))
-            await reply.apply(ToolCall(call))
-            await reply.apply(Finish(text))
-            await reply.close()
+    async def streamed(view: ConversationView) -> None:
+        reply = await view.start_reply(
+            Message(role="assistant", provider=text, model=text, status="streaming")
+        )
+        for start in range(0, len(text), 5):  # sequences split across pieces
+            await reply.apply(ThinkingDelta(text[start : start + 5]))
+            await reply.apply(TextDelta(text[start : start + 5]))
+        await reply.apply(ToolCall(call))
+        await reply.apply(Finish(text))
+        await reply.close()
 
-        async def settled(view: ConversationView) -> None:
-            await streamed(view)
-            await view.query_children("ReplyBox").first().settle()  # type: ignore[attr-defined]
+    async def settled(view: ConversationView) -> None:
+        await streamed(view)
+        await view.query_children("ReplyBox").first().settle()  # type: ignore[attr-defined]
 
-        for build in (user, stored_reply, tool_results, streamed, settled):
-            await in_view(pilot, build)
-            await shows(pilot, marker)
+    for build in (user, stored_reply, tool_results, streamed, settled):
+        await in_view(pilot, build)
+        await shows(pilot, marker)
 
-        await screen.view.remove_children()  # what is found from here on is in the widget under test
-        screen.prompt.post_message(events.Paste(text))  # a paste (the user's, maybe from a web page)
-        await shows(pilot, short)
-        screen.prompt.clear()
-        tools = screen.query_one(ToolPane)
-        tools.display = True
-        await tools.started(call)
-        await tools.finished(call, result, "failed", 1.0)
-        await expand_all(pilot)
-        await shows(pilot, short)
-        await tools.clear()
+    await screen.view.remove_children()  # what is found from here on is in the widget under test
+    screen.prompt.post_message(events.Paste(text))  # a paste (the user's, maybe from a web page)
+    await shows(pilot, short)
+    screen.prompt.clear()
+    tools = screen.query_one(ToolPane)
+    tools.display = True
+    await tools.started(call)
+    await tools.finished(call, result, "failed", 1.0)
+    await expand_all(pilot)
+    await shows(pilot, short)
+    await tools.clear()
 
-        screen.set_route(text, text)
-        screen.bar.title = text
-        await shows(pilot, short)
+    screen.set_route(text, text)
+    screen.bar.title = text
+    await shows(pilot, short)
 
-        results = screen.query_one(Sidebar).query_one("#results", OptionList)
-        results.display = True
-        hit = SearchHit(1, 1, text, "user", f"{text} {MATCH_OPEN}{text}{MATCH_CLOSE} {text}")
-        results.add_option(Option(snippet_text(hit)))
-        await shows(pilot, short)
+    results = screen.query_one(Sidebar).query_one("#results", OptionList)
+    results.display = True
+    hit = SearchHit(1, 1, text, "user", f"{text} {MATCH_OPEN}{text}{MATCH_CLOSE} {text}")
+    results.add_option(Option(snippet_text(hit)))
+    await shows(pilot, short)
 
-        screen.notify(text, title=text)
-        notify_error(screen, ProviderError(text))
-        await shows(pilot, short)
+    screen.notify(text, title=text)
+    notify_error(screen, ProviderError(text))
+    await shows(pilot, short)
 
-        tool = Tool(ToolSpec("hostile_tool", text), run=None, source=text)  # type: ignore[arg-type]
-        await modal(pilot, ApprovalScreen(call, tool), short)
-        await modal(pilot, Confirm(text), short)
-        await modal(pilot, TextPrompt(text, text), short)
-        await modal(pilot, TextPrompt(text, text, multiline=True), short)
-        await modal(pilot, Choice(text, [text, text]), short)
-        await modal(pilot, ModelPicker(config, app.router, (None, None), {}), short)
+    tool = Tool(ToolSpec("hostile_tool", text), run=None, source=text)  # type: ignore[arg-type]
+    await modal(pilot, ApprovalScreen(call, tool), short)
+    await modal(pilot, Confirm(text), short)
+    await modal(pilot, TextPrompt(text, text), short)
+    await modal(pilot, TextPrompt(text, text, multiline=True), short)
+    await modal(pilot, Choice(text, [text, text]), short)
+    openai_fake.models = [text, "gpt-4o-mini"]  # the model picker lists what the provider says
+    await modal(pilot, ModelPicker(config, app.router, (None, None), {}), short)
 
-        async def checker(settings: Any) -> str:
-            return text
+    async def checker(settings: Any) -> str:
+        return text
 
-        await modal(pilot, KeyStatusScreen(config, checker=checker, health={}), short[:8])
+    await modal(pilot, KeyStatusScreen(config, checker=checker, health={}), short[:8])
+    results.clear_options()
+    results.display = False
+    app.clear_notifications()
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("name", STORABLE)

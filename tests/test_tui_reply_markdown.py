@@ -43,16 +43,22 @@ async def test_a_streamed_code_block_shows_all_its_lines_once_in_order() -> None
 
 
 async def test_a_block_that_shrinks_on_reparse_drops_its_extra_pieces() -> None:
-    """An unclosed fence swallows what follows until the closing backticks arrive."""
+    """An unclosed fence swallows what follows until the closing backticks arrive: here the
+    half-written closing line starts a second piece, which goes once the third backtick comes."""
+    code = "\n".join(f"x = {i}" for i in range(PIECE_LINES))  # exactly one piece
     app = Host()
     async with app.run_test(size=(100, 40)) as pilot:
         markdown = app.query_one(ReplyMarkdown)
-        await markdown.update(f"```\n{CODE}\n```")
+        stream = Markdown.get_stream(markdown)
+        await stream.write(f"```\n{code}\n``")
         await pilot.pause()
         fence = markdown.query_one(PiecewiseFence)
-        await fence._update_from_block(PiecewiseFence(markdown, fence._token, "x = 1"))
+        assert shown_code(fence) == f"{code}\n``" and len(fence.query_children(Label)) == 2
+        await stream.write("`\n\nDone.")
+        await stream.stop()
         await pilot.pause()
-        assert shown_code(fence) == "x = 1"
+        assert markdown.query_one(PiecewiseFence) is fence  # updated in place, not replaced
+        assert shown_code(fence) == code and len(fence.query_children(Label)) == 1
 
 
 async def test_a_table_followed_by_a_fence_streams_without_breaking() -> None:

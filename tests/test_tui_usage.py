@@ -14,6 +14,7 @@ from tests.test_tui_helpers import (
     SIZE,
     make_app,
     ready,
+    run_command,
     screen_text,
     send,
     settle,
@@ -132,9 +133,7 @@ async def test_the_stats_screen_with_nothing_recorded(user_env, openai_fake) -> 
     app = make_app(user_env, write_config(user_env, openai=openai_fake))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.press("ctrl+p", *"usage statistics")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "Usage statistics")
         await settle(pilot)
         assert isinstance(app.screen, StatsScreen)
         assert "No requests in the last 30 days." in screen_text(app)
