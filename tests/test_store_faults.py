@@ -8,8 +8,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,7 +54,10 @@ def test_a_reply_whose_process_was_killed_becomes_interrupted_and_resumable(
     openai_fake.queue(oai.text(WORDS, delay_s=0.05), oai.text(["the rest."]))
     proc = start_ask(user_env, "count words")
     first_output(proc)
-    time.sleep(0.6)  # let a persist interval pass, so some words are stored
+    deadline = time.monotonic() + 30
+    while not replies(user_env)[0][1]:  # until a persist interval passed and some words are stored
+        assert time.monotonic() < deadline, "no words were stored while the reply streamed"
+        time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     # Any later process sees a dead owner: `history` lists it, and the reply is interrupted.
@@ -66,13 +71,17 @@ def test_a_reply_whose_process_was_killed_becomes_interrupted_and_resumable(
 
 def test_a_live_stream_in_another_process_is_left_alone(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
     user_env.write_config(config(openai_fake))
-    openai_fake.queue(oai.text(WORDS, delay_s=0.03))
+    mid_stream = threading.Event()
+    openai_fake.queue(replace(oai.text(WORDS), hold=mid_stream, hold_after=3))
     proc = start_ask(user_env, "count words")
-    first_output(proc)
-    with Store(user_env.db_path) as other:  # a second process's view: it opens and looks
-        assert other.reap_dead_streams() == []
-    assert user_env.run("history").returncode == 0  # another real process opening the store
-    assert replies(user_env)[0][0] == "streaming"
+    try:
+        first_output(proc)
+        with Store(user_env.db_path) as other:  # another process's view (this one): it opens and looks
+            assert other.reap_dead_streams() == []
+        assert user_env.run("history").returncode == 0  # the CLI, in this process, opening the store
+        assert replies(user_env)[0][0] == "streaming"
+    finally:
+        mid_stream.set()
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert replies(user_env) == [("complete", "".join(WORDS))]
@@ -148,8 +157,8 @@ def test_a_disk_that_fills_up_mid_stream_says_disk_full(
             fh.flush()
     big = ["x" * 4000 + "\n" for _ in range(150)]  # 600 KB of reply
     openai_fake.queue(oai.text(big, delay_s=0.005))
-    proc = start_ask(user_env, "write a lot")
-    out, err = proc.communicate(timeout=60)
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "write a lot")
+    out, err = proc.stdout, proc.stderr
     assert out == "".join(big).rstrip("\n") + "\n"  # the whole reply reached the screen
     assert proc.returncode == 1
     assert "disk full" in err and "disk I/O error" not in err and "Traceback" not in err

@@ -21,7 +21,9 @@ class Reply:
 
     `chunks` are written one by one (flushed), one every `delay_s`; `drop_after` closes the
     socket abruptly after that many chunks, without finishing the body (a dropped stream).
-    `hang_s` sleeps before answering (to provoke timeouts).
+    `hang_s` sleeps before answering (to provoke timeouts). `hold` stops the stream after
+    `hold_after` chunks until the test sets it: a reply that stays mid-stream exactly as long as
+    the test needs, without a sleep.
     """
 
     status: int = 200
@@ -33,6 +35,8 @@ class Reply:
     hang_s: float = 0.0
     chunked: bool = False  # a chunked body even with one chunk or none (an empty stream)
     close_after: bool = False  # close the socket after the body despite keep-alive (llama.cpp)
+    hold: threading.Event | None = None  # after `hold_after` chunks, wait (up to 30 s) until it is set
+    hold_after: int = 1
 
     @classmethod
     def json(cls, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -175,6 +179,9 @@ class FakeServer:
                     return
                 handler.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                 handler.wfile.flush()
+                if reply.hold is not None and i + 1 == reply.hold_after:
+                    reply.hold.wait(30)  # the test acts while the reply is mid-stream
+                    due = time.monotonic()
                 if reply.delay_s:  # paced on a schedule, so sleep overshoot does not slow the rate
                     due += reply.delay_s
                     time.sleep(max(due - time.monotonic(), 0.0))
