@@ -30,11 +30,9 @@ def setup(user_env: UserEnv, openai: OpenAIFake | None = None, ollama: OllamaFak
 
 
 def piped(user_env: UserEnv, data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """A real process with binary stdin, as `cat photo.png | agentchat ask -f - ...`."""
-    return subprocess.run(
-        [sys.executable, "-m", "agentchat", *args],
-        input=data, capture_output=True, env=user_env.env, cwd=user_env.root, timeout=60,
-    )  # fmt: skip
+    """Binary stdin through a real pipe, as `cat photo.png | agentchat ask -f - ...` (the CLI in
+    this process: tests/inproc.py; bytes out)."""
+    return user_env.run(*args, input=data)
 
 
 def nothing_stored(user_env: UserEnv) -> bool:
