@@ -15,8 +15,9 @@ about what the command does, not about being a process. `run_cli` runs the real 
 - the exit code from `SystemExit` (an uncaught exception is a traceback on stderr and exit 1,
   as the interpreter does), returned as a `subprocess.CompletedProcess`.
 
-What a process owns is put back afterwards: gc state (the entry disables the collector at start
-and freezes what is alive once a reply streams), signal handlers (`ask` installs SIGTERM), argv,
+What a process owns is put back afterwards: the collector's state (the entry disables it at start
+and re-enables it, freezing what is alive, once a reply streams; frozen objects stay frozen, as
+after an in-process TUI test), signal handlers (`ask` installs SIGTERM), argv,
 environment, cwd, the fds, and the per-process caches (rate limiters, `api_key_cmd` keys) that a
 fresh process would start without. A non-daemon thread left running is a failure: the real
 process would never exit.
@@ -226,7 +227,7 @@ def _process_state(argv: list[str], env: Mapping[str, str], cwd: Path | str) -> 
     saved_argv = sys.argv
     saved_main = sys.modules["__main__"]
     saved_signals = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGPIPE)}
-    saved_gc = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count(), gc_policy._saved_full)
+    saved_gc = (gc.isenabled(), gc.get_threshold(), gc_policy._saved_full)
     saved_caches = (dict(ratelimit._LIMITERS), dict(base._COMMAND_KEYS), state.config_path)
     saved_hooks = (sys.unraisablehook, threading.excepthook)
     # `python -m agentchat`: Click names the program from __main__'s package and argv[0].
@@ -254,9 +255,7 @@ def _process_state(argv: list[str], env: Mapping[str, str], cwd: Path | str) -> 
         base._COMMAND_KEYS.clear()
         base._COMMAND_KEYS.update(saved_caches[1])
         state.config_path = saved_caches[2]
-        enabled, threshold, frozen, saved_full = saved_gc
-        if gc.get_freeze_count() > frozen:  # what the run froze would never be collected again
-            gc.unfreeze()
+        enabled, threshold, saved_full = saved_gc
         gc.set_threshold(*threshold)
         gc_policy._saved_full = saved_full
         if enabled:

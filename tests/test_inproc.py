@@ -70,8 +70,8 @@ def test_a_piped_answer_is_the_same_bytes_as_from_a_real_process(
 
 
 def test_the_process_is_left_as_it_was(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
-    """A streamed reply disables, freezes and re-enables the collector and installs a SIGTERM
-    handler; the runner swaps fds, streams, argv, environment and cwd: all put back."""
+    """A streamed reply disables and re-enables the collector and installs a SIGTERM handler; the
+    runner swaps fds, streams, argv, environment and cwd: all put back."""
     user_env.write_config(f'[providers.openai]\napi_key = "sk-test"\nbase_url = "{openai_fake.base_url}"\n')
     openai_fake.queue(oai.text(["streamed"]))
 
@@ -79,7 +79,6 @@ def test_the_process_is_left_as_it_was(user_env: UserEnv, openai_fake: OpenAIFak
         return (
             gc.isenabled(),
             gc.get_threshold(),
-            gc.get_freeze_count(),
             signal.getsignal(signal.SIGTERM),
             signal.getsignal(signal.SIGINT),
             dict(os.environ),

@@ -176,7 +176,7 @@ def screen_lines(app: AgentchatApp) -> list[str]:
         text = html.unescape(escaped.replace("&#160;", " "))  # Rich writes each space as &#160;
         column = round(float(x) / (float(length) / len(text)))  # x is column * char width
         rows.setdefault(int(line), []).append((column, text))
-    height = max(app.size.height, *(row + 1 for row in rows))
+    height = max([app.size.height, *(row + 1 for row in rows)])
     lines = []
     for row in range(height):
         line = ""
