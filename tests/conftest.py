@@ -4,6 +4,7 @@ process or as a subprocess)."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import os
 import subprocess
@@ -34,6 +35,65 @@ SCRUB = (
     "AGENTCHAT_DATA_DIR",
     "NO_COLOR",
 )
+
+
+# Modules that share one real llama.cpp model or server (loaded once per process): under xdist they
+# run in one worker, which loads it once.
+LLAMA_MODULES = ("test_llama_server.py", "test_llama_attach.py", "test_provider_local.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "exclusive: runs while no other test runs, also under xdist (it measures time, or a process "
+        "it starts spins a CPU): see _exclusive_when_parallel in tests/conftest.py",
+    )
+    config.addinivalue_line("markers", "xdist_group(name): with --dist loadgroup, one worker runs the group")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in LLAMA_MODULES:
+            item.add_marker(pytest.mark.xdist_group("llama"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far (Textual, the SDKs, pytest and the collected tests) lives as long
+    as the run: frozen, no collection walks it again (as the app itself does at start-up)."""
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def _exclusive_when_parallel(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under xdist (`-n 2`) a test marked `exclusive` runs alone, as in a serial run: it waits for
+    the test running on the other worker to end and no other test starts until it is done.
+
+    Every test holds a shared lock on a file all workers see while it runs (set up, call and
+    tear down); an exclusive test takes it exclusively. A second lock, held exclusively while an
+    exclusive test waits, keeps the other worker from starting a new test meanwhile (writer
+    preference: flock alone would let a stream of shared holders starve it). Without xdist, a
+    no-op."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    run_dir = tmp_path_factory.getbasetemp().parent  # shared by the workers of this run
+    exclusive = request.node.get_closest_marker("exclusive") is not None
+    with open(run_dir / "exclusive.intent", "a") as intent, open(run_dir / "exclusive.lock", "a") as lock:
+        if exclusive:
+            fcntl.flock(intent, fcntl.LOCK_EX)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        else:
+            fcntl.flock(intent, fcntl.LOCK_SH)
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            fcntl.flock(intent, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(intent, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)

@@ -538,6 +538,7 @@ async def test_read_timeout_is_a_network_error(fake: OpenAIFake) -> None:
 # --- cancellation and models ----------------------------------------------------------------------
 
 
+@pytest.mark.exclusive  # measures time
 async def test_cancelling_mid_stream_closes_it_promptly(fake: OpenAIFake, provider: OpenAIProvider) -> None:
     fake.queue(text(["tick "] * 100, delay_s=0.05), text(["next"]))  # the first would take 5 s
     first = asyncio.Event()
@@ -556,6 +557,7 @@ async def test_cancelling_mid_stream_closes_it_promptly(fake: OpenAIFake, provid
     assert text_of(await collect(provider, ask())) == "next"  # the client is still usable
 
 
+@pytest.mark.exclusive  # measures time
 async def test_aclose_mid_stream_hangs_up_on_the_server() -> None:
     server = OpenAIFake().start()
     server.queue(text(["tick "] * 100, delay_s=0.05))  # 5 s of stream if nobody hangs up

@@ -574,6 +574,7 @@ def fill(db: Path, conversations: int, per_conversation: int, long_thread: int) 
     return leaf
 
 
+@pytest.mark.exclusive  # measures time
 def test_a_hundred_thousand_message_store_lists_and_pages_quickly(db: Path) -> None:
     leaf = fill(db, conversations=1_000, per_conversation=90, long_thread=10_090)
     timings = {}

@@ -399,6 +399,7 @@ async def _child(name: str) -> int:
     raise AssertionError(f"no child process {name} started")
 
 
+@pytest.mark.exclusive  # measures time
 async def test_a_catastrophic_search_is_stopped_at_the_tool_timeout_without_freezing_the_app(
     root: Path,
 ) -> None:
@@ -414,6 +415,7 @@ async def test_a_catastrophic_search_is_stopped_at_the_tool_timeout_without_free
     assert elapsed < 3 and stall < 0.5, (elapsed, stall)
 
 
+@pytest.mark.exclusive  # measures time
 async def test_cancelling_a_search_kills_it_at_once(root: Path) -> None:
     """Ctrl-C in `ask` and Escape in the TUI cancel the tool's task: the search process dies with it."""
     (root / "evil.txt").write_text("a" * 40 + "b\n")

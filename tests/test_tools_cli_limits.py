@@ -64,6 +64,7 @@ def _read_until(stream, needle: str, deadline_s: float = 30) -> str:  # type: ig
     return seen
 
 
+@pytest.mark.exclusive  # measures time
 def test_ctrl_c_stops_a_catastrophic_search_at_once(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
     """Before: the search thread held the GIL, so SIGINT was never handled: `ask` ran on for hours."""
     (user_env.root / "evil.txt").write_text("a" * 40 + "b\n")
