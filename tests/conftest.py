@@ -97,6 +97,21 @@ def _exclusive_when_parallel(
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Iterator[None]:
+    """What a process keeps for its lifetime (each provider's rate limiter with its window so far,
+    keys from `api_key_cmd`) starts empty for each test, as for a new process: an app or `ask`
+    run in this process by an earlier test must not change what a later one sees."""
+    from agentchat.core import ratelimit
+    from agentchat.providers import base
+
+    ratelimit._LIMITERS.clear()
+    base._COMMAND_KEYS.clear()
+    yield
+    ratelimit._LIMITERS.clear()
+    base._COMMAND_KEYS.clear()
+
+
+@pytest.fixture(autouse=True)
 def _collector_as_found() -> Iterator[None]:
     """The TUI and `ask` run in this process: they disable the collector during start-up and
     postpone full collections while a reply streams (gc_policy). Each test leaves it enabled and

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from textual import events
+from textual.content import Content
 from textual.style import Style
 from textual.widgets import Collapsible, OptionList
 from textual.widgets.markdown import MarkdownBlock
@@ -333,8 +334,8 @@ async def test_markdown_in_a_reply_renders_and_only_web_links_open(user_env, ope
         )
         actions = []
         for block in app.screen.query_one(ReplyMarkdown).query(MarkdownBlock):
-            content = getattr(block, "_content", None)
-            for span in getattr(content, "spans", []):
+            content = block.content  # a text block's Content; a container block's is empty
+            for span in content.spans if isinstance(content, Content) else []:
                 if isinstance(span.style, Style) and "@click" in span.style.meta:
                     actions.append((block, span.style.meta["@click"]))
         assert len(actions) >= 4
