@@ -84,13 +84,13 @@ async def expand_all(pilot: Any) -> None:
 
 
 async def in_view(pilot: Any, build: Any) -> None:
-    """Replace the conversation with what `build(view)` mounts, scrolled to its top."""
+    """Replace the conversation with what `build(view)` mounts, scrolled to its top (`shows`
+    pauses before it looks)."""
     view = pilot.app.screen.query_one(ConversationView)
     await view.remove_children()
     await build(view)
     await expand_all(pilot)
     view.scroll_home(animate=False)
-    await pilot.pause()
 
 
 async def modal(pilot: Any, screen: Any, *markers: str) -> None:
@@ -265,14 +265,17 @@ async def test_hostile_titles_at_startup_in_search_and_dialogs(user_env, openai_
     async with app.run_test(size=TALL, notifications=True) as pilot:
         await ready(pilot)
         await shows(pilot, *(MARKERS[n][:12] for n in STORABLE if n != "long"))
+        sidebar = app.screen.query_one(Sidebar)
         for name in ("controls", "osc", "markup"):  # the last one stays open
-            await pilot.press("ctrl+f", *f"needle{name}", "enter")
+            await pilot.press("ctrl+f")
+            sidebar.search.value = f"needle{name}"  # as typed, without a pause per key
+            await pilot.press("enter")
             await settle(pilot)
             await shows(pilot, MARKERS[name][:12], f"needle{name}")
             await pilot.press("enter")  # open the hit
             await settle(pilot)
             await shows(pilot, f"needle{name} {MARKERS[name]}")
-            app.screen.query_one(Sidebar).action_clear_search()
+            sidebar.action_clear_search()
         app.screen.rename(app.screen.conversation_id)
         await shows(pilot)
         await pilot.press("escape")
