@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,6 +20,9 @@ from tests.fakes.anthropic_fake import AnthropicFake
 from tests.fakes.ollama_fake import OllamaFake
 from tests.fakes.openai_fake import OpenAIFake
 from tests.inproc import run_cli
+
+if TYPE_CHECKING:
+    from agentchat.core.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 # Variables of the real user environment that must never leak into a test.
@@ -37,9 +40,15 @@ SCRUB = (
 )
 
 
-# Modules that share one real llama.cpp model or server (loaded once per process): under xdist they
-# run in one worker, which loads it once.
-LLAMA_MODULES = ("test_llama_server.py", "test_llama_attach.py", "test_provider_local.py")
+# Modules that share something expensive started once per process (the llama.cpp model and server,
+# the LiteLLM proxy): under xdist (`--dist loadgroup`) each group runs in one worker, which starts it
+# once.
+XDIST_GROUPS = {
+    "test_llama_server.py": "llama",
+    "test_llama_attach.py": "llama",
+    "test_provider_local.py": "llama",
+    "test_peer_litellm.py": "litellm",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,8 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.name in LLAMA_MODULES:
-            item.add_marker(pytest.mark.xdist_group("llama"))
+        if item.path.name in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[item.path.name]))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -225,10 +234,10 @@ class UserEnv:
             env=self.env,
             cwd=self.root,
             text=True,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,  # type: ignore[call-overload]  # the caller's Popen keywords, passed through
         )
 
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         from agentchat.core.store import Store
 
         return Store(self.db_path)

@@ -7,9 +7,9 @@ about what the command does, not about being a process. `run_cli` runs the real 
 - the user's environment as `os.environ`, their working directory, `sys.argv` as `python -m
   agentchat ARGS` sets it (bytes arguments decoded as Python decodes argv);
 - stdin, stdout and stderr at the file-descriptor level (fds 0, 1, 2 and `sys.std*` over them), so
-  `fileno()`, `isatty()` (False: a pipe, never a terminal), `sys.stdin.buffer` and a child process
-  that inherits them behave as in a shell pipeline; stdin is /dev/null unless `input` is given,
-  which arrives through a real pipe;
+  `fileno()`, `isatty()`, `sys.stdin.buffer` and a child process that inherits them behave as in
+  a shell: stdout and stderr are temporary files (as `> out 2> err`: not a terminal, so `ask`
+  writes plain text), stdin is /dev/null unless `input` is given, which arrives through a pipe;
 - the interpreter's own defaults where pytest changes them: warning filters and the hooks for
   unraisable and thread exceptions write to stderr, as they would in a fresh process;
 - the exit code from `SystemExit` (an uncaught exception is a traceback on stderr and exit 1,
@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 import agentchat
 
@@ -279,8 +279,15 @@ def _fresh_warning_filters() -> None:
         warnings.filterwarnings("ignore", category=category)
     warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
 
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, *rest: Any) -> None:
-        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno))
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
     warnings.showwarning = show
 
