@@ -243,7 +243,7 @@ def test_unknown_keys_are_warnings_naming_the_file_the_key_and_the_nearest_name(
 
 
 def test_the_example_config_has_no_unknown_keys() -> None:
-    from agentchat.config_keys import unknown_keys
+    from agentchat.config.schema import unknown_keys
 
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
     assert unknown_keys(example, tomllib.loads(example.read_text())) == []

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agentchat.config import Config, load_config, set_provider_key
+from agentchat.config import Config, load_config
+from agentchat.config.edit import set_provider_key
 from agentchat.core.errors import ConfigError
 from tests.conftest import UserEnv
 from tests.fakes import openai_fake as oai
@@ -46,11 +47,11 @@ def test_replacing_a_key_changes_only_that_line(user_env: UserEnv) -> None:
     assert text == USER_FILE.replace('api_key = "sk-old"   #', 'api_key = "sk-new"   #')
 
 
-def test_a_key_goes_right_under_its_table_header(user_env: UserEnv) -> None:
+def test_a_key_goes_at_the_end_of_its_table(user_env: UserEnv) -> None:
     user_env.config_path.write_text(USER_FILE)
     text = _set(user_env, "anthropic", "sk-ant-new\n")
     assert text == USER_FILE.replace(
-        "[providers.anthropic]\n", '[providers.anthropic]\napi_key = "sk-ant-new"\n'
+        'base_url = "http://127.0.0.1:9"\n', 'base_url = "http://127.0.0.1:9"\napi_key = "sk-ant-new"\n'
     )
 
 
@@ -80,19 +81,35 @@ def test_quotes_and_backslashes_are_escaped(tmp_path: Path) -> None:
     set_provider_key(config, "openai", 'sk-"q"\\z')
     assert (
         path.read_bytes()
-        == b'# crlf file\r\n[providers.openai]\r\napi_key = "sk-\\"q\\"\\\\z"\r\nmodels = []\r\n'
+        == b'# crlf file\r\n[providers.openai]\r\nmodels = []\r\napi_key = "sk-\\"q\\"\\\\z"\r\n'
     )
     assert tomllib.loads(path.read_text())["providers"]["openai"]["api_key"] == 'sk-"q"\\z'
     assert config.provider("openai").api_key == 'sk-"q"\\z'
 
 
-def test_a_file_that_cannot_be_edited_line_wise_is_left_alone(tmp_path: Path) -> None:
+def test_an_inline_table_is_edited_in_place(tmp_path: Path) -> None:
+    """tomlkit edits what a line-based edit could not (it used to ask for a hand edit)."""
     path = tmp_path / "config.toml"
     original = '[providers]\nopenai = { base_url = "http://127.0.0.1:9/v1" }  # inline\n'
     path.write_text(original)
-    with pytest.raises(ConfigError, match="add api_key"):
+    set_provider_key(Config(path, tomllib.loads(original)), "openai", "sk-new")
+    assert path.read_text() == (
+        '[providers]\nopenai = { base_url = "http://127.0.0.1:9/v1", api_key = "sk-new"}  # inline\n'
+    )
+
+
+def test_a_file_whose_edit_would_change_other_settings_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    original = 'providers.openai.base_url = "http://127.0.0.1:9/v1"\n[tools]\nshell_timeout = 5\n'
+    path.write_text(original)
+    try:
         set_provider_key(Config(path, tomllib.loads(original)), "openai", "sk-new")
-    assert path.read_text() == original
+    except ConfigError as exc:
+        assert "add api_key" in str(exc) and path.read_text() == original
+    else:
+        data = tomllib.loads(path.read_text())
+        assert data["providers"]["openai"] == {"base_url": "http://127.0.0.1:9/v1", "api_key": "sk-new"}
+        assert data["tools"] == {"shell_timeout": 5}
 
 
 # --- `agentchat keys` ---------------------------------------------------------------------------

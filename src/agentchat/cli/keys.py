@@ -62,7 +62,7 @@ def _status(check: bool) -> int:
 def set_key(provider: Annotated[str, typer.Argument(help="Provider name, e.g. openai.")]) -> int:
     """Store a key in the config file (mode 0600), read from a hidden prompt or stdin."""
     from agentchat.cli import state
-    from agentchat.config import clean_api_key, set_provider_key
+    from agentchat.config.edit import clean_api_key, set_provider_key
     from agentchat.core.errors import UsageError
 
     config = load(state.config_path)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from agentchat.config import parse_policy
+from agentchat.config.values import parse_policy
 from agentchat.core.errors import ConfigError
 from agentchat.core.messages import ToolCallPart, ToolResultPart
 from agentchat.core.request import Policy

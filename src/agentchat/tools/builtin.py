@@ -23,7 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentchat.config import SECRET_ENV, parse_seconds
+from agentchat.config import SECRET_ENV
+from agentchat.config.values import parse_seconds
 from agentchat.core.errors import ConfigError
 from agentchat.core.request import Policy, ToolSpec
 from agentchat.tools.base import Tool, ToolError

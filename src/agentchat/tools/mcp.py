@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
-from agentchat.config import parse_policy, parse_seconds
+from agentchat.config.values import parse_policy, parse_seconds
 from agentchat.core.errors import ConfigError
 from agentchat.core.request import Policy, ToolSpec
 from agentchat.tools.base import Tool, ToolError, describe_error, sanitize_name

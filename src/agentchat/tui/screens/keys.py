@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import getters, work
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label
 
-from agentchat.config import ENV, clean_api_key, set_provider_key
+from agentchat.config import ENV
+from agentchat.config.edit import clean_api_key, set_provider_key
 from agentchat.core.errors import AgentchatError
 from agentchat.core.keycheck import check_one, key_status
 from agentchat.tui.errors import notify_error
 from agentchat.tui.plain import plain, plain_text
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
     from agentchat.config import Config
     from agentchat.core.request import ProviderSettings
 
@@ -30,11 +33,16 @@ Checker = Callable[["ProviderSettings"], Awaitable[str]]
 
 
 class KeyStatusScreen(ModalScreen[None]):
+    CSS_PATH = "keys.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Close"),
-        Binding("c", "check_all", "Check again"),
-        Binding("s", "set_key", "Set key"),
+        Binding("escape", "cancel", "Close", id="keys-close"),
+        Binding("c", "check_all", "Check again", id="keys-check-all"),
+        Binding("s", "set_key", "Set key", id="keys-set-key"),
     ]
+
+    table = getters.query_one(DataTable)
+    key_label = getters.query_one("#key-label", Label)
+    key_input = getters.query_one("#key-input", Input)
 
     def __init__(
         self,
@@ -51,7 +59,7 @@ class KeyStatusScreen(ModalScreen[None]):
         self.checks: dict[str, str] = {}
         self.health = health  # the app's: the checks' results, for the provider cycle
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body", id="keys"):
             yield Label(
                 "API keys: select a provider and press s (or enter) to set its key", classes="dialog-title"
@@ -61,17 +69,17 @@ class KeyStatusScreen(ModalScreen[None]):
             yield Input(password=True, placeholder="paste the key, enter saves", id="key-input")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.table
         for column in COLUMNS:
             table.add_column(column, key=column)
         self.fill()
-        self.query_one("#key-input").display = False
-        self.query_one("#key-label").display = False
+        self.key_input.display = False
+        self.key_label.display = False
         table.focus()
         self.action_check_all()
 
     def fill(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.table
         cursor = table.cursor_row
         table.clear()
         for row in key_status(self.config):
@@ -86,17 +94,17 @@ class KeyStatusScreen(ModalScreen[None]):
 
     def action_cancel(self) -> None:
         """Escape leaves the key entry first (clearing it), then the panel."""
-        field = self.query_one("#key-input", Input)
+        field = self.key_input
         if not field.display:
             self.dismiss(None)
             return
         field.value = ""
         field.display = False
-        self.query_one("#key-label").display = False
-        self.query_one(DataTable).focus()
+        self.key_label.display = False
+        self.table.focus()
 
     def _selected(self) -> str | None:
-        table = self.query_one(DataTable)
+        table = self.table
         if not table.row_count:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -118,7 +126,7 @@ class KeyStatusScreen(ModalScreen[None]):
         self._set_cell(name)
 
     def _set_cell(self, name: str) -> None:
-        table = self.query_one(DataTable)
+        table = self.table
         if name in table.rows:
             table.update_cell(name, "live check", plain_text(self.checks[name]), update_width=True)
 
@@ -130,12 +138,12 @@ class KeyStatusScreen(ModalScreen[None]):
         name = self._selected()
         if name is None:
             return
-        label = self.query_one("#key-label", Label)
-        label.update(plain(f"New key for {name}: saved to the config file with mode 0600 (escape cancels)"))
-        label.display = True
-        field = self.query_one("#key-input", Input)
-        field.display = True
-        field.focus()
+        self.key_label.update(
+            plain(f"New key for {name}: saved to the config file with mode 0600 (escape cancels)")
+        )
+        self.key_label.display = True
+        self.key_input.display = True
+        self.key_input.focus()
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -25,6 +25,8 @@ TOP_LEVEL = {
     "retry": "table",
     "failover": "table",
     "budget": "table",
+    "models": "named",
+    "attachments": "table",
 }
 # For tables of named entries ([providers.NAME]): the keys each entry may hold.
 NAMED_KEYS: dict[str, set[str]] = {
@@ -36,12 +38,14 @@ NAMED_KEYS: dict[str, set[str]] = {
     "mcp_servers": {"command", "args", "env", "cwd", "policy", "tools", "timeout", "startup_timeout"},
     "rate_limits": {"requests_per_minute", "tokens_per_minute"},
     "pricing": {"input", "output", "cached_input"},
+    "models": {"context_window", "max_output_tokens", "vision", "pdf"},
 }  # fmt: skip
 TABLE_KEYS: dict[str, set[str]] = {
     "tools": {"shell_timeout", "policies", "max_output_bytes", "sandbox"},
     "retry": {"max_attempts", "base_delay", "max_delay", "budget", "jitter"},
     "failover": {"chain"},
     "budget": {"monthly_usd"},
+    "attachments": {"max_file_bytes", "max_turn_bytes", "max_dir_bytes", "max_dir_files", "url_timeout"},
 }
 
 
