@@ -21,10 +21,10 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from agentchat.core.attachments import fragment, not_sent, user_segments
 from agentchat.core.capabilities import Capabilities, ollama_capabilities
@@ -226,7 +226,7 @@ class ReplyParser:
             yield Finish(tool_finish(part.done_reason, self.had_tool_calls))
 
 
-async def _once(item: Any) -> AsyncIterator[Any]:
+async def _once(item: Any) -> AsyncGenerator[Any, None]:
     yield item
 
 
@@ -269,8 +269,11 @@ class OllamaProvider:
         parser = ReplyParser()
         started = False
         try:
+            parts: AsyncGenerator[Any, None]
             if request.stream:
-                parts = await client.chat(**params, stream=True)
+                # The client types its stream as an AsyncIterator; it is an async generator (it has
+                # aclose), which is what closes the HTTP response on cancellation.
+                parts = cast("AsyncGenerator[Any, None]", await client.chat(**params, stream=True))
             else:
                 parts = _once(await client.chat(**params, stream=False))
             async with aclosing(parts):  # closes the HTTP stream on cancellation and aclose() too
