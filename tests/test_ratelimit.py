@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from agentchat.config.sections import rate_limit
 from agentchat.core.errors import ConfigError
 from agentchat.core.ratelimit import RateLimiter, limiter_for, parse_reset
 
@@ -177,12 +178,14 @@ async def test_token_exhaustion_header_pauses_too() -> None:
 
 def test_limiter_for_shares_one_limiter_per_provider_and_follows_config() -> None:
     config = {"test-rl-openai": {"requests_per_minute": 60, "tokens_per_minute": 90_000}}
-    first = limiter_for("test-rl-openai", config)
+    first = limiter_for("test-rl-openai", *rate_limit(config, "test-rl-openai"))
     assert (first.rpm, first.tpm) == (60, 90_000)
-    again = limiter_for("test-rl-openai", {"test-rl-openai": {"requests_per_minute": 30}})
+    again = limiter_for(
+        "test-rl-openai", *rate_limit({"test-rl-openai": {"requests_per_minute": 30}}, "test-rl-openai")
+    )
     assert again is first
     assert (first.rpm, first.tpm) == (30, None)
-    other = limiter_for("test-rl-anthropic", config)
+    other = limiter_for("test-rl-anthropic", *rate_limit(config, "test-rl-anthropic"))
     assert other is not first
     assert (other.rpm, other.tpm) == (None, None)
 
@@ -198,4 +201,4 @@ def test_limiter_for_shares_one_limiter_per_provider_and_follows_config() -> Non
 )
 def test_bad_rate_limit_config_is_a_config_error(table: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        limiter_for("test-rl-bad", {"test-rl-bad": table})
+        rate_limit({"test-rl-bad": table}, "test-rl-bad")

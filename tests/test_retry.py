@@ -1,5 +1,6 @@
 import pytest
 
+from agentchat.config.sections import retry_policy
 from agentchat.core.errors import (
     AuthError,
     BadRequestError,
@@ -64,11 +65,11 @@ def test_a_wait_past_the_budget_gives_up_now() -> None:
 
 
 def test_from_config_reads_the_retry_table() -> None:
-    policy = RetryPolicy.from_config({"max_attempts": 2, "base_delay": 1, "max_delay": 4.0, "budget": 10})
+    policy = retry_policy({"max_attempts": 2, "base_delay": 1, "max_delay": 4.0, "budget": 10})
     assert policy == RetryPolicy(
         max_attempts=2, base_delay_s=1.0, max_delay_s=4.0, budget_s=10.0, jitter=0.25
     )
-    assert RetryPolicy.from_config(None) == RetryPolicy()
+    assert retry_policy(None) == RetryPolicy()
 
 
 @pytest.mark.parametrize(
@@ -84,4 +85,4 @@ def test_from_config_reads_the_retry_table() -> None:
 )
 def test_bad_retry_config_is_a_config_error(table: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        RetryPolicy.from_config(table)
+        retry_policy(table)

@@ -69,8 +69,7 @@ def agents() -> int:
     from agentchat.core.agents import load_agent
 
     config = load(state.config_path)
-    names = ["default", *[n for n in config.section("agents") if n != "default"]]
-    for name in names:
+    for name in config.agent_names():
         agent = load_agent(config, None if name == "default" else name)
         model = agent.model or (f"{agent.provider} default" if agent.provider else "routing default")
         tools = agent.tools if agent.tools is not None else "none in ask, all in the TUI"

@@ -117,7 +117,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             parent = _resume_point(store, conv)
         registry, gate, mcp, names = _tools(config, opts, agent)
         records = None
-        limits = config.section("budget").get("monthly_usd") is not None or config.section("rate_limits")
+        limits = config.monthly_budget is not None or config.has_rate_limits
         if opts.no_log and limits:
             # --no-log stores nothing, but past spending and the shared rate limits still count
             records = Store.open_default()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentchat.config.values import (
     agent_tools,
@@ -26,6 +27,10 @@ from agentchat.config.values import (
 )
 from agentchat.core.errors import ConfigError
 from agentchat.core.request import ProviderSettings
+
+if TYPE_CHECKING:
+    from agentchat.config.sections import MCPServerConfig, ToolSettings
+    from agentchat.core.retry import RetryPolicy
 
 APP = "agentchat"
 BUILTIN_TYPES = ("openai", "anthropic", "ollama", "local")
@@ -87,6 +92,51 @@ class Config:
     def get_int(self, key: str, *, minimum: int | None = None) -> int | None:
         """A top-level integer setting (at least `minimum`), or None when it is not set."""
         return integer(self.data.get(key), self.where(key), minimum)
+
+    # --- typed views of the sections, parsed once (config/sections.py) --------------------------
+    @cached_property
+    def retry(self) -> RetryPolicy:
+        from agentchat.config.sections import retry_policy
+
+        return retry_policy(self.section("retry"))
+
+    @cached_property
+    def monthly_budget(self) -> float | None:
+        from agentchat.config.sections import monthly_budget
+
+        return monthly_budget(self.section("budget"))
+
+    def rate_limit(self, provider: str) -> tuple[int | None, int | None]:
+        """(requests_per_minute, tokens_per_minute) of `[rate_limits.PROVIDER]`."""
+        from agentchat.config.sections import rate_limit
+
+        return rate_limit(self.section("rate_limits"), provider)
+
+    @property
+    def has_rate_limits(self) -> bool:
+        return bool(self.section("rate_limits"))
+
+    @cached_property
+    def tools(self) -> ToolSettings:
+        from agentchat.config.sections import tool_settings
+
+        return tool_settings(self.section("tools"), self.where("tools"))
+
+    @cached_property
+    def mcp_servers(self) -> tuple[list[MCPServerConfig], dict[str, str]]:
+        """The servers, and a one-line error per malformed table (not fatal to the others)."""
+        from agentchat.config.sections import mcp_servers
+
+        return mcp_servers(self.section("mcp_servers"))
+
+    @property
+    def pricing(self) -> dict[str, Any]:
+        """`[pricing]` as written: core.pricing checks each model's entry when it prices it."""
+        return self.section("pricing")
+
+    def agent_names(self) -> list[str]:
+        """The default agent first, then the configured ones in the file's order."""
+        return ["default", *[n for n in self.section("agents") if n != "default"]]
 
     @property
     def default_model(self) -> str | None:
@@ -225,7 +275,9 @@ class Config:
 
     def api_key_env(self, name: str) -> str | None:
         """The variable `[providers.NAME] api_key_env` names, if any."""
-        return string(self.provider_table(name).get("api_key_env"), self.where(f"providers.{name}.api_key_env"))
+        return string(
+            self.provider_table(name).get("api_key_env"), self.where(f"providers.{name}.api_key_env")
+        )
 
     def secret_env(self) -> list[str]:
         """Every variable that may hold a key: the SDKs' own and each provider's api_key_env."""

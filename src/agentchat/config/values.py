@@ -71,5 +71,3 @@ def agent_tools(value: Any, where: str) -> list[str] | dict[str, str]:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
     raise bad(where, 'a list of tool names or a table of tool name = "allow" | "ask" | "deny"', value)
-
-

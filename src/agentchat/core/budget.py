@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agentchat.core.errors import BudgetError, ConfigError
+from agentchat.core.errors import BudgetError
 from agentchat.core.messages import Message, Usage
 from agentchat.core.pricing import cost, price_for
 
@@ -30,16 +30,6 @@ def estimated_cost(model: str, input_tokens: int, max_tokens: int | None, overri
 def month_start(now: float) -> float:
     local = datetime.fromtimestamp(now).astimezone()
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
-def monthly_limit(budget: dict) -> float | None:
-    """`[budget] monthly_usd`, checked; None when no budget is set."""
-    limit = budget.get("monthly_usd")
-    if limit is None:
-        return None
-    if not isinstance(limit, int | float) or isinstance(limit, bool) or limit < 0:
-        raise ConfigError("budget.monthly_usd must be a non-negative number of US dollars")
-    return float(limit)
 
 
 def check_monthly(limit: float, spent: float) -> None:

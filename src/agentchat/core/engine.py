@@ -21,7 +21,6 @@ from agentchat.core.budget import (
     estimate_input_tokens,
     estimated_cost,
     month_start,
-    monthly_limit,
 )
 from agentchat.core.errors import ProviderError, StreamInterrupted, UsageError
 from agentchat.core.events import (
@@ -53,7 +52,7 @@ from agentchat.core.messages import (
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.ratelimit import limiter_for
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
-from agentchat.core.retry import RetryPolicy, next_delay
+from agentchat.core.retry import next_delay
 from agentchat.core.routing import Route, Router
 from agentchat.core.stats import monthly_cost
 from agentchat.providers import create_provider, preload
@@ -157,7 +156,7 @@ class Engine:
         self.records = records or store  # where past spending is read (the real history, even with --no-log)
         # Rate-limit slots and budget holds shared with every other agentchat process of the user.
         self.ledger = Ledger(self.records, wall_clock) if str(self.records.path) != ":memory:" else None
-        self.retry_policy = RetryPolicy.from_config(config.section("retry"))
+        self.retry_policy = config.retry
         self._providers: dict[str, Provider] = {}
         self._reported: set[str] = set()  # tool loading problems already shown to the user
         self._prepared: set[str] = set()  # providers whose SDK (or local model) is loaded
@@ -277,7 +276,7 @@ class Engine:
         """With `[budget] monthly_usd`: refuse once this month's spending (plus the requests every
         other agentchat process is running now) reaches it; else hold this request's estimated
         cost while it runs, so parallel requests count it too."""
-        limit = monthly_limit(self.config.section("budget"))
+        limit = self.config.monthly_budget
         if limit is None:
             return None
         since = month_start(self.wall_clock())
@@ -401,12 +400,12 @@ class Engine:
                 thinking_budget=turn.thinking_budget,
                 stream=turn.stream,
             )
-            pricing = self.config.section("pricing")
+            pricing = self.config.pricing
             estimate = estimated_cost(route.model, prompt_tokens, turn.max_tokens, pricing)
             warning = check_request(route.model, estimate, turn.max_cost)
             if warning:
                 yield Notice(warning, kind="warning")
-            limiter = limiter_for(route.provider, self.config.section("rate_limits"), self.ledger)
+            limiter = limiter_for(route.provider, *self.config.rate_limit(route.provider), self.ledger)
             attempt, began = 0, self.clock()
             while True:
                 hold = self._hold_budget(estimate)
@@ -539,7 +538,7 @@ class Engine:
         message.status = status  # type: ignore[assignment]
         message.error = error
         message.total_s = self.clock() - started
-        pricing = self.config.section("pricing")
+        pricing = self.config.pricing
         # The price table is for OpenAI's and Anthropic's own models; elsewhere a model name may be
         # anything (a local file called gpt-4o), so only a configured price counts.
         if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:

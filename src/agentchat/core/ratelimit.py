@@ -18,8 +18,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from agentchat.core.errors import ConfigError
-
 WINDOW_S = 60.0
 # (slots in the window as (start, tokens), oldest first; a server-announced block end) -> start
 Earliest = Callable[[list[tuple[float, int]], float], float]
@@ -176,35 +174,18 @@ class RateLimiter:
                 self.book.block(self.provider, self._clock() + seconds)
 
 
-def _limit(provider: str, table: dict[str, Any], key: str) -> int | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"rate_limits.{provider}.{key} must be a whole number of at least 1")
-    return value
-
-
 _LIMITERS: dict[str, RateLimiter] = {}
 
 
 def limiter_for(
-    provider: str, rate_limits: dict[str, Any] | None = None, book: SlotBook | None = None
+    provider: str, rpm: int | None = None, tpm: int | None = None, book: SlotBook | None = None
 ) -> RateLimiter:
-    """The process-wide limiter of `provider`, configured from the `[rate_limits]` table.
+    """The process-wide limiter of `provider` with the config's limits (`config.rate_limit`).
 
     One limiter per provider name, so a TUI and its background calls share the same budget;
     a changed config updates the limits in place and keeps the window already used. With `book`
     (the shared ledger) the limit holds across processes too.
     """
-    table = (rate_limits or {}).get(provider) or {}
-    if not isinstance(table, dict):
-        raise ConfigError(f"[rate_limits.{provider}] must be a table")
-    unknown = set(table) - {"requests_per_minute", "tokens_per_minute"}
-    if unknown:
-        raise ConfigError(f"rate_limits.{provider}: unknown key(s) {', '.join(sorted(unknown))}")
-    rpm = _limit(provider, table, "requests_per_minute")
-    tpm = _limit(provider, table, "tokens_per_minute")
     limiter = _LIMITERS.get(provider)
     if limiter is None:
         limiter = _LIMITERS[provider] = RateLimiter(rpm, tpm, provider=provider)

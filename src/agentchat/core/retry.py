@@ -8,20 +8,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from agentchat.core.errors import ConfigError, ProviderError
+from agentchat.core.errors import ProviderError
 
 T = TypeVar("T")
-
-# config key in [retry] -> RetryPolicy field; config names follow `timeout` (seconds, no suffix)
-_CONFIG_KEYS = {
-    "max_attempts": "max_attempts",
-    "base_delay": "base_delay_s",
-    "max_delay": "max_delay_s",
-    "budget": "budget_s",
-    "jitter": "jitter",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,30 +25,6 @@ class RetryPolicy:
     max_delay_s: float = 8.0
     budget_s: float = 60.0
     jitter: float = 0.25
-
-    @classmethod
-    def from_config(cls, table: dict[str, Any] | None) -> RetryPolicy:
-        """Build from the `[retry]` table; unknown keys are errors so a typo is not silently ignored."""
-        table = table or {}
-        unknown = set(table) - set(_CONFIG_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"[retry]: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(_CONFIG_KEYS)}"
-            )
-        values: dict[str, Any] = {}
-        for key, value in table.items():
-            name = _CONFIG_KEYS[key]
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if name == "max_attempts":
-                if not (number and isinstance(value, int) and value >= 1):
-                    raise ConfigError("retry.max_attempts must be a whole number of at least 1")
-                values[name] = value
-            elif not (number and value >= 0 and (name != "jitter" or value <= 1)):
-                limits = "between 0 and 1" if name == "jitter" else "a non-negative number of seconds"
-                raise ConfigError(f"retry.{key} must be {limits}")
-            else:
-                values[name] = float(value)
-        return cls(**values)
 
 
 def next_delay(

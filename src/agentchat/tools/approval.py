@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from agentchat.config.values import parse_policy
-from agentchat.core.errors import ConfigError
+from agentchat.config.sections import policy_table
 from agentchat.core.messages import ToolCallPart, ToolResultPart
 from agentchat.core.request import Policy
 from agentchat.tools.base import Tool
@@ -24,12 +23,6 @@ if TYPE_CHECKING:
 
 Decision = Literal["allow_once", "allow_always", "deny"]
 Approver = Callable[[ToolCallPart, Tool], Awaitable[Decision]]
-
-
-def _policy_table(table: Any, where: str) -> dict[str, Policy]:
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table of tool name = policy")
-    return {str(name): parse_policy(value, f"{where}.{name}") for name, value in table.items()}
 
 
 @dataclass(slots=True)
@@ -66,14 +59,12 @@ def resolve_policies(
     yes: bool = False,
 ) -> ToolPolicies:
     """Validate and combine the sources; a bad value is a ConfigError that names where it is."""
-    config_table = (
-        _policy_table(config.section("tools").get("policies", {}), "tools.policies") if config else {}
-    )
+    config_table = config.tools.policies if config else {}
     agent: dict[str, Policy | None] | None = None
     if isinstance(agent_tools, list):
         agent = {str(name): None for name in agent_tools}
     elif agent_tools is not None:
-        agent = dict(_policy_table(agent_tools, "the agent's tools"))
+        agent = dict(policy_table(agent_tools, "the agent's tools"))
     return ToolPolicies(config_table, agent, frozenset(allow_tools), yes)
 
 

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentchat.config import SECRET_ENV
-from agentchat.config.values import parse_seconds
-from agentchat.core.errors import ConfigError
+from agentchat.config.sections import MAX_OUTPUT_BYTES
 from agentchat.core.request import Policy, ToolSpec
 from agentchat.tools.base import Tool, ToolError
 from agentchat.tools.reading import fit, read_page
@@ -38,8 +37,6 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
-MAX_OUTPUT_BYTES = 100_000  # the default of [tools] max_output_bytes (the registry's cap is the same)
-MIN_OUTPUT_BYTES = 2_000  # below this the truncation notes would not fit
 NOTE_ROOM = 600  # bytes kept free in every capped result for the note that says how to see more
 READ_LIMIT_LINES = 2000
 LIST_LIMIT = 1000
@@ -303,23 +300,14 @@ def _tool(
 
 
 def builtin_options(config: Config) -> dict[str, Any]:
-    """The keyword arguments of `builtin_tools` that the config decides, from its `[tools]` table:
-    `shell_timeout` (seconds), `max_output_bytes`, `sandbox`; a bad value is a one-line ConfigError."""
+    """The keyword arguments of `builtin_tools` that the config decides (its `[tools]` view)."""
     from agentchat.config import data_dir as user_data_dir
 
-    table = config.section("tools")
-    limit = table.get("max_output_bytes", MAX_OUTPUT_BYTES)
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < MIN_OUTPUT_BYTES:
-        raise ConfigError(
-            f"{config.where('tools.max_output_bytes')} must be a whole number of bytes >= {MIN_OUTPUT_BYTES}"
-        )
-    sandbox = table.get("sandbox", False)
-    if not isinstance(sandbox, bool):
-        raise ConfigError(f"{config.where('tools.sandbox')} must be true or false")
+    tools = config.tools
     return {
-        "shell_timeout_s": parse_seconds(table.get("shell_timeout", 120), "tools.shell_timeout"),
-        "max_output_bytes": limit,
-        "sandbox": sandbox,
+        "shell_timeout_s": tools.shell_timeout_s,
+        "max_output_bytes": tools.max_output_bytes,
+        "sandbox": tools.sandbox,
         "secret_env": config.secret_env(),
         "config_file": config.path,
         "data_dir": user_data_dir(),

@@ -27,13 +27,11 @@ import asyncio
 import importlib
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
-from agentchat.config.values import parse_policy, parse_seconds
-from agentchat.core.errors import ConfigError
-from agentchat.core.request import Policy, ToolSpec
+from agentchat.config.sections import MCPServerConfig
+from agentchat.core.request import ToolSpec
 from agentchat.tools.base import Tool, ToolError, describe_error, sanitize_name
 
 if TYPE_CHECKING:
@@ -55,44 +53,6 @@ ProgressHook = Callable[[str, float, float | None, str | None], None]
 """(tool name as the model sees it, progress, total or None, message or None), per notification.
 
 A face may show it; when no hook is given, no progress is requested from servers at all."""
-
-
-@dataclass(slots=True)
-class MCPServerConfig:
-    name: str
-    command: str
-    args: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: str | None = None
-    policy: Policy = "ask"
-    tool_policies: dict[str, Policy] = field(default_factory=dict)
-    timeout_s: float = 60.0
-    startup_timeout_s: float = 30.0
-
-
-def _server_config(name: str, table: Any) -> MCPServerConfig:
-    where = f"mcp_servers.{name}"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    command, args = table.get("command"), table.get("args", [])
-    env, tools, cwd = table.get("env", {}), table.get("tools", {}), table.get("cwd")
-    if not isinstance(command, str) or not command:
-        raise ConfigError(f"{where}.command is required")
-    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"{where}.args must be a list of strings")
-    if not isinstance(env, dict) or not isinstance(tools, dict):
-        raise ConfigError(f"{where}.env and {where}.tools must be tables")
-    return MCPServerConfig(
-        name=name,
-        command=command,
-        args=list(args),
-        env={str(k): str(v) for k, v in env.items()},
-        cwd=str(cwd) if cwd else None,
-        policy=parse_policy(table.get("policy", "ask"), f"{where}.policy"),
-        tool_policies={str(k): parse_policy(v, f"{where}.tools.{k}") for k, v in tools.items()},
-        timeout_s=parse_seconds(table.get("timeout", 60), f"{where}.timeout"),
-        startup_timeout_s=parse_seconds(table.get("startup_timeout", 30), f"{where}.startup_timeout"),
-    )
 
 
 class _Server:
@@ -291,13 +251,7 @@ class MCPManager:
     @classmethod
     def from_config(cls, config: Config, *, on_progress: ProgressHook | None = None) -> MCPManager:
         """A malformed server table is reported like a server that failed, not fatal."""
-        servers: list[MCPServerConfig] = []
-        errors: dict[str, str] = {}
-        for name, table in config.section("mcp_servers").items():
-            try:
-                servers.append(_server_config(name, table))
-            except ConfigError as exc:
-                errors[name] = str(exc)
+        servers, errors = config.mcp_servers
         return cls(servers, errors=errors, on_progress=on_progress)
 
     async def __aenter__(self) -> Self:

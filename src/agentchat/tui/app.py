@@ -126,7 +126,8 @@ class AgentchatApp(App[None]):
 
     # --- agents and tools ------------------------------------------------------------------------
     def agent_names(self) -> list[str]:
-        return ["default", *sorted(name for name in self.config.section("agents") if name != "default")]
+        default, *named = self.config.agent_names()
+        return [default, *sorted(named)]
 
     def agent(self, name: str) -> Agent:
         if name not in self._agents:
