@@ -20,7 +20,8 @@ from agentchat.core.errors import ConfigError, StoreError
 from agentchat.core.images import ImageLimits, fit
 from agentchat.core.intake import part_for
 from agentchat.core.messages import Message, message_from_dict, message_to_dict
-from agentchat.core.store import MIGRATIONS, Store
+from agentchat.core.store import Store
+from agentchat.core.store_schema import MIGRATIONS
 from tests.attach_files import make_image
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 import agentchat
-from agentchat.core import store as store_module
+from agentchat.core import store_schema
 from agentchat.core.errors import StoreError
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
-from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN, MIGRATIONS, Store
+from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN, Store
+from agentchat.core.store_schema import MIGRATIONS
 from tests.branches import children
 
 WRITER = Path(__file__).with_name("store_writer.py")
@@ -401,7 +402,7 @@ def test_an_old_schema_is_migrated_forward_keeping_its_data(
     with Store(db) as s:
         cid = s.create_conversation(title="from v1")
     monkeypatch.setattr(
-        store_module, "MIGRATIONS", [*MIGRATIONS, ("ALTER TABLE conversations ADD COLUMN pinned INTEGER",)]
+        store_schema, "MIGRATIONS", [*MIGRATIONS, ("ALTER TABLE conversations ADD COLUMN pinned INTEGER",)]
     )
     with Store(db) as s:
         assert s.conversation(cid).title == "from v1"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from agentchat.core.recovery import reap_dead_streams
 from agentchat.core.store import Store
 from tests.conftest import UserEnv
 from tests.fakes import openai_fake as oai
@@ -77,7 +78,7 @@ def test_a_live_stream_in_another_process_is_left_alone(user_env: UserEnv, opena
     try:
         first_output(proc)
         with Store(user_env.db_path) as other:  # another process's view (this one): it opens and looks
-            assert other.reap_dead_streams() == []
+            assert reap_dead_streams(other) == []
         assert user_env.run("history").returncode == 0  # the CLI, in this process, opening the store
         assert replies(user_env)[0][0] == "streaming"
     finally:

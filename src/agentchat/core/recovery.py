@@ -64,3 +64,22 @@ def import_recovered(store: Store) -> list[int]:
             return imported  # still unavailable: the files wait for the next process
         path.unlink(missing_ok=True)
     return imported
+
+
+def reap_dead_streams(store: Store) -> list[int]:
+    """Mark `streaming` replies whose process is gone as interrupted (resumable); their ids.
+    A live owner's stream, here or in another process, is never touched."""
+    from agentchat.core.liveness import owner_alive
+
+    rows = store.query("SELECT id, owner FROM messages WHERE status = 'streaming'")
+    dead = [(mid, owner) for mid, owner in rows if not owner_alive(owner)]
+    if not dead:  # the common case: only a read, so opening never waits for another's write lock
+        return []
+    with store.transaction() as conn:
+        for mid, owner in dead:
+            conn.execute(
+                "UPDATE messages SET status = 'interrupted', error = ? "
+                "WHERE id = ? AND status = 'streaming' AND owner IS ?",
+                ("the process streaming this reply ended before it finished", mid, owner),
+            )
+    return [mid for mid, _ in dead]
