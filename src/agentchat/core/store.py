@@ -1,9 +1,8 @@
 """SQLite history: conversations as message trees, incremental persistence, FTS5 search.
 
-Several processes (parallel `agentchat ask`, two TUIs) write one file at once, so every write is a
-single short `BEGIN IMMEDIATE` transaction in WAL mode and waits on the busy timeout instead of
-failing. Every SQLite failure leaves here as a one-line StoreError naming the file. The schema,
-the rows and the blobs live beside it (store_schema, store_rows, store_sql, blobs)."""
+Several processes (parallel `agentchat ask`, two TUIs) write one file at once, so every write is one
+short `BEGIN IMMEDIATE` transaction in WAL mode that waits on the busy timeout instead of failing;
+every SQLite failure leaves as a one-line StoreError naming the file (store_sql, store_schema)."""
 
 from __future__ import annotations
 
