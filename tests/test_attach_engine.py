@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from agentchat.core.engine import TurnRequest
 from agentchat.core.errors import UsageError
 from agentchat.core.events import Notice
 from agentchat.core.intake import read_inputs
+from agentchat.core.turn import TurnRequest
 from tests.attach_files import make_image, make_pdf
 from tests.fakes import anthropic_fake as anth
 from tests.fakes import ollama_fake as oll

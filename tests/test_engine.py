@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from agentchat.config import Config
-from agentchat.core.engine import Engine, TurnRequest
+from agentchat.core.engine import Engine
 from agentchat.core.errors import BudgetError, RateLimitError, UnavailableError
 from agentchat.core.events import AssistantFinished, Notice, Retrying
 from agentchat.core.routing import ModelCache, Router
 from agentchat.core.store import Store
+from agentchat.core.turn import TurnRequest
 from tests.branches import children
 from tests.fakes import anthropic_fake as anth
 from tests.fakes import ollama_fake as oll

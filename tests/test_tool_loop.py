@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from agentchat.config import Config
-from agentchat.core.engine import Engine, TurnRequest
+from agentchat.core.engine import Engine
 from agentchat.core.events import Notice, ToolFinished
 from agentchat.core.routing import ModelCache, Router
 from agentchat.core.store import Store
+from agentchat.core.turn import TurnRequest
 from agentchat.tools.approval import ApprovalGate, resolve_policies
 from agentchat.tools.registry import build_registry
 from tests.fakes import anthropic_fake as anth

@@ -56,7 +56,7 @@ class TurnSummary:
         self.provider, self.model = event.provider, event.model
 
     def end_message(self, event: AssistantFinished) -> None:
-        from agentchat.core.engine import total_usage
+        from agentchat.core.turn import total_usage
 
         self.finished.append(event)
         self.provider, self.model, self.message_id = event.provider, event.model, event.message_id

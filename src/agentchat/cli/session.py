@@ -12,9 +12,10 @@ from agentchat.core.errors import UsageError
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
     from agentchat.config import Config
-    from agentchat.core.engine import Engine, TurnRequest
+    from agentchat.core.engine import Engine
     from agentchat.core.messages import AttachmentPart
     from agentchat.core.store import Store
+    from agentchat.core.turn import TurnRequest
 
 
 @dataclass(slots=True, kw_only=True)

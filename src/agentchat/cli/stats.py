@@ -138,10 +138,11 @@ async def _bench(config: Any, prompt: str, names: list[str], runs: int) -> dict[
     """Runs are interleaved (a, b, c, a, b, c...) so a slow minute hurts every model alike."""
     from pathlib import Path
 
-    from agentchat.core.engine import Engine, TurnRequest
+    from agentchat.core.engine import Engine
     from agentchat.core.errors import AgentchatError
     from agentchat.core.events import AssistantFinished
     from agentchat.core.store import Store
+    from agentchat.core.turn import TurnRequest
 
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with Store(Path(":memory:")) as store:

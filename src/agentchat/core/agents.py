@@ -13,8 +13,8 @@ from agentchat.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from agentchat.config import Config
-    from agentchat.core.engine import TurnRequest
     from agentchat.core.messages import AttachmentPart
+    from agentchat.core.turn import TurnRequest
 
 DEFAULT_AGENT = "default"  # needs no configuration; [agents.default] may still give it settings
 
@@ -80,7 +80,7 @@ def assemble_turn(
     named agent brings its own; a new conversation takes the agent's. Model and provider: chosen,
     else the agent's, else (the engine decides) the conversation's own, else the default.
     """
-    from agentchat.core.engine import DEFAULT_MAX_STEPS, TurnRequest
+    from agentchat.core.turn import DEFAULT_MAX_STEPS, TurnRequest
 
     c = choices or Choices()
     default = agent.name == DEFAULT_AGENT

@@ -11,23 +11,15 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentchat.core.attachments import check_new, fit_history, has_attachments
-from agentchat.core.budget import (
-    check_monthly,
-    check_request,
-    estimate_input_tokens,
-    estimated_cost,
-    month_start,
-)
+from agentchat.core.budget import check_request, estimate_input_tokens, estimated_cost
 from agentchat.core.errors import ProviderError, StreamInterrupted, UsageError
 from agentchat.core.events import (
     AssistantFinished,
     AssistantStarted,
     Event,
-    Finish,
     Notice,
     ProviderEvent,
     Retrying,
@@ -35,29 +27,20 @@ from agentchat.core.events import (
     ThinkingDelta,
     ToolCall,
     ToolFinished,
-    ToolStarted,
     TurnStarted,
-    UsageReport,
 )
-from agentchat.core.ledger import Ledger
-from agentchat.core.messages import (
-    AttachmentPart,
-    Message,
-    Part,
-    TextPart,
-    ThinkingPart,
-    ToolResultPart,
-    Usage,
-)
+from agentchat.core.ledger import Ledger, hold_budget
+from agentchat.core.messages import Message, Part, ToolResultPart
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
+from agentchat.core.pricing import reply_cost
 from agentchat.core.ratelimit import limiter_for
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.core.retry import next_delay
 from agentchat.core.routing import Route, Router
-from agentchat.core.stats import monthly_cost
+from agentchat.core.turn import ReplyBuilder, TurnRequest
+from agentchat.core.turn_tools import offered_tools, run_tools, server_instructions, with_instructions
 from agentchat.providers import create_provider, preload
 from agentchat.providers.base import Provider
-from agentchat.tools.approval import denied_result
 
 if TYPE_CHECKING:
     from agentchat.config import Config
@@ -66,63 +49,7 @@ if TYPE_CHECKING:
     from agentchat.tools.approval import ApprovalGate
     from agentchat.tools.registry import ToolRegistry
 
-DEFAULT_MAX_STEPS = 8
 CONTENT_EVENTS = (TextDelta, ThinkingDelta, ToolCall)
-
-
-@dataclass(slots=True)
-class TurnRequest:
-    """What a face asks for. `prompt=None` regenerates from `parent_id` (or resumes with `resume`)."""
-
-    prompt: str | None
-    conversation_id: int | None = None
-    parent_id: int | None = None  # branch point; default: the conversation's newest message
-    from_root: bool = False  # the prompt starts a new root branch (the first message was edited)
-    model: str | None = None
-    provider: str | None = None
-    system: str | None = None
-    agent: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    max_steps: int = DEFAULT_MAX_STEPS
-    stream: bool = True
-    fallbacks: list[str] = field(default_factory=list)
-    tool_names: list[str] | None = None  # None: every tool the registry offers
-    max_cost: float | None = None  # refuse a request whose estimated cost exceeds this (USD)
-    thinking_budget: int | None = None  # extended thinking (Anthropic budget tokens; Ollama `think`)
-    attachments: list[AttachmentPart] = field(default_factory=list)  # core.intake read them, with bytes
-
-
-class ReplyBuilder:
-    """Folds provider events into message parts, so the partial reply can be stored at any moment."""
-
-    def __init__(self, message: Message) -> None:
-        self.message = message
-
-    def add(self, event: Event) -> None:
-        parts = self.message.parts
-        last = parts[-1] if parts else None
-        if isinstance(event, TextDelta):
-            if isinstance(last, TextPart):
-                last.text += event.text
-            else:
-                parts.append(TextPart(event.text))
-        elif isinstance(event, ThinkingDelta):
-            if event.redacted is not None:
-                parts.append(ThinkingPart("", redacted=event.redacted))
-                return
-            if not (isinstance(last, ThinkingPart) and last.redacted is None and last.signature is None):
-                last = ThinkingPart("")
-                parts.append(last)
-            last.text += event.text
-            if event.signature:
-                last.signature = event.signature
-        elif isinstance(event, ToolCall):
-            parts.append(event.call)
-        elif isinstance(event, UsageReport):
-            self.message.usage = self.message.usage.merge(event.usage)
-        elif isinstance(event, Finish):
-            self.message.finish_reason = event.reason
 
 
 class Engine:
@@ -233,11 +160,11 @@ class Engine:
         if route.reason == "nothing else usable":
             yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
 
-        tools, problems = await self._tool_specs(turn)
+        tools, problems = await offered_tools(self.registry, self.gate, turn.tool_names, self._reported)
         for problem in problems:
             yield Notice(problem, kind="warning")
         offered = {t.name for t in tools}
-        system = _with_instructions(system, self._server_instructions(offered))
+        system = with_instructions(system, server_instructions(self.registry, offered))
         routes = [route, *fallbacks]
         for step in range(1, turn.max_steps + 1):
             reply: Message | None = None
@@ -251,7 +178,16 @@ class Engine:
             routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
             results: dict[str, ToolResultPart] = {}
             try:
-                async with aclosing(self._run_tools(reply, offered, allowed=step < turn.max_steps)) as events:
+                async with aclosing(
+                    run_tools(
+                        self.registry,
+                        self.gate,
+                        reply,
+                        offered,
+                        allowed=step < turn.max_steps,
+                        clock=self.clock,
+                    )
+                ) as events:
                     async for event in events:
                         if isinstance(event, ToolFinished):
                             event.result.status, event.result.duration_s = event.status, event.duration_s
@@ -271,90 +207,6 @@ class Engine:
                     f"stopped after max_steps={turn.max_steps} model requests; raise it with --max-steps"
                 )
                 return
-
-    def _hold_budget(self, estimate: float | None) -> int | None:
-        """With `[budget] monthly_usd`: refuse once this month's spending (plus the requests every
-        other agentchat process is running now) reaches it; else hold this request's estimated
-        cost while it runs, so parallel requests count it too."""
-        limit = self.config.monthly_budget
-        if limit is None:
-            return None
-        since = month_start(self.wall_clock())
-        if self.ledger is None:  # an in-memory history: only this process's spending is known
-            check_monthly(limit, monthly_cost(self.records.assistant_records(since=since), self.wall_clock()))
-            return None
-        return self.ledger.hold_budget(limit, since, estimate)
-
-    async def _tool_specs(self, turn: TurnRequest) -> tuple[list[ToolSpec], list[str]]:
-        """Load plugins and MCP servers on first use; offer what the policies allow (and -T asked for)."""
-        if self.registry is None:
-            return [], []
-        await self.registry.load()
-        tools = self.registry.tools
-        names = self.gate.policies.offered(tools) if self.gate is not None else [t.name for t in tools]
-        if turn.tool_names is not None:
-            wanted = set(turn.tool_names)
-            unknown = sorted(wanted - {t.name for t in tools})
-            if unknown:
-                raise UsageError(f"unknown tool(s): {', '.join(unknown)}; see agentchat tools")
-            names = [n for n in names if n in wanted]
-        problems = [
-            f"tools: {where}: {message}"
-            for where, message in self.registry.errors.items()
-            if where not in self._reported
-        ]
-        self._reported.update(self.registry.errors)
-        return self.registry.specs(names), problems
-
-    def _server_instructions(self, offered: set[str]) -> list[str]:
-        """What the MCP servers whose tools are offered this turn ask of the model (their
-        `instructions`), framed as theirs: it is third-party text, not the user's system prompt."""
-        if self.registry is None:
-            return []
-        sources = {tool.source for name in offered if (tool := self.registry.get(name)) is not None}
-        return [
-            f"Instructions from MCP server '{name}' (for using its tools):\n{text}"
-            for name, text in self.registry.instructions.items()
-            if f"mcp:{name}" in sources
-        ]
-
-    async def _run_tools(
-        self, reply: Message, offered: set[str], *, allowed: bool
-    ) -> AsyncGenerator[Event, None]:
-        """Ask approval in order (one question at a time), then run the approved calls concurrently.
-        Only tools offered in this turn run: a model cannot reach one that was not given to it."""
-        approved = []
-        for call in reply.tool_calls:
-            yield ToolStarted(call)
-            tool = self.registry.get(call.name) if self.registry and call.name in offered else None
-            if not allowed:
-                result = ToolResultPart(
-                    call.id, "not run: the step limit (max_steps) was reached", True, call.name
-                )
-                yield ToolFinished(call, result, "failed", 0.0)
-            elif tool is None:
-                result = ToolResultPart(
-                    call.id, f"error: no tool named {call.name} is available", True, call.name
-                )
-                yield ToolFinished(call, result, "failed", 0.0)
-            elif self.gate is not None and not await self.gate.check(call, tool):
-                yield ToolFinished(call, denied_result(call), "denied", 0.0)
-            else:
-                approved.append(call)
-
-        async def run(call: Any) -> ToolFinished:
-            assert self.registry is not None  # only offered (registered) tools were approved
-            start = self.clock()
-            result, status = await self.registry.call(call)
-            return ToolFinished(call, result, status, self.clock() - start)
-
-        tasks = [asyncio.ensure_future(run(c)) for c in approved]
-        try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
-        finally:
-            for task in tasks:  # stopped mid-way: a running tool is cancelled (a shell command killed)
-                task.cancel()
 
     async def _one_request(
         self,
@@ -408,7 +260,7 @@ class Engine:
             limiter = limiter_for(route.provider, *self.config.rate_limit(route.provider), self.ledger)
             attempt, began = 0, self.clock()
             while True:
-                hold = self._hold_budget(estimate)
+                hold = hold_budget(self.config, self.ledger, self.records, self.wall_clock(), estimate)
                 try:
                     wait, slot = limiter.reserve(prompt_tokens)
                     if wait >= 1.0:  # said before the wait, so a pipeline that seems stuck explains itself
@@ -423,7 +275,7 @@ class Engine:
                 except _NoTokens as wrapped:
                     last_error = wrapped.error
                 finally:
-                    if self.ledger is not None:
+                    if self.ledger is not None:  # the cost is stored now, or nothing was spent
                         self.ledger.release_budget(hold)
                 delay = next_delay(self.retry_policy, attempt, last_error, self.clock() - began)
                 if delay is None:
@@ -533,22 +385,10 @@ class Engine:
 
     def _finalise(self, message: Message, started: float, status: str, error: str | None) -> None:
         """The reply's final status, time and cost; the caller hands it to its writer."""
-        from agentchat.core.pricing import cost
-
         message.status = status  # type: ignore[assignment]
         message.error = error
         message.total_s = self.clock() - started
-        pricing = self.config.pricing
-        # The price table is for OpenAI's and Anthropic's own models; elsewhere a model name may be
-        # anything (a local file called gpt-4o), so only a configured price counts.
-        if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:
-            message.cost = cost(message.model or "", message.usage, pricing)
-
-
-def _with_instructions(system: str | None, instructions: list[str]) -> str | None:
-    """The request's system prompt: the conversation's own, then the servers' instructions (never
-    stored with the conversation: they change with the servers and the tools offered)."""
-    return "\n\n".join(part for part in (system, *instructions) if part) or None
+        message.cost = reply_cost(message, self.config.pricing)
 
 
 class _NoTokens(Exception):
@@ -557,13 +397,3 @@ class _NoTokens(Exception):
     def __init__(self, error: ProviderError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def total_usage(usages: list[Usage]) -> Usage:
-    """Sum token counts over a turn's requests; a count unknown for every request stays unknown."""
-    fields = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
-    sums: dict[str, int | None] = {}
-    for name in fields:
-        known = [getattr(u, name) for u in usages if getattr(u, name) is not None]
-        sums[name] = sum(known) if known else None
-    return Usage(**sums)

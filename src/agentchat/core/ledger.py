@@ -22,6 +22,7 @@ from agentchat.core.liveness import current_owner, owner_alive
 from agentchat.core.ratelimit import WINDOW_S, Earliest
 
 if TYPE_CHECKING:
+    from agentchat.config import Config
     from agentchat.core.store import Store
 
 HOLD_TTL_S = 3600.0  # a hold older than this is stale even if its process lives (a hung request)
@@ -106,3 +107,23 @@ class Ledger:
         if hold_id is not None:
             with self.store.transaction() as conn:
                 conn.execute("DELETE FROM budget_holds WHERE id = ?", (hold_id,))
+
+
+def hold_budget(
+    config: Config, ledger: Ledger | None, records: Store, now: float, estimate: float | None
+) -> int | None:
+    """With `[budget] monthly_usd`: refuse once this month's spending (plus the requests every
+    other agentchat process is running now) reaches it; else hold this request's estimated cost
+    while it runs, so parallel requests count it too. Without a shared ledger (an in-memory
+    history) only this process's spending is known."""
+    from agentchat.core.budget import check_monthly, month_start
+    from agentchat.core.stats import monthly_cost
+
+    limit = config.monthly_budget
+    if limit is None:
+        return None
+    since = month_start(now)
+    if ledger is None:
+        check_monthly(limit, monthly_cost(records.assistant_records(since=since), now))
+        return None
+    return ledger.hold_budget(limit, since, estimate)

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from agentchat.core.errors import ConfigError
-from agentchat.core.messages import Usage
+from agentchat.core.messages import Message, Usage
 
 _FIELDS = ("input", "output", "cached_input")
 
@@ -104,3 +104,11 @@ def cost(model: str, usage: Usage, overrides: dict[str, Any] | None = None) -> f
         + usage.output_tokens * price.output
     )
     return micro_usd / 1_000_000
+
+
+def reply_cost(message: Message, pricing: dict[str, Any]) -> float | None:
+    """A reply's cost. The price table is for OpenAI's and Anthropic's own models; elsewhere a model
+    name may be anything (a local file called gpt-4o), so only a configured price counts."""
+    if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:
+        return cost(message.model or "", message.usage, pricing)
+    return None

@@ -23,8 +23,8 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from agentchat.core.engine import ReplyBuilder
 from agentchat.core.messages import Message, ToolResultPart
+from agentchat.core.turn import ReplyBuilder
 from agentchat.tui.format import TimeFormat, call_label, code_blocks, message_label
 from agentchat.tui.plain import StreamCleaner, clean, plain, plain_text
 from agentchat.tui.screens.dialogs import Choice

@@ -1,0 +1,105 @@
+"""A turn's tools: which are offered, what their MCP servers ask of the model, and running the calls
+the model makes (approval in order, then concurrently; every call gets a result)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING, Any
+
+from agentchat.core.errors import UsageError
+from agentchat.core.events import Event, ToolFinished, ToolStarted
+from agentchat.core.messages import Message, ToolResultPart
+from agentchat.core.request import ToolSpec
+from agentchat.tools.approval import denied_result
+
+if TYPE_CHECKING:
+    from agentchat.tools.approval import ApprovalGate
+    from agentchat.tools.registry import ToolRegistry
+
+
+async def offered_tools(
+    registry: ToolRegistry | None, gate: ApprovalGate | None, tool_names: list[str] | None, reported: set[str]
+) -> tuple[list[ToolSpec], list[str]]:
+    """Load plugins and MCP servers on first use; offer what the policies allow (and -T asked for).
+    `reported` holds the loading problems already shown, so each is said once per session."""
+    if registry is None:
+        return [], []
+    await registry.load()
+    tools = registry.tools
+    names = gate.policies.offered(tools) if gate is not None else [t.name for t in tools]
+    if tool_names is not None:
+        wanted = set(tool_names)
+        unknown = sorted(wanted - {t.name for t in tools})
+        if unknown:
+            raise UsageError(f"unknown tool(s): {', '.join(unknown)}; see agentchat tools")
+        names = [n for n in names if n in wanted]
+    problems = [
+        f"tools: {where}: {message}" for where, message in registry.errors.items() if where not in reported
+    ]
+    reported.update(registry.errors)
+    return registry.specs(names), problems
+
+
+def server_instructions(registry: ToolRegistry | None, offered: set[str]) -> list[str]:
+    """What the MCP servers whose tools are offered this turn ask of the model (their
+    `instructions`), framed as theirs: it is third-party text, not the user's system prompt."""
+    if registry is None:
+        return []
+    sources = {tool.source for name in offered if (tool := registry.get(name)) is not None}
+    return [
+        f"Instructions from MCP server '{name}' (for using its tools):\n{text}"
+        for name, text in registry.instructions.items()
+        if f"mcp:{name}" in sources
+    ]
+
+
+def with_instructions(system: str | None, instructions: list[str]) -> str | None:
+    """The request's system prompt: the conversation's own, then the servers' instructions (never
+    stored with the conversation: they change with the servers and the tools offered)."""
+    return "\n\n".join(part for part in (system, *instructions) if part) or None
+
+
+async def run_tools(
+    registry: ToolRegistry | None,
+    gate: ApprovalGate | None,
+    reply: Message,
+    offered: set[str],
+    *,
+    allowed: bool,
+    clock: Callable[[], float],
+) -> AsyncGenerator[Event, None]:
+    """Ask approval in order (one question at a time), then run the approved calls concurrently.
+    Only tools offered in this turn run: a model cannot reach one that was not given to it."""
+    approved = []
+    for call in reply.tool_calls:
+        yield ToolStarted(call)
+        tool = registry.get(call.name) if registry and call.name in offered else None
+        if not allowed:
+            result = ToolResultPart(
+                call.id, "not run: the step limit (max_steps) was reached", True, call.name
+            )
+            yield ToolFinished(call, result, "failed", 0.0)
+        elif tool is None:
+            result = ToolResultPart(
+                call.id, f"error: no tool named {call.name} is available", True, call.name
+            )
+            yield ToolFinished(call, result, "failed", 0.0)
+        elif gate is not None and not await gate.check(call, tool):
+            yield ToolFinished(call, denied_result(call), "denied", 0.0)
+        else:
+            approved.append(call)
+
+    async def run(call: Any) -> ToolFinished:
+        assert registry is not None  # only offered (registered) tools were approved
+        start = clock()
+        result, status = await registry.call(call)
+        return ToolFinished(call, result, status, clock() - start)
+
+    tasks = [asyncio.ensure_future(run(c)) for c in approved]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            yield await next_done
+    finally:
+        for task in tasks:  # stopped mid-way: a running tool is cancelled (a shell command killed)
+            task.cancel()
