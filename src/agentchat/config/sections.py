@@ -131,31 +131,6 @@ class MCPServerConfig:
     startup_timeout_s: float = 30.0
 
 
-def _server_config(name: str, table: Any) -> MCPServerConfig:
-    where = f"mcp_servers.{name}"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    command, args = table.get("command"), table.get("args", [])
-    env, tools, cwd = table.get("env", {}), table.get("tools", {}), table.get("cwd")
-    if not isinstance(command, str) or not command:
-        raise ConfigError(f"{where}.command is required")
-    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"{where}.args must be a list of strings")
-    if not isinstance(env, dict) or not isinstance(tools, dict):
-        raise ConfigError(f"{where}.env and {where}.tools must be tables")
-    return MCPServerConfig(
-        name=name,
-        command=command,
-        args=list(args),
-        env={str(k): str(v) for k, v in env.items()},
-        cwd=str(cwd) if cwd else None,
-        policy=parse_policy(table.get("policy", "ask"), f"{where}.policy"),
-        tool_policies={str(k): parse_policy(v, f"{where}.tools.{k}") for k, v in tools.items()},
-        timeout_s=parse_seconds(table.get("timeout", 60), f"{where}.timeout"),
-        startup_timeout_s=parse_seconds(table.get("startup_timeout", 30), f"{where}.startup_timeout"),
-    )
-
-
 def server_config(name: str, table: Any) -> MCPServerConfig:
     where = f"mcp_servers.{name}"
     if not isinstance(table, dict):
