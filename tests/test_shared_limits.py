@@ -38,6 +38,9 @@ def test_six_parallel_asks_share_requests_per_minute(user_env: UserEnv, openai_f
         deadline = time.monotonic() + 60
         while sum(p.poll() is not None for p in procs) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
+        for p in procs:  # the two that ended were answered (one that failed frees no slot)
+            if p.poll() is not None:
+                assert p.returncode == 0, p.communicate()[1]
         waiting = [p for p in procs if p.poll() is None]
         assert len(waiting) == 4
         for p in waiting:  # each says why it waits before it waits
