@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from agentchat.core.errors import StoreError
@@ -85,7 +86,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Pragmas and forward migrations; an up-to-date database costs four cheap statements."""
-    conn.execute("PRAGMA journal_mode=WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
     conn.execute("PRAGMA foreign_keys=ON")
     if _version(conn, path) == len(MIGRATIONS):
@@ -106,3 +107,18 @@ def _version(conn: sqlite3.Connection, path: Path) -> int:
             f"(schema {version}, this version knows {len(MIGRATIONS)}); upgrade agentchat"
         )
     return version
+
+
+def _use_wal(conn: sqlite3.Connection, tries: int = 100) -> None:
+    """WAL mode, set once per database file. Setting it takes an exclusive lock and SQLite does not
+    wait on the busy timeout for it: several processes opening a new history at the same moment
+    (a pipeline of `ask`) would see "database is locked", so the change is retried briefly."""
+    for attempt in range(tries):
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if attempt == tries - 1 or not ("locked" in str(exc) or "busy" in str(exc)):
+                raise
+            time.sleep(0.02)
