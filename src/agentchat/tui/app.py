@@ -24,6 +24,8 @@ from agentchat.tui.format import TimeFormat, local_time
 from agentchat.tui.plain import clean
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from textual.screen import Screen
 
     from agentchat.config import Config
@@ -60,6 +62,8 @@ class AgentchatApp(App[None]):
         timefmt: TimeFormat = local_time,
         engine_clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        workspace: Path | None = None,
+        clipboard_image: Callable[[], bytes | None] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -69,6 +73,12 @@ class AgentchatApp(App[None]):
         self.mcp = mcp
         self.timefmt = timefmt
         self.wall_clock = wall_clock  # "now" for the stats window and budget checks; fixed in tests
+        self.workspace = workspace or config.workspace  # what `@` lists and relative paths are read from
+        if clipboard_image is None:
+            from agentchat.tui.clipboard import read_clipboard_image
+
+            clipboard_image = read_clipboard_image
+        self.clipboard_image = clipboard_image  # ctrl+v: the desktop's clipboard; a fake in tests
         self.engine = Engine(
             config, store, router=self.router, registry=registry, clock=engine_clock, wall_clock=wall_clock
         )

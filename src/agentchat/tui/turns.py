@@ -12,8 +12,9 @@ the widgets; `TurnRunner` owns the jobs. Building the request is core's (`assemb
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,8 @@ from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerFailed, g
 from agentchat import gc_policy
 from agentchat.core.agents import Choices, assemble_turn
 from agentchat.core.errors import AgentchatError
-from agentchat.core.messages import Message
+from agentchat.core.messages import AttachmentPart, Message
+from agentchat.tui.attachments import Attachment
 from agentchat.tui.errors import notify_error
 from agentchat.tui.presenter import TurnPresenter
 from agentchat.tui.screens.dialogs import TextPrompt
@@ -101,22 +103,42 @@ class TurnRunner:
 
     # --- sending ---------------------------------------------------------------------------------
     def submit(self, text: str) -> None:
-        """The prompt was sent: it continues the branch on screen (the newest unless an older one
-        was opened)."""
+        """The prompt was sent with the chips above it: it continues the branch on screen (the
+        newest unless an older one was opened). The chips stay until the message is stored."""
         screen = self.screen
+        attached = screen.chips.attachments
+        if not text.strip() and not attached:
+            return
         parent = screen.branch_tip
         screen.branch_tip = None  # once this turn has stored a message, its branch is the newest
         screen.prompt.clear()
-        self.send_job(lambda: self._send(text, parent), text, parent)
+        self.send_job(lambda: self._send(text, parent, attached=attached), text, parent)
 
-    async def _send(self, text: str, parent_id: int | None = None, *, from_root: bool = False) -> None:
+    async def _send(
+        self,
+        text: str,
+        parent_id: int | None = None,
+        *,
+        from_root: bool = False,
+        attached: Sequence[Attachment] = (),
+    ) -> None:
         self._pending = None  # started: from here on _unsend gives the text back if need be
-        view = self.screen.view
-        conversation = self.screen.conversation_id  # None: the engine creates it with the turn
-        user_box = await view.append(Message.user(text))
+        screen = self.screen
+        view = screen.view
+        conversation = screen.conversation_id  # None: the engine creates it with the turn
+        try:
+            parts = await screen.attach.read(list(attached))
+        except AgentchatError as exc:  # a file gone or grown too big since it was attached
+            notify_error(screen, exc, timeout=12)
+            await self._unsend(text, conversation, parent_id)
+            return
+        user_box = await view.append(Message.user(text, parts))
         view.anchor()
         try:
-            await self._turn(text, conversation, parent_id, from_root=from_root, user_box=user_box)
+            await self._turn(
+                text, conversation, parent_id, from_root=from_root, user_box=user_box,
+                attachments=parts, sent=attached,
+            )  # fmt: skip
         finally:
             if user_box.message.id is None:  # the turn ended before it stored the prompt
                 await self._unsend(text, conversation, parent_id)
@@ -133,7 +155,8 @@ class TurnRunner:
         """Back into the prompt, before anything typed meanwhile; and the branch it continues."""
         prompt = self.screen.prompt
         typed = prompt.text
-        prompt.load_text(f"{text}\n{typed}" if typed.strip() else text)
+        if text.strip():  # (a message of attachments alone has no text to give back: its chips stayed)
+            prompt.load_text(f"{text}\n{typed}" if typed.strip() else text)
         self.screen.branch_tip = branch_tip
 
     # --- the turn --------------------------------------------------------------------------------
@@ -145,9 +168,13 @@ class TurnRunner:
         *,
         from_root: bool = False,
         user_box: MessageBox | None = None,
+        attachments: list[AttachmentPart] | None = None,
+        sent: Sequence[Attachment] = (),
     ) -> None:
-        """One turn, assembled by core exactly as `ask` assembles it: the agent, and the provider
-        and model chosen in the provider bar (None while it still resolves: the engine picks)."""
+        """One turn, assembled by core exactly as `ask` assembles it: the agent, the attachments,
+        and the provider and model chosen in the provider bar (None while it still resolves: the
+        engine picks). The chips `sent` go once the engine has stored the message; a turn it
+        refuses (an image to a model without vision) leaves them, and the text goes back."""
         screen = self.screen
         app = screen.app
         agent, route = app.agent(screen.agent), screen.route
@@ -158,11 +185,20 @@ class TurnRunner:
             conversation_id=conversation,
             parent_id=parent_id,
             from_root=from_root,
-            choices=Choices(provider=route.provider, model=route.model if route.provider else None),
+            choices=Choices(
+                provider=route.provider,
+                model=route.model if route.provider else None,
+                attachments=attachments or [],
+            ),
         )
         app.engine.gate = app.gate_for(conversation, agent)
         presenter = TurnPresenter(
-            screen.view, screen.tools, user_box, screen.notify, self._started, screen.show_cost
+            screen.view,
+            screen.tools,
+            user_box,
+            screen.notify,
+            partial(self._started, sent=sent),
+            screen.show_cost,
         )
         screen.show_cost()  # a regeneration drops the replaced reply's cost at once
         screen.generating = True
@@ -186,13 +222,16 @@ class TurnRunner:
                 self._reset_clients = False
                 await app.engine.aclose()
 
-    def _started(self, conversation_id: int) -> None:
-        """The engine stored the prompt: a new conversation now exists, with this id."""
+    def _started(self, conversation_id: int, *, sent: Sequence[Attachment] = ()) -> None:
+        """The engine stored the prompt: a new conversation now exists, with this id, and the
+        chips sent with it have done their work."""
         screen = self.screen
         if screen.conversation_id is None:
             screen.app.adopt_gate(conversation_id)  # "always" answers given in it hold on
             screen.conversation_id = conversation_id
         screen.conversation_changed()
+        if sent:
+            screen.run_worker(screen.chips.discard(sent), group="attach", exit_on_error=False)
 
     async def _show_stored_failure(self, conversation: int | None) -> None:
         """A request that failed before its first token is stored as an error reply, which the next
@@ -242,18 +281,23 @@ class TurnRunner:
         self.run_job(job)
 
     def edit(self, box: MessageBox) -> None:
-        """Resend an edited user message as a sibling branch; the old branch stays in the store."""
+        """Resend an edited user message as a sibling branch, with its attachments (their bytes
+        from the store); the old branch stays in the store."""
         screen = self.screen
 
         def resend(text: str | None) -> None:
             if text is None or not box.is_attached:
                 return
             parent = box.message.parent_id
+            kept = [replace(part) for part in box.message.attachments]  # copies: the box keeps its own
 
             async def job() -> None:
                 screen.branch_tip = None  # the resent message will be the newest branch
                 await screen.view.truncate_from(box)
-                await self._send(text, parent, from_root=parent is None)
+                if kept:
+                    screen.app.store.load_attachments([Message(role="user", parts=list(kept))])
+                attached = [Attachment(part) for part in kept]
+                await self._send(text, parent, from_root=parent is None, attached=attached)
 
             self.send_job(job, text, parent)
 

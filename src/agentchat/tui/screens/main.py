@@ -3,7 +3,8 @@
 The screen owns what is on show (the conversation, its agent, the branch a prompt continues) and
 the widgets. Turns, and the rule that one job runs at a time, are `TurnRunner`'s
 (`agentchat.tui.turns`, as `self.turns`); the provider and model a turn goes to are
-`RouteControl`'s (`agentchat.tui.route`, as `self.route`).
+`RouteControl`'s (`agentchat.tui.route`, as `self.route`); the files attached to the next prompt
+are `AttachControl`'s (`agentchat.tui.attach`, as `self.attach`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from textual.widgets import Footer
 
 from agentchat import gc_policy
 from agentchat.tui.app import AgentchatApp
+from agentchat.tui.attach import AttachControl
 from agentchat.tui.format import running_cost
 from agentchat.tui.route import RouteControl
 from agentchat.tui.screens.dialogs import Confirm, TextPrompt
 from agentchat.tui.screens.keys import KeyStatusScreen
 from agentchat.tui.screens.stats import StatsScreen
 from agentchat.tui.turns import TurnRunner
+from agentchat.tui.widgets.chips import AttachmentBar
 from agentchat.tui.widgets.conversation import ConversationView, MessageBox
 from agentchat.tui.widgets.prompt import PromptInput
 from agentchat.tui.widgets.provider_bar import ProviderBar
@@ -79,6 +82,7 @@ class MainScreen(Screen[None]):
     tools = getters.query_one(ToolPane)
     bar = getters.query_one(ProviderBar)
     prompt = getters.query_one(PromptInput)
+    chips = getters.query_one(AttachmentBar)
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,6 +91,7 @@ class MainScreen(Screen[None]):
         self.branch_tip: int | None = None  # an older branch on screen: the tip a prompt continues
         self.route = RouteControl(self)
         self.turns = TurnRunner(self)
+        self.attach = AttachControl(self)
         self.ready = asyncio.Event()  # set once every widget is mounted and startup work has begun
 
     # --- layout ----------------------------------------------------------------------------------
@@ -97,7 +102,8 @@ class MainScreen(Screen[None]):
             with Vertical(id="chat"):
                 yield ProviderBar(id="provider-bar")
                 yield ConversationView(app.store, app.timefmt, id="conversation")
-                yield PromptInput(placeholder=PLACEHOLDER, id="prompt")
+                yield AttachmentBar(id="attachments")
+                yield PromptInput(placeholder=PLACEHOLDER, id="prompt", workspace=app.workspace)
             yield ToolPane(id="tools")
         yield Footer(compact=True)
 
@@ -144,6 +150,18 @@ class MainScreen(Screen[None]):
         event.stop()
         if event.prompt is self.prompt:
             self.turns.submit(event.text)
+
+    def on_prompt_input_file_pick_requested(self, event: PromptInput.FilePickRequested) -> None:
+        event.stop()
+        self.attach.pick()
+
+    def on_prompt_input_files_pasted(self, event: PromptInput.FilesPasted) -> None:
+        event.stop()
+        self.attach.add_files(event.paths)
+
+    def on_prompt_input_image_paste_requested(self, event: PromptInput.ImagePasteRequested) -> None:
+        event.stop()
+        self.attach.paste_image()
 
     def action_stop(self) -> None:
         self.turns.stop()

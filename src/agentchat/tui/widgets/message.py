@@ -23,6 +23,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from agentchat.core.export import attachment_line
 from agentchat.core.messages import Message, ToolResultPart
 from agentchat.core.turn import ReplyBuilder
 from agentchat.tui.format import TimeFormat, call_label, code_blocks, message_label
@@ -50,12 +51,14 @@ def result_line(result: ToolResultPart) -> Text:
 
 
 def body_renderable(message: Message) -> RenderableType:
-    """Everything but thinking, as Rich renderables: rendered once per width, no child widgets."""
+    """Everything but thinking, as Rich renderables: rendered once per width, no child widgets.
+    Attachments are one line each (name, type, size, pixels or pages), as `history show` lists them."""
     items: list[RenderableType] = []
     if message.text and message.role == "user":  # as typed: line breaks kept, no markup applied
         items.append(plain_text(message.text))
     elif message.text:
         items.append(RichMarkdown(clean(message.text), code_theme=CODE_THEME))
+    items += [plain_text(f"▪ {attachment_line(part)}", style="dim") for part in message.attachments]
     items += [plain_text(f"▸ {call_label(call)}", style="italic") for call in message.tool_calls]
     items += [result_line(result) for result in message.tool_results]
     if message.error:
