@@ -214,3 +214,55 @@ def test_copy_code_picker(snap_compare, user_env, openai_fake) -> None:  # type:
 def test_usage_statistics(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
     app = make_app(user_env, write_config(user_env, openai=openai_fake), store=usage_store(user_env))
     assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("f6")))
+
+
+def attach_workspace(root: Any) -> Any:
+    """A project to attach from: a .gitignore'd build directory, an image, a PDF, notes."""
+    from tests.attach_files import make_image, make_pdf
+
+    root = root / "project"  # not tmp_path itself: the user's config and data are there
+    files = {"README.md": b"# demo\n", "notes.md": b"Prefer the standard library.\n", "debug.log": b"x\n"}
+    files |= {
+        "docs/chart.png": make_image(64, 48),
+        "docs/report.pdf": make_pdf(["Revenue grew.", "Costs fell."]),
+    }
+    files |= {"src/app.py": b"print('hi')\n", "src/report_format.py": b"", "build/report.pdf": b"%PDF-"}
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    (root / ".gitignore").write_text("build/\n*.log\n")
+    return root
+
+
+def attach(*paths: str) -> Step:
+    async def step(pilot: Any) -> None:
+        pilot.app.screen.attach.add_files(list(paths))
+
+    return step
+
+
+def test_attachment_chips(snap_compare, user_env, openai_fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from agentchat.core.intake import part_for
+    from tests.attach_files import make_image
+
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    app.workspace = attach_workspace(tmp_path)
+    conversation = app.store.create_conversation(title="The quarterly chart")
+    question = Message.user("What does this chart show?", [part_for("docs/chart.png", make_image(64, 48))])
+    user = app.store.add_message(conversation, question)
+    reply = Message(
+        role="assistant", parts=[TextPart("Revenue rising through the year.")], parent_id=user,
+        provider="openai", model="gpt-4o-mini",
+    )  # fmt: skip
+    app.store.add_message(conversation, reply)
+    steps = scenario(
+        open_seeded(conversation), attach("docs/report.pdf", "notes.md"), keys(*"and these two?")
+    )
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps)
+
+
+def test_file_picker(snap_compare, user_env, openai_fake, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    app.workspace = attach_workspace(tmp_path)
+    steps = scenario(attach("docs/chart.png"), keys("@"), keys(*"rep"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps)
