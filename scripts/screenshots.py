@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
+from tests.attach_files import make_image, make_pdf  # noqa: E402
 from tests.fakes import anthropic_fake, ollama_fake, openai_fake  # noqa: E402
 
 from agentchat.config import load_config  # noqa: E402
@@ -83,6 +84,23 @@ def seed(store: Store) -> None:
         store.add_message(conversation, Message(role="user", parts=[TextPart(question)]))
 
 
+def project(workspace: Path) -> None:
+    """The workspace the `@` picker lists: a few sources, docs, and what .gitignore hides."""
+    files = {
+        "README.md": b"# demo\n",
+        "docs/diagram.png": make_image(320, 200, color=(40, 90, 160)),
+        "docs/architecture.pdf": make_pdf(["Client, API, database.", "Deployment."]),
+        "notes/todo.md": b"- cache the API responses\n",
+        "src/api.py": b"def handler(request): ...\n",
+        "src/app.py": b"print('hi')\n",
+        "build/app.bin": b"\x00",
+        ".gitignore": b"build/\n",
+    }
+    for name, data in files.items():
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_bytes(data)
+
+
 def clock(start: float, step: float) -> Any:
     moment = [start]
 
@@ -115,26 +133,34 @@ async def shoot(out: Path, work: Path) -> list[Path]:
         seed(store)
         workspace = work / "project"
         workspace.mkdir()
-        (workspace / "README.md").write_text("# demo\n")
+        project(workspace)
         app = AgentchatApp(
             config,
             store,
             registry=build_registry(config, workspace, plugins=False),
             timefmt=lambda ts: "09:41",
             engine_clock=clock(0.0, 0.05),
+            workspace=workspace,
         )
-
-        def save(name: str) -> None:
-            svg = app.export_screenshot(title="agentchat")
-            (out / f"{name}.svg").write_text(svg)
-            write_png(svg, out / f"{name}.png", font)
-            written.extend([out / f"{name}.svg", out / f"{name}.png"])
 
         chunks = [ANSWER[i : i + 12] for i in range(0, len(ANSWER), 12)]
         gpt.queue(openai_fake.text(chunks, openai_fake.usage(212, 168)))
         call = ("call_1", "write_file", {"path": "notes/fib.py", "content": "print('fib')\n"})
         gpt.queue(openai_fake.tool_calls([call]), openai_fake.text(["Saved it as `notes/fib.py`."]))
+        seen = "A request goes from the **client** through the API to the database, and back."
+        gpt.queue(openai_fake.text([seen], openai_fake.usage(480, 22)))
         async with app.run_test(size=SIZE) as pilot:
+
+            async def save(name: str) -> None:
+                """The screen as it is, with every cursor steady (a blinking one is caught in either phase)."""
+                for screen_ in app.screen_stack:
+                    for field in screen_.query("Input, TextArea"):
+                        field.cursor_blink = False  # type: ignore[attr-defined]
+                await pilot.pause()
+                svg = app.export_screenshot(title="agentchat")
+                (out / f"{name}.svg").write_text(svg)
+                write_png(svg, out / f"{name}.png", font)
+                written.extend([out / f"{name}.svg", out / f"{name}.png"])
 
             async def settle() -> None:
                 await app.workers.wait_for_complete()
@@ -145,16 +171,16 @@ async def shoot(out: Path, work: Path) -> list[Path]:
             screen.query_one("#prompt").load_text("How do I memoize a recursive function in Python?")
             await pilot.press("enter")
             await settle()
-            save("main")
+            await save("main")
 
             await pilot.press("ctrl+l")
             await settle()
-            save("provider-switcher")
+            await save("provider-switcher")
             await pilot.press("escape")
 
             await pilot.press("f2")
             await settle()
-            save("key-status")
+            await save("key-status")
             await pilot.press("escape")
 
             screen.query_one("#prompt").load_text("Save that function to notes/fib.py")
@@ -162,13 +188,30 @@ async def shoot(out: Path, work: Path) -> list[Path]:
             while type(app.screen).__name__ != "ApprovalScreen":
                 await pilot.pause(0.02)
             await pilot.pause()
-            save("tool-approval")
+            await save("tool-approval")
             await pilot.press("y")
             await settle()
             for entry in screen.query("ToolEntry"):
                 entry.collapsed = False
             await settle()
-            save("tool-call")
+            await save("tool-call")
+
+            # attachments: a sent image listed under its message, two chips, the @ picker
+            await pilot.press("ctrl+n")
+            await settle()
+            screen.attach.add_files(["docs/diagram.png"])
+            await settle()
+            screen.query_one("#prompt").load_text("What does this diagram show?")
+            await pilot.press("enter")
+            await settle()
+            screen.attach.add_files(["docs/architecture.pdf", "notes/todo.md"])
+            await settle()
+            prompt = screen.query_one("#prompt")
+            prompt.load_text("Does the design doc match it? See ")
+            prompt.move_cursor(prompt.document.end)
+            await pilot.press("@", "a", "p")
+            await settle()
+            await save("attachments")
         store.close()
     return written
 
