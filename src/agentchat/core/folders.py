@@ -9,6 +9,7 @@ taking files at the directory caps and says what it skipped in one summary line.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,43 +76,62 @@ def _repo_root(start: Path) -> Path | None:
     return None
 
 
-def read_folder(top: Path, shown: str, limits: Any) -> tuple[list[tuple[str, bytes]], str]:
-    """[(name as shown, bytes)] of the directory's text files, sorted, and the summary line.
-    Nothing usable is an error naming what was found instead."""
-    from agentchat.core.intake import is_text, size_text
-
-    top = top.resolve()
+def walk_files(top: Path, skipped: Callable[[str], None] | None = None) -> Iterator[os.DirEntry[str]]:
+    """Every file below `top` that git would not ignore: a directory's own files (in name order)
+    before its subdirectories', so a caller that stops early has the shallow ones. `skipped` hears
+    "ignored" or "unreadable" for what the walk passes over. Both `ask -f DIR` and the TUI's `@`
+    picker list through here, so they agree on what a workspace holds."""
     ignores = _Ignores(top)
-    tally = _Tally()
-    prefix = shown.rstrip("/\\") or shown
-    pushed: list[int] = []
-
-    def walk(directory: Path) -> None:
-        pushed.append(ignores.enter(directory))
+    todo: list[tuple[Path, int]] = [(top, -1)]  # (directory, specs to drop after it); -1: enter it
+    while todo:
+        directory, pushed = todo.pop()
+        if pushed >= 0:  # every directory below this one is done: its .gitignore no longer applies
+            del ignores.specs[len(ignores.specs) - pushed :]
+            continue
+        todo.append((directory, ignores.enter(directory)))
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
-            tally.unreadable += 1
             entries = []
+            if skipped:
+                skipped("unreadable")
+        subdirectories: list[Path] = []
         for entry in entries:
             path = Path(entry.path)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = entry.is_file()
+                is_file = not is_dir and entry.is_file()
             except OSError:
-                tally.unreadable += 1
+                if skipped:
+                    skipped("unreadable")
                 continue
             if entry.name == ".git" or ignores.ignored(path, is_dir):
-                tally.ignored += 1
-                continue
-            if is_dir:
-                walk(path)
+                if skipped:
+                    skipped("ignored")
+            elif is_dir:
+                subdirectories.append(path)
             elif is_file:
-                _take(path, entry, tally, limits, top, prefix, is_text)
-        for _ in range(pushed.pop()):
-            ignores.specs.pop()
+                yield entry
+        todo += [(d, -1) for d in reversed(subdirectories)]  # popped in name order
 
-    walk(top)
+
+def read_folder(top: Path, shown: str, limits: Any) -> tuple[list[tuple[str, bytes]], str]:
+    """[(name as shown, bytes)] of the directory's text files, in walk order, and the summary line.
+    Nothing usable is an error naming what was found instead."""
+    from agentchat.core.intake import is_text, size_text
+
+    top = top.resolve()
+    tally = _Tally()
+    prefix = shown.rstrip("/\\") or shown
+
+    def skip(why: str) -> None:
+        if why == "ignored":
+            tally.ignored += 1
+        else:
+            tally.unreadable += 1
+
+    for entry in walk_files(top, skip):
+        _take(Path(entry.path), entry, tally, limits, top, prefix, is_text)
     if not tally.files:
         found = _skipped(tally) or "it is empty"
         raise UsageError(f"{shown}: no text files to attach ({found})")

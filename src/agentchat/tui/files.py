@@ -15,8 +15,6 @@ alignment (exponential in repeated letters) and reads the candidate as markup.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,50 +33,15 @@ class Listing:
 
 def list_files(top: Path, limit: int = MAX_FILES) -> Listing:
     """Blocking (run it in a thread): every file below `top` that git would not ignore."""
+    from agentchat.core.folders import walk_files
+
+    top = top.resolve()
     files: list[str] = []
-    for path in _walk(top.resolve(), limit + 1):
-        files.append(path)
-    if len(files) > limit:
-        return Listing(files[:limit], capped=True)
+    for entry in walk_files(top):
+        if len(files) == limit:
+            return Listing(files, capped=True)
+        files.append(Path(entry.path).relative_to(top).as_posix())
     return Listing(files)
-
-
-def _walk(top: Path, limit: int) -> Iterator[str]:
-    # core.folders' ignore rules: the repository's .gitignore files from its root down, and
-    # .git/info/exclude (its walk reads every file's bytes; a picker needs only names).
-    from agentchat.core.folders import _Ignores
-
-    ignores = _Ignores(top)
-    found = 0
-    todo: list[tuple[Path, int]] = [(top, -1)]  # (directory, specs to drop after it); -1: enter it
-    while todo and found < limit:
-        directory, pushed = todo.pop()
-        if pushed >= 0:  # every directory below this one is done: its .gitignore no longer applies
-            del ignores.specs[len(ignores.specs) - pushed :]
-            continue
-        todo.append((directory, ignores.enter(directory)))
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
-            continue
-        subdirectories: list[Path] = []
-        for entry in entries:
-            path = Path(entry.path)
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = not is_dir and entry.is_file()
-            except OSError:
-                continue
-            if entry.name == ".git" or ignores.ignored(path, is_dir):
-                continue
-            if is_dir:
-                subdirectories.append(path)
-            elif is_file:
-                yield path.relative_to(top).as_posix()
-                found += 1
-                if found >= limit:
-                    return
-        todo += [(d, -1) for d in reversed(subdirectories)]  # popped in name order
 
 
 @dataclass(frozen=True, slots=True)
