@@ -72,7 +72,7 @@ def check_new(parts: list[AttachmentPart], caps: Capabilities, model: str) -> No
     if pictures and not caps.vision:
         raise UsageError(
             f"model {model} cannot take images, it {describe(caps)}: {', '.join(pictures)}; "
-            f'choose a vision model with -m, or set [models."{model}"] vision = true if it has one'
+            f'choose a vision model (-m, or ctrl+l in the TUI), or set [models."{model}"] vision = true if it has one'
         )
     if caps.pdf:
         return
@@ -80,7 +80,7 @@ def check_new(parts: list[AttachmentPart], caps: Capabilities, model: str) -> No
         if part.kind == "pdf" and not _ensure_text(part, None).strip():
             raise UsageError(
                 f"model {model} cannot read PDFs, it {describe(caps)}, and {part.name} has no text to "
-                "extract (a scan?); choose a model that reads PDFs with -m"
+                "extract (a scan?); choose a model that reads PDFs (-m, or ctrl+l in the TUI)"
             )
 
 

@@ -214,7 +214,9 @@ class Router:
         if not found:
             raise ConfigError(f"provider {name!r} lists no models: add models = [...] to [providers.{name}]")
         shown = ", ".join(found[:8]) + (", …" if len(found) > 8 else "")
-        raise UsageError(f"provider {name!r} serves {len(found)} models ({shown}): choose one with -m")
+        raise UsageError(
+            f"provider {name!r} serves {len(found)} models ({shown}): choose one with -m (ctrl+l in the TUI)"
+        )
 
     def _match(self, model: str, candidates: list[str]) -> str | None:
         if model in candidates:
