@@ -43,7 +43,7 @@ def test_a_version_4_history_gains_the_blob_tables_and_keeps_its_messages(tmp_pa
         part = part_for("a.png", make_image())
         store.add_message(1, Message.user("new", [part]))
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 5
         assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 1
 
 

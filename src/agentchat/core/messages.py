@@ -142,6 +142,7 @@ class Message:
     ttft_s: float | None = None
     total_s: float | None = None
     created_at: float | None = None
+    schema: dict[str, Any] | None = None  # the JSON Schema the reply was asked to follow (ask --schema)
 
     @property
     def text(self) -> str:

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from agentchat.config import data_dir
-from agentchat.core.blobs import fill_attachments, put_attachments
+from agentchat.core.blobs import fill_attachments
 from agentchat.core.errors import StoreError
-from agentchat.core.liveness import current_owner
 from agentchat.core.messages import (
     Message,
 )
@@ -29,7 +28,6 @@ from agentchat.core.store_rows import (
     MATCH_OPEN,
     MESSAGE_COLUMNS,
     TITLE_COLUMNS,
-    UPDATABLE,
     UPDATABLE_FIELDS,
     AnyAgent,
     AssistantRecord,
@@ -40,12 +38,11 @@ from agentchat.core.store_rows import (
     fts_query,
     info_from_row,
     message_from_row,
-    search_text,
     snapshot,
-    updatable_values,
 )
 from agentchat.core.store_schema import migrate
-from agentchat.core.store_sql import immediate, rowid, store_error
+from agentchat.core.store_sql import immediate, store_error
+from agentchat.core.store_write import insert_conversation, insert_message
 from agentchat.core.text import encodable
 
 
@@ -157,11 +154,9 @@ class Store:
     ) -> int:
         now = self._clock()
         with self._write() as conn:
-            cur = conn.execute(
-                "INSERT INTO conversations (title, agent, system, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (title, agent, system, now, now),
+            return insert_conversation(
+                conn, title=title, agent=agent, system=system, created_at=now, updated_at=now
             )
-        return rowid(cur)
 
     def set_system(self, conversation_id: int, system: str | None) -> None:
         """Replace the conversation's system prompt: turns from now on send this one."""
@@ -225,44 +220,7 @@ class Store:
         """Insert as a child of `message.parent_id` and mark the conversation as just used."""
         now = self._clock()  # always now: a copied Message must not carry its original's time
         with self._write() as conn:
-            depth = 0
-            if message.parent_id is not None:
-                parent = conn.execute(
-                    "SELECT conversation_id, depth FROM messages WHERE id = ?", (message.parent_id,)
-                ).fetchone()
-                if parent is None:
-                    raise StoreError(f"message {message.parent_id} no longer exists in {self.path}")
-                if parent[0] != conversation_id:
-                    raise ValueError(
-                        f"parent message {message.parent_id} belongs to conversation {parent[0]}, "
-                        f"not {conversation_id}"
-                    )
-                depth = parent[1] + 1
-            cur = conn.execute(
-                "UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE id = ?",
-                (now, conversation_id),
-            )
-            if cur.rowcount == 0:
-                raise StoreError(f"conversation {conversation_id} no longer exists in {self.path}")
-            owner = current_owner() if message.status == "streaming" else None
-            cur = conn.execute(
-                f"INSERT INTO messages (conversation_id, parent_id, depth, role, created_at, owner, {UPDATABLE}) "
-                f"VALUES (?, ?, ?, ?, ?, ?, {', '.join('?' * len(UPDATABLE_FIELDS))})",
-                (
-                    conversation_id,
-                    message.parent_id,
-                    depth,
-                    message.role,
-                    now,
-                    owner,
-                    *updatable_values(message),
-                ),
-            )
-            message_id = rowid(cur)
-            conn.execute(
-                "INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (message_id, search_text(message))
-            )
-            put_attachments(conn, self.path, message_id, message.attachments, now)
+            message_id = insert_message(conn, self.path, conversation_id, message, now)
         message.id, message.conversation_id, message.created_at = message_id, conversation_id, now
         return message_id
 

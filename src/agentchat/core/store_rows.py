@@ -78,7 +78,8 @@ class AssistantRecord:
 
 MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, parts, provider, model, status, finish_reason, error, "
-    "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, ttft_s, total_s, created_at"
+    "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, ttft_s, total_s, created_at, "
+    "response_schema"
 )
 # The stored title, and for untitled conversations the start of the first user message (derived, not stored).
 TITLE_COLUMNS = """c.title, CASE WHEN c.title IS NULL THEN (
@@ -110,7 +111,7 @@ def snapshot(message: Message) -> Snapshot:
 # Columns that update_message rewrites (and add_message sets), in updatable_values order.
 UPDATABLE_FIELDS = (
     "parts", "provider", "model", "status", "finish_reason", "error", "input_tokens", "output_tokens",
-    "cached_tokens", "reasoning_tokens", "cost", "ttft_s", "total_s",
+    "cached_tokens", "reasoning_tokens", "cost", "ttft_s", "total_s", "response_schema",
 )  # fmt: skip
 UPDATABLE = ", ".join(UPDATABLE_FIELDS)
 
@@ -125,12 +126,13 @@ def updatable_values(message: Message) -> tuple[Any, ...]:
         encodable(message.error) if message.error else None,
         u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens,
         message.cost, message.ttft_s, message.total_s,
+        None if message.schema is None else json.dumps(message.schema, ensure_ascii=False),
     )  # fmt: skip
 
 
 def message_from_row(row: tuple[Any, ...]) -> Message:
     (mid, cid, parent, role, parts, provider, model, status, finish, error,
-     inp, out, cached, reasoning, cost, ttft, total, created) = row  # fmt: skip
+     inp, out, cached, reasoning, cost, ttft, total, created, schema) = row  # fmt: skip
     return Message(
         role=role,
         parts=[part_from_dict(d) for d in json.loads(parts)],
@@ -147,6 +149,7 @@ def message_from_row(row: tuple[Any, ...]) -> Message:
         ttft_s=ttft,
         total_s=total,
         created_at=created,
+        schema=None if schema is None else json.loads(schema),
     )
 
 

@@ -81,6 +81,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX attachment_refs_hash ON attachment_refs(hash)",
         "CREATE INDEX attachment_refs_message ON attachment_refs(message_id)",
     ),
+    # `ask --schema`: the JSON Schema a message was asked to follow (core/structured.py); and which
+    # conversations `history import` brought in, by source and source id, so a second import adds
+    # nothing (core/imports/).
+    (
+        "ALTER TABLE messages ADD COLUMN response_schema TEXT",
+        """CREATE TABLE imports (
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            imported_at REAL NOT NULL,
+            PRIMARY KEY (source, source_id)
+        )""",
+    ),
 ]
 
 
