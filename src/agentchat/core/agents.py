@@ -13,7 +13,8 @@ from agentchat.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from agentchat.config import Config
-    from agentchat.core.messages import AttachmentPart
+    from agentchat.core.messages import AttachmentPart, Message
+    from agentchat.core.request import ToolSpec
     from agentchat.core.turn import TurnRequest
 
 DEFAULT_AGENT = "default"  # needs no configuration; [agents.default] may still give it settings
@@ -60,6 +61,9 @@ class Choices:
     stream: bool = True
     # Files, directories, URLs and stdin read by core.intake.read_inputs (`ask -f`, the TUI's chips).
     attachments: list[AttachmentPart] = field(default_factory=list)
+    # The gateway's client: its history the store lacks, and the tools it runs itself (TurnRequest).
+    history: list[Message] = field(default_factory=list)
+    client_tools: list[ToolSpec] = field(default_factory=list)
 
 
 def assemble_turn(
@@ -108,4 +112,6 @@ def assemble_turn(
         max_cost=c.max_cost,
         thinking_budget=c.thinking_budget or agent.thinking_budget,
         attachments=list(c.attachments),
+        history=list(c.history),
+        client_tools=list(c.client_tools),
     )

@@ -37,7 +37,7 @@ from agentchat.core.ratelimit import limiter_for
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.core.retry import next_delay
 from agentchat.core.routing import Route, Router
-from agentchat.core.turn import ReplyBuilder, TurnRequest
+from agentchat.core.turn import ReplyBuilder, TurnRequest, store_prompt
 from agentchat.core.turn_tools import offered_tools, run_tools, server_instructions, with_instructions
 from agentchat.providers import create_provider, preload
 from agentchat.providers.base import Provider
@@ -151,16 +151,13 @@ class Engine:
             parent = None
         else:
             parent = turn.parent_id if turn.parent_id is not None else store.leaf(conv_id)
-        user: Message | None = None
-        if turn.prompt is not None:
-            user = Message.user(turn.prompt, turn.attachments)
-            user.parent_id = parent
-            parent = store.add_message(conv_id, user)
+        parent, user = store_prompt(store, conv_id, parent, turn)
         yield TurnStarted(conv_id, user.id if user else None, route.provider, route.model, user)
         if route.reason == "nothing else usable":
             yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
 
         tools, problems = await offered_tools(self.registry, self.gate, turn.tool_names, self._reported)
+        tools = [*tools, *turn.client_tools]
         for problem in problems:
             yield Notice(problem, kind="warning")
         offered = {t.name for t in tools}
@@ -173,8 +170,8 @@ class Engine:
                     if isinstance(event, AssistantFinished) and event.store_error is None:
                         reply = event.message
                     yield event
-            if reply is None or reply.status != "complete" or not reply.tool_calls:
-                return
+            if reply is None or reply.status != "complete" or not reply.tool_calls or turn.client_tools:
+                return  # the client runs its own tools' calls (the gateway's)
             routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
             results: dict[str, ToolResultPart] = {}
             try:

@@ -94,6 +94,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (source, source_id)
         )""",
     ),
+    # `agentchat serve`: which conversation a gateway client's requests go to, by the name the
+    # client gives (a header or `user`) or, unnamed, by its history's opening (gateway/threads.py).
+    (
+        """CREATE TABLE gateway_threads (
+            key TEXT PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE
+        )""",
+    ),
 ]
 
 

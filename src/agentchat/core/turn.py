@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from agentchat.core.events import Event, Finish, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import AttachmentPart, Message, TextPart, ThinkingPart, Usage
+from agentchat.core.request import ToolSpec
+
+if TYPE_CHECKING:
+    from agentchat.core.store import Store
 
 DEFAULT_MAX_STEPS = 8
 
@@ -31,6 +36,28 @@ class TurnRequest:
     max_cost: float | None = None  # refuse a request whose estimated cost exceeds this (USD)
     thinking_budget: int | None = None  # extended thinking (Anthropic budget tokens; Ollama `think`)
     attachments: list[AttachmentPart] = field(default_factory=list)  # core.intake read them, with bytes
+    # The gateway's client sends its whole history: the messages the store lacks are stored under
+    # the branch point before the prompt (gateway/threads.py decides which those are).
+    history: list[Message] = field(default_factory=list)
+    # Tools the client runs itself (the gateway): offered as given; a reply calling one ends the
+    # turn, its calls returned to the client, never run here.
+    client_tools: list[ToolSpec] = field(default_factory=list)
+
+
+def store_prompt(
+    store: Store, conv_id: int, parent: int | None, turn: TurnRequest
+) -> tuple[int | None, Message | None]:
+    """Commit the turn's new messages before any request: a client's history the store lacks, then
+    the prompt, each under the one before. The new branch tip and the user's message (if any)."""
+    user: Message | None = None
+    new = list(turn.history)
+    if turn.prompt is not None:
+        new.append(Message.user(turn.prompt, turn.attachments))
+    for message in new:
+        message.parent_id = parent
+        parent = store.add_message(conv_id, message)
+        user = message if message.role == "user" else user
+    return parent, user
 
 
 class ReplyBuilder:
