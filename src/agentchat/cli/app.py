@@ -79,12 +79,13 @@ def ask(ctx: typer.Context) -> None:
 
 
 def _register() -> None:
-    from agentchat.cli import commands, history, keys, stats
+    from agentchat.cli import commands, history, keys, stats, templates
 
     keys.register(app)
     history.register(app)
     commands.register(app)
     stats.register(app)
+    templates.register(app)
 
 
 _register()

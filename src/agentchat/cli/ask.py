@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKENS",
         help="Let the model think first (Anthropic extended thinking, Ollama think).",
     )
+    p.add_argument(
+        "--template",
+        metavar="NAME",
+        help="Run the prompt template NAME (agentchat templates lists them); the PROMPT words are "
+        "its arguments ($ARGUMENTS, $1...), piped stdin goes before it.",
+    )
     return p
 
 
@@ -116,10 +122,14 @@ def main(argv: list[str], config_path: str | None = None) -> int:
     if a.files and a.resume:
         err("error: --resume continues the interrupted reply as it was and takes no -f/--file")
         return 2
-    # With `-f -` stdin is an attachment, not text to prepend to the prompt.
-    text = read_prompt(a.prompt, None if "-" in a.files else sys.stdin)
-    if text is None and a.files:
-        text = ""  # the attachments alone are the question
+    if a.template and a.resume:
+        err("error: --resume continues the interrupted reply as it was and takes no --template")
+        return 2
+    # With `-f -` stdin is an attachment, not text to prepend to the prompt. With --template the
+    # words are the template's arguments (cli/templates.py renders it once the config is read).
+    text = read_prompt([] if a.template else a.prompt, None if "-" in a.files else sys.stdin)
+    if text is None and (a.files or a.template):
+        text = ""  # the attachments (or the template) alone are the question
     if text is None and not a.resume:
         err(USAGE)
         return 2
@@ -152,6 +162,8 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         temperature=a.temperature,
         thinking_budget=a.thinking_budget,
         files=a.files,
+        template=a.template,
+        template_args=a.prompt if a.template else [],
     )
     return run_guarded(lambda: run_ask(options))
 
@@ -162,6 +174,10 @@ def run_ask(opts: AskOptions) -> int:
     from agentchat.cli.common import load
 
     config = load(opts.config_path)
+    if opts.template:
+        from agentchat.cli.templates import apply_to_ask
+
+        apply_to_ask(config, opts)
     session = build_session(config, opts)
     writer = session.writer
     signal.signal(signal.SIGTERM, _terminate)  # `timeout`, `kill`: stop like Ctrl-C, keep the partial

@@ -44,6 +44,8 @@ class AskOptions:
     temperature: float | None = None
     thinking_budget: int | None = None
     files: list[str] = field(default_factory=list)  # -f/--file: paths, directories, URLs, "-"
+    template: str | None = None  # --template NAME; its arguments are the PROMPT words
+    template_args: list[str] = field(default_factory=list)
 
 
 @dataclass
