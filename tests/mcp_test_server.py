@@ -2,7 +2,10 @@
 
 Tools: `add(a, b)`, `text.echo(text)` (a dotted name, as real servers use), `fail(message)` (reports
 an error result), `crash()` (the server dies), `wait(seconds)` (for timeouts), `picture()` (an image
-result) and `count(steps)` (reports progress). It sends `instructions` on initialize.
+result), `count(steps)` (reports progress), `hold()` (waits to be cancelled), `book()` (asks the
+user: elicitation) and `grow()` (adds a tool: list_changed). Resources note://greeting and
+note://pixel, prompt `review(language, focus)`. It sends `instructions` on initialize.
+`tests/mcp_http.py` serves the same server over Streamable HTTP and SSE, in-process.
 Run as `python tests/mcp_test_server.py`; if MCP_TEST_MARKER is set, the server writes its pid there
 on start (tests check when it was spawned and that it is gone after shutdown).
 
@@ -25,14 +28,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.runner import serve_loop
 from mcp.server.stdio import stdio_server
 from mcp_types import Tool, ToolExecution
+from pydantic import BaseModel
 
 LEGACY = os.environ.get("MCP_TEST_LEGACY") == "1"
 INSTRUCTIONS = "Use add for arithmetic.\nNever call crash."
 # A 1x1 transparent PNG.
 PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4000000"
-    "0049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
 )
 
 
@@ -91,6 +94,60 @@ async def count(steps: int, ctx: Context) -> str:
     for step in range(1, steps + 1):
         await ctx.report_progress(step, steps, f"step {step}")
     return f"counted to {steps}"
+
+
+@server.tool()
+async def hold(ctx: Context) -> str:
+    """Wait until cancelled; the cancellation is written to MCP_TEST_CANCELLED (the file)."""
+    try:
+        await asyncio.sleep(60)
+    except BaseException:
+        if path := os.environ.get("MCP_TEST_CANCELLED"):
+            Path(path).write_text("cancelled")
+        raise
+    return "never"
+
+
+class Booking(BaseModel):
+    guests: int
+    confirm: bool
+
+
+@server.tool()
+async def book(ctx: Context) -> str:
+    """Ask the user how many guests (elicitation), then answer with what they said."""
+    answer = await ctx.elicit("How many guests?", Booking)
+    if answer.action != "accept":
+        return f"booking {answer.action}d"
+    return f"booked for {answer.data.guests} (confirmed: {answer.data.confirm})"
+
+
+@server.tool()
+async def grow(ctx: Context) -> str:
+    """Add the tool `extra` and announce that the tool list changed."""
+    server.add_tool(lambda: "extra here", name="extra", description="Added later.")
+    await ctx.notify_tools_changed()  # 2026: the subscriptions/listen stream
+    if LEGACY:
+        await ctx.session.send_tool_list_changed()  # 2025: a notification
+    return "grown"
+
+
+@server.resource("note://greeting", mime_type="text/plain")
+def greeting() -> str:
+    """A short greeting."""
+    return "hello from the resource"
+
+
+@server.resource("note://pixel", mime_type="image/png")
+def pixel() -> bytes:
+    """A 1x1 PNG."""
+    return PNG
+
+
+@server.prompt()
+def review(language: str, focus: str = "bugs") -> str:
+    """Ask for a code review."""
+    return f"Review this {language} code for {focus}."
 
 
 if LEGACY:

@@ -19,6 +19,10 @@ from agentchat.tools.mcp import NEEDS_TASKS, MCPManager
 from agentchat.tools.registry import ToolRegistry, build_registry
 
 SERVER = str(Path(__file__).with_name("mcp_test_server.py"))
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
+)
 
 
 def alive(pid: int) -> bool:
@@ -76,14 +80,14 @@ async def test_mcp_servers_end_to_end(tmp_path: Path, caplog: pytest.LogCaptureF
             assert sorted(mcp_tools) == sorted(
                 f"{server}__{tool}"
                 for server in ("demo", "other")
-                for tool in ("add", "text_echo", "fail", "crash", "wait", "picture", "count")
+                for tool in ("add", "text_echo", "fail", "crash", "wait", "picture", "count", "hold", "book", "grow")
             )
             add = mcp_tools["demo__add"]
             assert (add.source, add.spec.description) == ("mcp:demo", "Add two integers.")
             assert add.spec.parameters["required"] == ["a", "b"]
             assert reg.errors == {
                 "mcp:missing": "cannot run 'agentchat-no-such-server': No such file or directory",
-                "mcp:broken": "mcp_servers.broken.command is required",
+                "mcp:broken": "mcp_servers.broken: `command` (a local server) or `url` (a remote one) is required",
             }
             policies = resolve_policies(config)
             assert {n: policies.policy(t) for n, t in mcp_tools.items() if n.endswith(("add", "fail"))} == {
@@ -111,9 +115,9 @@ async def test_mcp_servers_end_to_end(tmp_path: Path, caplog: pytest.LogCaptureF
             assert (result.content, status) == ("2", "done")
             # a server that dies mid-call fails that call (no hang) and leaves the others working
             result, status = await run(reg, "other__crash")
-            assert (result.content, status) == ("error: MCP server other: Connection closed", "failed")
+            assert (result.content, status) == ("error: MCP server other stopped during the call", "failed")
             result, status = await run(reg, "other__add", a=1, b=1)
-            assert (result.content, status) == ("error: MCP server other: Connection closed", "failed")
+            assert (result.content, status) == ("error: MCP server other stopped during the call", "failed")
             result, status = await run(reg, "demo__add", a=1, b=2)
             assert (result.content, status) == ("3", "done")
 
@@ -184,12 +188,11 @@ async def test_legacy_server_instructions_images_progress_and_task_only_tools(tm
         assert reg.instructions == {"old": instructions, "new": instructions}
 
         for server in ("old", "new"):
-            result, status = await run(reg, f"{server}__picture")
+            result, status, images = await reg.call_with_media(ToolCallPart("c", f"{server}__picture"))
             assert status == "done"
-            assert result.content == (
-                "Here is the picture:\n"
-                "[the tool returned an image (image/png, 68 bytes); it is not shown here]"
-            )
+            name = f"{server}__picture image 1"
+            assert result.content == f"Here is the picture:\n[image: {name} (image/png, 1x1), attached]"
+            assert [(i.kind, i.name, i.data) for i in images] == [("image", name, PNG)]
             result, status = await run(reg, f"{server}__count", steps=3)
             assert (result.content, status) == ("counted to 3", "done")
             assert progress == [(f"{server}__count", float(n), 3.0, f"step {n}") for n in (1, 2, 3)]

@@ -29,7 +29,8 @@ from agentchat.core.errors import ConfigError
 from agentchat.core.request import ProviderSettings
 
 if TYPE_CHECKING:
-    from agentchat.config.sections import MCPServerConfig, ToolSettings
+    from agentchat.config.mcp import MCPServerConfig
+    from agentchat.config.sections import ContextSettings, ToolSettings
     from agentchat.core.retry import RetryPolicy
 
 APP = "agentchat"
@@ -123,9 +124,15 @@ class Config:
         return tool_settings(self.section("tools"), self.where("tools"))
 
     @cached_property
+    def context(self) -> ContextSettings:
+        from agentchat.config.sections import context_settings
+
+        return context_settings(self.section("context"))
+
+    @cached_property
     def mcp_servers(self) -> tuple[list[MCPServerConfig], dict[str, str]]:
         """The servers, and a one-line error per malformed table (not fatal to the others)."""
-        from agentchat.config.sections import mcp_servers
+        from agentchat.config.mcp import mcp_servers
 
         return mcp_servers(self.section("mcp_servers"))
 

@@ -11,6 +11,8 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+from agentchat.config.mcp import KEYS as MCP_KEYS
+
 TOP_LEVEL = {
     "default_model": None,
     "default_provider": None,
@@ -27,6 +29,7 @@ TOP_LEVEL = {
     "budget": "table",
     "models": "named",
     "attachments": "table",
+    "context": "table",
 }
 # For tables of named entries ([providers.NAME]): the keys each entry may hold.
 NAMED_KEYS: dict[str, set[str]] = {
@@ -35,7 +38,7 @@ NAMED_KEYS: dict[str, set[str]] = {
         "enabled", "max_tokens", "n_ctx", "n_threads", "model_path", "chat_format",
     },
     "agents": {"system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget"},
-    "mcp_servers": {"command", "args", "env", "cwd", "policy", "tools", "timeout", "startup_timeout"},
+    "mcp_servers": MCP_KEYS,
     "rate_limits": {"requests_per_minute", "tokens_per_minute"},
     "pricing": {"input", "output", "cached_input"},
     "models": {"context_window", "max_output_tokens", "vision", "pdf"},
@@ -45,6 +48,7 @@ TABLE_KEYS: dict[str, set[str]] = {
     "retry": {"max_attempts", "base_delay", "max_delay", "budget", "jitter"},
     "failover": {"chain"},
     "budget": {"monthly_usd"},
+    "context": {"strategy", "compact_model"},
     "attachments": {"max_file_bytes", "max_turn_bytes", "max_dir_bytes", "max_dir_files", "url_timeout"},
 }
 

@@ -117,53 +117,24 @@ def tool_settings(table: dict[str, Any], where: str) -> ToolSettings:
     )
 
 
-# --- [mcp_servers.NAME] ---------------------------------------------------------------------------
-@dataclass(slots=True)
-class MCPServerConfig:
-    name: str
-    command: str
-    args: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: str | None = None
-    policy: Policy = "ask"
-    tool_policies: dict[str, Policy] = field(default_factory=dict)
-    timeout_s: float = 60.0
-    startup_timeout_s: float = 30.0
+# --- [context] ----------------------------------------------------------------------------------
+CONTEXT_STRATEGIES = ("compact", "truncate", "error")
 
 
-def server_config(name: str, table: Any) -> MCPServerConfig:
-    where = f"mcp_servers.{name}"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    command, args = table.get("command"), table.get("args", [])
-    env, tools, cwd = table.get("env", {}), table.get("tools", {}), table.get("cwd")
-    if not isinstance(command, str) or not command:
-        raise ConfigError(f"{where}.command is required")
-    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise ConfigError(f"{where}.args must be a list of strings")
-    if not isinstance(env, dict) or not isinstance(tools, dict):
-        raise ConfigError(f"{where}.env and {where}.tools must be tables")
-    return MCPServerConfig(
-        name=name,
-        command=command,
-        args=list(args),
-        env={str(k): str(v) for k, v in env.items()},
-        cwd=str(cwd) if cwd else None,
-        policy=parse_policy(table.get("policy", "ask"), f"{where}.policy"),
-        tool_policies={str(k): parse_policy(v, f"{where}.tools.{k}") for k, v in tools.items()},
-        timeout_s=parse_seconds(table.get("timeout", 60), f"{where}.timeout"),
-        startup_timeout_s=parse_seconds(table.get("startup_timeout", 30), f"{where}.startup_timeout"),
-    )
+@dataclass(frozen=True, slots=True)
+class ContextSettings:
+    """What to do when a conversation outgrows the model's window (core/context.py)."""
+
+    strategy: str = "compact"
+    compact_model: str | None = None  # None: the conversation's own model summarises
 
 
-def mcp_servers(section: dict[str, Any]) -> tuple[list[MCPServerConfig], dict[str, str]]:
-    """The servers, and for each malformed table its one-line error: reported like a server that
-    failed to start, never fatal to the others."""
-    servers: list[MCPServerConfig] = []
-    errors: dict[str, str] = {}
-    for name, table in section.items():
-        try:
-            servers.append(server_config(name, table))
-        except ConfigError as exc:
-            errors[name] = str(exc)
-    return servers, errors
+def context_settings(table: dict[str, Any]) -> ContextSettings:
+    """`[context] strategy` and `compact_model`, checked."""
+    strategy = table.get("strategy", "compact")
+    if strategy not in CONTEXT_STRATEGIES:
+        raise ConfigError(f"context.strategy must be one of {', '.join(CONTEXT_STRATEGIES)}, not {strategy!r}")
+    model = table.get("compact_model")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise ConfigError("context.compact_model must be a model name")
+    return ContextSettings(strategy, model)

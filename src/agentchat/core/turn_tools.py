@@ -8,8 +8,9 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 from agentchat.core.errors import UsageError
-from agentchat.core.events import Event, ToolFinished, ToolStarted
+from agentchat.core.events import Event, ToolFinished, ToolProgress, ToolStarted
 from agentchat.core.messages import Message, ToolResultPart
+from agentchat.core.progress import set_progress
 from agentchat.core.request import ToolSpec
 from agentchat.tools.approval import denied_result
 
@@ -90,16 +91,36 @@ async def run_tools(
         else:
             approved.append(call)
 
+    reports: asyncio.Queue[ToolProgress] = asyncio.Queue()
+
     async def run(call: Any) -> ToolFinished:
         assert registry is not None  # only offered (registered) tools were approved
+        # This task's own context: the call's progress reports become events of this turn.
+        set_progress(lambda done, total, text: reports.put_nowait(ToolProgress(call, done, total, text)))
         start = clock()
-        result, status = await registry.call(call)
-        return ToolFinished(call, result, status, clock() - start)
+        result, status, images = await registry.call_with_media(call)
+        return ToolFinished(call, result, status, clock() - start, images)
 
-    tasks = [asyncio.ensure_future(run(c)) for c in approved]
+    tasks = {asyncio.ensure_future(run(c)) for c in approved}
+    pending: set[asyncio.Future[Any]] = set(tasks)
+    report: asyncio.Future[ToolProgress] | None = None
     try:
-        for next_done in asyncio.as_completed(tasks):
-            yield await next_done
+        while pending or not reports.empty():
+            while not reports.empty():
+                yield reports.get_nowait()
+            if not pending:
+                break
+            report = asyncio.ensure_future(reports.get())
+            done, pending = await asyncio.wait(pending | {report}, return_when=asyncio.FIRST_COMPLETED)
+            pending.discard(report)
+            if report in done:
+                yield report.result()
+            else:
+                report.cancel()
+            for task in done - {report}:
+                yield task.result()
     finally:
-        for task in tasks:  # stopped mid-way: a running tool is cancelled (a shell command killed)
+        for task in tasks:  # stopped mid-way: a running tool is cancelled (its MCP server told so)
             task.cancel()
+        if report is not None:
+            report.cancel()

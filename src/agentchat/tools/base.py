@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from agentchat.core.messages import AttachmentPart
 from agentchat.core.request import POLICIES, Policy, ToolSpec
 
 # The strictest provider rule (OpenAI's); Anthropic and Ollama accept every name that passes it.
@@ -39,10 +40,19 @@ def sanitize_name(raw: str) -> str:
 
 
 @dataclass(slots=True)
+class ToolOutput:
+    """What a tool returns when it has more than text: images (an MCP tool's screenshot) go to the
+    model beside the text result, natively to a vision model and as a note to any other."""
+
+    text: str
+    attachments: list[AttachmentPart] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Tool:
     """One callable tool.
 
-    `run(arguments)` returns the text the model reads and raises to signal failure.
+    `run(arguments)` returns the text the model reads (or a ToolOutput) and raises to signal failure.
     `source` is "built-in", "mcp:<server>" or "plugin:<distribution>".
     `caution` is what the user should know before approving a call (e.g. that run_shell is not
     confined to the workspace); every face shows it with the approval question, so the warning is
@@ -50,7 +60,7 @@ class Tool:
     """
 
     spec: ToolSpec
-    run: Callable[[dict[str, Any]], Awaitable[str]]
+    run: Callable[[dict[str, Any]], Awaitable[str | ToolOutput]]
     source: str = "built-in"
     default_policy: Policy = "ask"
     timeout_s: float = 60.0

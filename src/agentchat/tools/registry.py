@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentchat.core.messages import ToolCallPart, ToolResultPart
+from agentchat.core.messages import AttachmentPart, ToolCallPart, ToolResultPart
 from agentchat.core.request import Policy, ToolSpec
-from agentchat.tools.base import Tool, describe_error
+from agentchat.tools.base import Tool, ToolOutput, describe_error
 from agentchat.tools.builtin import Clock, builtin_options, builtin_tools
 
 if TYPE_CHECKING:
@@ -34,6 +34,10 @@ class Loaded:
     tools: list[Tool] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     instructions: dict[str, str] = field(default_factory=dict)  # server name -> text
+    # Asked on every later `load()`: None when nothing changed, else the tools of the sources in
+    # `replaces` anew (an MCP server that sent notifications/tools/list_changed).
+    refresh: Callable[[], Awaitable[Loaded | None]] | None = None
+    replaces: set[str] = field(default_factory=set)
 
 
 Loader = Callable[[], Awaitable[Loaded]]
@@ -115,7 +119,8 @@ class ToolRegistry:
         max_result_chars: int = MAX_RESULT_CHARS,
     ) -> None:
         self._tools: dict[str, Tool] = {}
-        self._loaders = dict(loaders or {})
+        self._loaders: dict[str, Callable[[], Awaitable[Loaded | None]]] = dict(loaders or {})
+        self._refreshers: dict[str, Callable[[], Awaitable[Loaded | None]]] = {}
         self._lock = asyncio.Lock()
         self.max_result_chars = max_result_chars
         self.errors: dict[str, str] = {}  # what failed to load, one line each, for the user
@@ -136,9 +141,11 @@ class ToolRegistry:
         return True
 
     async def load(self) -> None:
-        """Load plugins and start MCP servers, once; call it before `specs` when tools are used."""
+        """Load plugins and start MCP servers once; later calls take in what changed since (an MCP
+        server's new tool list). Call it before `specs` when tools are used."""
         async with self._lock:
             loaders, self._loaders = self._loaders, {}
+            loaders.update({f"{where} (refresh)": refresh for where, refresh in self._refreshers.items()})
             outcomes = await asyncio.gather(*(load() for load in loaders.values()), return_exceptions=True)
             for where, outcome in zip(loaders, outcomes, strict=True):
                 if isinstance(outcome, BaseException):
@@ -146,10 +153,22 @@ class ToolRegistry:
                         raise outcome
                     self.errors[where] = describe_error(outcome)  # e.g. the MCP SDK is not installed
                     continue
-                self.errors.update(outcome.errors)
-                self.instructions.update(outcome.instructions)
-                for tool in outcome.tools:
-                    self.add(tool)
+                if outcome is None:
+                    continue
+                self._replace(where, outcome)
+
+    def _replace(self, where: str, outcome: Loaded) -> None:
+        """Take a loader's outcome; a refresh first drops what it replaces."""
+        if outcome.refresh is not None:
+            self._refreshers[where.removesuffix(" (refresh)")] = outcome.refresh
+        if outcome.replaces:
+            self._tools = {n: t for n, t in self._tools.items() if t.source not in outcome.replaces}
+            for key in [k for k in self.errors if k.split("/")[0] in outcome.replaces]:
+                del self.errors[key]
+        self.errors.update(outcome.errors)
+        self.instructions.update(outcome.instructions)
+        for tool in outcome.tools:
+            self.add(tool)
 
     @property
     def tools(self) -> list[Tool]:
@@ -165,6 +184,11 @@ class ToolRegistry:
 
     async def call(self, call: ToolCallPart) -> tuple[ToolResultPart, str]:
         """Run one call: (result, "done") or an error result with "failed"; never raises."""
+        result, status, _ = await self.call_with_media(call)
+        return result, status
+
+    async def call_with_media(self, call: ToolCallPart) -> tuple[ToolResultPart, str, list[AttachmentPart]]:
+        """`call`, plus the images the tool returned (a ToolOutput's attachments)."""
         tool = self._tools.get(call.name)
         if tool is None:
             return self._result(
@@ -183,13 +207,19 @@ class ToolRegistry:
             return self._result(call, f"{call.name} timed out after {tool.timeout_s:g} s and was stopped")
         except Exception as exc:
             return self._result(call, describe_error(exc))
+        if isinstance(output, ToolOutput):
+            result, status, _ = self._result(call, output.text, ok=True)
+            return result, status, output.attachments
         if not isinstance(output, str):
             return self._result(call, f"{call.name} returned {type(output).__name__} instead of text")
         return self._result(call, output, ok=True)
 
-    def _result(self, call: ToolCallPart, text: str, *, ok: bool = False) -> tuple[ToolResultPart, str]:
+    def _result(
+        self, call: ToolCallPart, text: str, *, ok: bool = False
+    ) -> tuple[ToolResultPart, str, list[AttachmentPart]]:
         content = _cap(text if ok else f"error: {text}", self.max_result_chars)
-        return ToolResultPart(call.id, content, is_error=not ok, name=call.name), "done" if ok else "failed"
+        result = ToolResultPart(call.id, content, is_error=not ok, name=call.name)
+        return result, "done" if ok else "failed", []
 
 
 def build_registry(
@@ -223,10 +253,17 @@ async def _plugin_loader() -> Loaded:
 
 
 def _mcp_loader(mcp: MCPManager) -> Loader:
-    async def load() -> Loaded:
-        tools = await mcp.start()
+    def loaded(tools: list[Tool], replaces: set[str] = set()) -> Loaded:  # noqa: B006 (never changed)
         errors = {f"mcp:{name}": message for name, message in mcp.errors.items()}
-        return Loaded(tools, errors, mcp.instructions)
+        return Loaded(tools, errors, mcp.instructions, refresh, replaces)
+
+    async def load() -> Loaded:
+        return loaded(await mcp.start())
+
+    async def refresh() -> Loaded | None:
+        """A server's tool list changed (notifications/tools/list_changed): take the new one."""
+        replaced = await mcp.refresh()
+        return loaded([t for t in mcp.tools if t.source in replaced], replaced) if replaced else None
 
     return load
 
