@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentchat.core.attachments import check_new, fit_history, has_attachments
 from agentchat.core.budget import check_request, estimate_input_tokens, estimated_cost
+from agentchat.core.context import Fitting
 from agentchat.core.errors import ProviderError, StreamInterrupted, UsageError
 from agentchat.core.events import (
     AssistantFinished,
@@ -30,7 +31,7 @@ from agentchat.core.events import (
     TurnStarted,
 )
 from agentchat.core.ledger import Ledger, hold_budget
-from agentchat.core.messages import Message, Part, ToolResultPart
+from agentchat.core.messages import AttachmentPart, Message, Part, ToolResultPart
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.pricing import reply_cost
 from agentchat.core.ratelimit import limiter_for
@@ -174,6 +175,7 @@ class Engine:
                 return  # the client runs its own tools' calls (the gateway's)
             routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
             results: dict[str, ToolResultPart] = {}
+            images: list[AttachmentPart] = []  # what tools returned for the model to see, after the results
             try:
                 async with aclosing(
                     run_tools(
@@ -189,6 +191,7 @@ class Engine:
                         if isinstance(event, ToolFinished):
                             event.result.status, event.result.duration_s = event.status, event.duration_s
                             results[event.call.id] = event.result
+                            images.extend(event.attachments)
                         yield event
             finally:
                 # Every call gets a result, even when the user stops mid-way, so the stored history
@@ -198,6 +201,7 @@ class Engine:
                     or ToolResultPart(c.id, "not run: interrupted by the user", True, c.name, "interrupted")
                     for c in reply.tool_calls
                 ]
+                parts.extend(images)
                 parent = store.add_message(conv_id, Message(role="tool", parts=parts, parent_id=reply.id))
             if step == turn.max_steps:
                 yield Notice(
@@ -248,7 +252,12 @@ class Engine:
                 max_tokens=turn.max_tokens,
                 thinking_budget=turn.thinking_budget,
                 stream=turn.stream,
+                schema=turn.schema,
             )
+            fitting = Fitting(self, conv_id, parent, route, request)  # into the window: core/context.py
+            async for event in fitting.run():
+                yield event
+            request, parent = fitting.request, fitting.parent
             pricing = self.config.pricing
             estimate = estimated_cost(route.model, prompt_tokens, turn.max_tokens, pricing)
             warning = check_request(route.model, estimate, turn.max_cost)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
+from agentchat.core.messages import AttachmentPart, Message, ToolCallPart, ToolResultPart, Usage
 
 
 @dataclass(slots=True)
@@ -76,6 +76,17 @@ class Notice:
 
 
 @dataclass(slots=True)
+class ContextMeasured:
+    """How full the model's context window is with the request about to be sent (the meter).
+    `window` None: the model's window is unknown. `parent_id`: where the reply will hang (a new
+    branch when the conversation was just compacted)."""
+
+    tokens: int
+    window: int | None
+    parent_id: int | None = None
+
+
+@dataclass(slots=True)
 class Retrying:
     attempt: int
     delay_s: float
@@ -88,11 +99,22 @@ class ToolStarted:
 
 
 @dataclass(slots=True)
+class ToolProgress:
+    """A running tool's progress report (an MCP server's notifications/progress)."""
+
+    call: ToolCallPart
+    progress: float
+    total: float | None = None
+    message: str | None = None
+
+
+@dataclass(slots=True)
 class ToolFinished:
     call: ToolCallPart
     result: ToolResultPart
     status: str  # done | failed | denied
     duration_s: float
+    attachments: list[AttachmentPart] = field(default_factory=list)  # images the tool returned
 
 
 @dataclass(slots=True)
@@ -115,6 +137,14 @@ class AssistantFinished:
 
 
 EngineEvent = (
-    TurnStarted | AssistantStarted | Notice | Retrying | ToolStarted | ToolFinished | AssistantFinished
+    TurnStarted
+    | AssistantStarted
+    | Notice
+    | ContextMeasured
+    | Retrying
+    | ToolStarted
+    | ToolProgress
+    | ToolFinished
+    | AssistantFinished
 )
 Event = ProviderEvent | EngineEvent

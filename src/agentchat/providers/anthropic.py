@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
 DEFAULT_MAX_TOKENS = 4096
+COUNT_TIMEOUT_S = 3.0  # a token count must not hold up a request for long
 # A mid-stream `event: error` arrives inside an HTTP 200; its error type names the status it
 # would have had (the docs: overloaded_error "would normally correspond to an HTTP 529").
 _STREAM_ERROR_STATUS = {
@@ -123,6 +124,8 @@ def _blocks(msg: Message) -> list[dict[str, Any]]:
             if part.is_error:
                 result["is_error"] = True
             blocks.append(result)
+        elif isinstance(part, AttachmentPart) and part.data is not None:  # an image a tool returned
+            blocks.append(_segment_block(part))
     return blocks
 
 
@@ -246,7 +249,20 @@ def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, 
         # anthropic 2.x dropped `temperature` from `messages.create`'s arguments (a TypeError);
         # the API still takes it, so it travels in the body, where every SDK version puts it.
         params["extra_body"] = {"temperature": request.temperature}
+    if request.schema is not None:
+        params["output_config"] = {"format": {"type": "json_schema", "schema": _api_schema(request.schema)}}
     return params
+
+
+def _api_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Structured outputs take a subset of JSON Schema: the SDK's transform closes objects and moves
+    unsupported constraints into descriptions (the reply is still validated against the original)."""
+    import anthropic
+
+    try:
+        return anthropic.transform_schema(schema)
+    except (ValueError, TypeError, AssertionError):  # a schema it cannot map: sent as written
+        return schema
 
 
 # --- the adapter ----------------------------------------------------------------------------------
@@ -317,6 +333,17 @@ class AnthropicProvider:
 
     async def capabilities(self, model: str) -> Capabilities | None:
         return table_capabilities(model)
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """The count-tokens endpoint's answer within COUNT_TIMEOUT_S; None when it cannot say
+        (unreachable, slow, an old proxy without it): the caller then estimates."""
+        params = build_params(request, self.settings)
+        body = {k: params[k] for k in ("model", "messages", "system", "tools", "thinking") if k in params}
+        try:
+            counted = await self._client().messages.count_tokens(**body, timeout=COUNT_TIMEOUT_S)
+        except (*_sdk_errors(), ProviderError):
+            return None
+        return int(counted.input_tokens)
 
     async def list_models(self) -> list[str]:
         client = self._client()

@@ -85,7 +85,7 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[s
             entry = _wire_assistant(msg)
             if len(entry) > 1:
                 wire.append(entry)
-        elif msg.role == "user" and msg.attachments:
+        elif msg.attachments or (msg.role == "tool" and msg.text):  # a tool's images go as the user's
             wire.append(_wire_user(msg))
         elif msg.role == "user" and (msg.text or not msg.tool_results):
             wire.append({"role": "user", "content": msg.text})
@@ -147,6 +147,7 @@ def chat_params(request: ChatRequest) -> dict[str, Any]:
         "tools": function_tools(request.tools),
         "think": True if request.thinking_budget is not None else None,
         "options": {k: v for k, v in options.items() if v is not None} or None,
+        "format": request.schema,  # structured output: Ollama constrains the reply to the schema
     }
 
 

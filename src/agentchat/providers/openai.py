@@ -92,7 +92,7 @@ def to_wire_messages(system: str | None, messages: list[Message]) -> list[dict[s
                 entry["tool_calls"] = [_wire_tool_call(c) for c in msg.tool_calls]
             if msg.text or msg.tool_calls:
                 wire.append(entry)
-        elif msg.role == "user" and msg.attachments:
+        elif msg.attachments or (msg.role == "tool" and msg.text):  # a tool's images go as the user's
             wire.append({"role": "user", "content": user_content(msg)})
         elif msg.role == "user" and (msg.text or not msg.tool_results):
             wire.append({"role": "user", "content": msg.text})
@@ -125,6 +125,15 @@ def _content_part(segment: str | AttachmentPart) -> dict[str, Any]:
 
 def data_url(media_type: str, data: bytes) -> str:
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def response_format(schema: dict[str, Any]) -> dict[str, Any]:
+    """Structured output as OpenAI and compatible servers (llama.cpp, vLLM, LiteLLM) take it; strict
+    only where the schema already meets strict mode's rules (core.structured.strict_compatible)."""
+    from agentchat.core.structured import strict_compatible
+
+    spec = {"name": "reply", "schema": schema, "strict": strict_compatible(schema)}
+    return {"type": "json_schema", "json_schema": spec}
 
 
 def _wire_tool_call(call: ToolCallPart) -> dict[str, Any]:
@@ -184,6 +193,8 @@ class OpenAIProvider:
             # only know `max_tokens`.
             key = "max_completion_tokens" if self._official else "max_tokens"
             params[key] = request.max_tokens
+        if request.schema is not None:
+            params["response_format"] = response_format(request.schema)
         return params
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
@@ -244,6 +255,13 @@ class OpenAIProvider:
         """The model table speaks for OpenAI's own models only: on a compatible server a name like
         gpt-4o may be anything (a local GGUF), so there it is text-only unless configured."""
         return table_capabilities(model) if self._official else None
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """OpenAI's own models with their BPE (core.tokens); another server's tokenizer is unknown."""
+        from agentchat.core.tokens import openai_counter, request_tokens
+
+        counter = openai_counter(request.model) if self._official else None
+        return request_tokens(request, counter) if counter is not None else None
 
     async def list_models(self) -> list[str]:
         import openai
