@@ -14,6 +14,7 @@ from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe, run_g
 from agentchat.cli.session import AskOptions, Session, build_session
 from agentchat.core import events as ev
 from agentchat.core.errors import AgentchatError, StoreError
+from agentchat.core.structured import StructuredReply, run_structured
 
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
 
 EXIT_EMPTY_REPLY = 4  # as a provider that failed: the pipeline got no answer
 EXIT_TOOL_DENIED = 6
+EXIT_SCHEMA_INVALID = 7
+SCHEMA_HELP = (
+    "The answer must be JSON matching this JSON Schema: a file, inline JSON, or fields such as "
+    "'name str, age int, tags str: comma separated' (types str, int, float, bool; every field "
+    "required). stdout gets only the validated JSON; an invalid reply is retried once, then exit 7."
+)
 USAGE = "usage: agentchat ask [OPTIONS] PROMPT...   (or pipe text on stdin); see agentchat ask --help"
 FILE_HELP = (
     "Attach a file, a directory (its text files; .gitignore respected), an http(s) URL, or - for "
@@ -59,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentchat ask",
         description="Ask once. Piped stdin is read first, then the PROMPT words.",
         epilog="Exit codes: 0 ok, 1 internal error, 2 usage/config, 3 auth, 4 provider unavailable or "
-        "rate-limited or an empty reply, 5 network/timeout, 6 a tool was denied, 130 interrupted.",
+        "rate-limited or an empty reply, 5 network/timeout, 6 a tool was denied, 7 the reply did not "
+        "match --schema (after one retry), 130 interrupted.",
     )
     p.add_argument("prompt", nargs="*", help="The prompt; piped stdin is sent first.")
     p.add_argument(
@@ -79,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="Continue an interrupted reply (with -c/--cid).")
     p.add_argument("--no-stream", action="store_true", help="Wait for the whole reply.")
     p.add_argument("--json", dest="as_json", action="store_true", help="One JSON object on stdout.")
+    p.add_argument("--schema", metavar="FILE|JSON|FIELDS", help=SCHEMA_HELP)
     p.add_argument("-u", "--usage", action="store_true", help="Tokens, cost and timings to stderr.")
     p.add_argument("--no-log", action="store_true", help="Do not store this exchange.")
     p.add_argument("-a", "--agent", help="Named agent from the config.")
@@ -109,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="Run the prompt template NAME (agentchat templates lists them); the PROMPT words are "
         "its arguments ($ARGUMENTS, $1...), piped stdin goes before it.",
     )
+    p.add_argument(
+        "--mcp-prompt",
+        metavar="NAME:PROMPT",
+        help="Start the message with the prompt PROMPT of MCP server NAME (agentchat mcp list shows "
+        "them); the PROMPT words follow it.",
+    )
+    p.add_argument(
+        "--arg", dest="prompt_args", action="append", default=[], metavar="K=V", help="An --mcp-prompt argument."
+    )
     return p
 
 
@@ -119,6 +137,9 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         if value is not None and value < 1:
             err(f"error: {flag} must be at least 1")
             return 2
+    if a.schema is not None and a.resume:
+        err("error: --resume continues the interrupted reply as it was and takes no --schema")
+        return 2
     if a.files and a.resume:
         err("error: --resume continues the interrupted reply as it was and takes no -f/--file")
         return 2
@@ -128,7 +149,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
     # With `-f -` stdin is an attachment, not text to prepend to the prompt. With --template the
     # words are the template's arguments (cli/templates.py renders it once the config is read).
     text = read_prompt([] if a.template else a.prompt, None if "-" in a.files else sys.stdin)
-    if text is None and (a.files or a.template):
+    if text is None and (a.files or a.template or a.mcp_prompt):
         text = ""  # the attachments (or the template) alone are the question
     if text is None and not a.resume:
         err(USAGE)
@@ -162,8 +183,11 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         temperature=a.temperature,
         thinking_budget=a.thinking_budget,
         files=a.files,
+        schema=a.schema,
         template=a.template,
         template_args=a.prompt if a.template else [],
+        mcp_prompt=a.mcp_prompt,
+        prompt_args=a.prompt_args,
     )
     return run_guarded(lambda: run_ask(options))
 
@@ -178,6 +202,10 @@ def run_ask(opts: AskOptions) -> int:
         from agentchat.cli.templates import apply_to_ask
 
         apply_to_ask(config, opts)
+    if opts.mcp_prompt:
+        from agentchat.cli.mcp_ask import apply_mcp_prompt
+
+        apply_mcp_prompt(config, opts)
     session = build_session(config, opts)
     writer = session.writer
     signal.signal(signal.SIGTERM, _terminate)  # `timeout`, `kill`: stop like Ctrl-C, keep the partial
@@ -202,7 +230,7 @@ async def _drive(session: Session) -> int:
     writer = session.writer
     try:
         try:
-            async for event in session.engine.run_turn(session.turn):
+            async for event in run_structured(session.engine, session.turn):
                 _show(event, writer)
         finally:
             await session.engine.aclose()
@@ -222,13 +250,20 @@ async def _drive(session: Session) -> int:
     if denied:
         err(f"denied tool: {', '.join(denied)} (allow with --allow-tool {denied[0]} or --yes)")
         return EXIT_TOOL_DENIED
+    if summary.structured is not None and not summary.structured.valid:
+        err("error: the reply did not match --schema, also when asked again")
+        for line in summary.structured.errors:
+            err(f"schema: {line}")
+        return EXIT_SCHEMA_INVALID
     return 0
 
 
-def _show(event: Event, writer: AnswerWriter) -> None:
+def _show(event: Event | StructuredReply, writer: AnswerWriter) -> None:
     """Route one engine event: answer text to the writer, everything else to stderr."""
     if isinstance(event, ev.TextDelta):
         writer.text(event.text)
+    elif isinstance(event, StructuredReply):
+        writer.structured(event)
     elif isinstance(event, ev.ThinkingDelta):
         writer.thinking(event.text)
     elif isinstance(event, ev.AssistantStarted):
@@ -241,6 +276,8 @@ def _show(event: Event, writer: AnswerWriter) -> None:
         writer.turn_started(event)
     elif isinstance(event, ev.Notice):
         err(event.text)
+    elif isinstance(event, ev.ContextMeasured):
+        writer.summary.context_measured(event)
     elif isinstance(event, ev.Retrying):
         err(f"retrying in {event.delay_s:.1f}s (attempt {event.attempt + 1}): {event.reason}")
     elif isinstance(event, ev.ToolStarted):

@@ -15,11 +15,14 @@ import os
 import re
 import sys
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from agentchat.core.events import AssistantFinished, AssistantStarted, TurnStarted
+from agentchat.core.events import AssistantFinished, AssistantStarted, ContextMeasured, TurnStarted
 from agentchat.core.messages import Usage
 from agentchat.core.text import StreamCleaner, clean, encodable
+
+if TYPE_CHECKING:
+    from agentchat.core.structured import StructuredReply
 
 
 def stdout_is_terminal() -> bool:
@@ -50,13 +53,26 @@ class TurnSummary:
         self.finished: list[AssistantFinished] = []
         self.ttft_s: float | None = None
         self.usage = Usage()
+        # The conversation's size after this turn (the last request plus its reply) and its window.
+        self.context_tokens: int | None = None
+        self.context_window: int | None = None
+        self._sent: int | None = None  # the last request as counted before it was sent
+        self.structured: StructuredReply | None = None  # the outcome under `--schema`
 
     def turn_started(self, event: TurnStarted) -> None:
         self.conversation_id = event.conversation_id
         self.provider, self.model = event.provider, event.model
 
+    def context_measured(self, event: ContextMeasured) -> None:
+        self._sent, self.context_window = event.tokens, event.window
+        self.context_tokens = event.tokens
+
     def end_message(self, event: AssistantFinished) -> None:
         from agentchat.core.turn import total_usage
+
+        sent = event.usage.input_tokens if event.usage.input_tokens is not None else self._sent
+        if sent is not None:  # the provider's own count of what was sent, when it reports one
+            self.context_tokens = sent + (event.usage.output_tokens or 0)
 
         self.finished.append(event)
         self.provider, self.model, self.message_id = event.provider, event.model, event.message_id
@@ -83,6 +99,9 @@ class TurnSummary:
             parts.append(f"cached {u.cached_tokens}")
         if u.reasoning_tokens:
             parts.append(f"reasoning {u.reasoning_tokens}")
+        if self.context_tokens is not None:
+            window = f"{self.context_window:,}" if self.context_window else "?"
+            parts.append(f"context {self.context_tokens:,}/{window}")
         if self.ttft_s is not None:
             parts.append(f"ttft {self.ttft_s:.2f}s")
         total = self.total_s
@@ -102,10 +121,14 @@ def _n(value: int | None) -> str:
 class AnswerWriter:
     """Plain writer: the model's exact text, flushed as it streams, ending with exactly one newline."""
 
-    def __init__(self, out: IO[str], err: IO[str], *, hold_messages: bool, show_usage: bool) -> None:
+    def __init__(
+        self, out: IO[str], err: IO[str], *, hold_messages: bool, show_usage: bool, schema: bool = False
+    ) -> None:
         self.out, self.err = out, err
         self.hold = hold_messages
         self.show_usage = show_usage
+        self.schema = schema  # `--schema`: stdout gets the validated JSON only, never the raw reply
+        self.indent: int | None = None  # the JSON's indent (a terminal: 2; a pipe: one line)
         self.summary = TurnSummary()
         self._held: list[str] = []
         self._trailing = ""  # newlines held back so the answer ends with exactly one
@@ -122,6 +145,8 @@ class AnswerWriter:
 
     def text(self, text: str) -> None:
         self._close_thinking()
+        if self.schema:
+            return
         if self.hold:
             self._held.append(text)
         else:
@@ -143,6 +168,12 @@ class AnswerWriter:
                 self.err.write(clean(text.rstrip("\n")) + "\n")
         else:
             self.emit(text)
+
+    def structured(self, result: StructuredReply) -> None:
+        """The reply under a schema: its JSON is the answer when valid (the face reports errors)."""
+        self.summary.structured = result
+        if result.valid:
+            self.emit(inert_json(json.dumps(result.parsed, ensure_ascii=False, indent=self.indent)))
 
     def finish(self) -> None:
         self._close_thinking()
@@ -247,7 +278,7 @@ class JsonWriter(AnswerWriter):
 
     def end_answer(self) -> None:
         s = self.summary
-        payload = {
+        payload: dict[str, Any] = {
             "text": "".join(self._answer),
             "provider": s.provider,
             "model": s.model,
@@ -256,9 +287,16 @@ class JsonWriter(AnswerWriter):
             "finish_reason": s.finish_reason,
             "status": s.status,
             "usage": {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
+            "context_tokens": s.context_tokens,
+            "context_window": s.context_window,
             "timings": {"ttft_s": _round(s.ttft_s), "total_s": _round(s.total_s)},
             "cost": s.cost,
         }
+        if s.structured is not None:  # `--schema`: the parsed object, or why there is none
+            payload["text"] = s.structured.text
+            payload["parsed"] = s.structured.parsed
+            if s.structured.errors:
+                payload["errors"] = s.structured.errors
         self.out.write(json_line(payload) + "\n")
         self.out.flush()
 
@@ -284,12 +322,16 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def make_writer(*, as_json: bool, hold_messages: bool, show_usage: bool, terminal: bool) -> AnswerWriter:
+def make_writer(
+    *, as_json: bool, hold_messages: bool, show_usage: bool, terminal: bool, schema: bool = False
+) -> AnswerWriter:
     cls: type[AnswerWriter]
     if as_json:
         cls = JsonWriter
-    elif terminal:
+    elif terminal and not schema:  # JSON under a schema is written as JSON, not rendered Markdown
         cls = RichWriter
     else:
         cls = AnswerWriter
-    return cls(sys.stdout, sys.stderr, hold_messages=hold_messages, show_usage=show_usage)
+    writer = cls(sys.stdout, sys.stderr, hold_messages=hold_messages, show_usage=show_usage, schema=schema)
+    writer.indent = 2 if terminal and schema else None
+    return writer

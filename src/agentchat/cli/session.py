@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentchat.core.agents import Agent, Choices, assemble_turn, load_agent
 from agentchat.core.errors import UsageError
+from agentchat.core.structured import parse_schema
 
 if TYPE_CHECKING:
     from agentchat.cli.output import AnswerWriter
@@ -44,8 +45,11 @@ class AskOptions:
     temperature: float | None = None
     thinking_budget: int | None = None
     files: list[str] = field(default_factory=list)  # -f/--file: paths, directories, URLs, "-"
+    schema: str | None = None  # --schema FILE|JSON|FIELDS, as given (core.structured parses it)
     template: str | None = None  # --template NAME; its arguments are the PROMPT words
     template_args: list[str] = field(default_factory=list)
+    mcp_prompt: str | None = None  # --mcp-prompt NAME:PROMPT, with --arg K=V pairs
+    prompt_args: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +115,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
     from agentchat.core.store import Store
 
     agent = load_agent(config, opts.agent)
+    schema = parse_schema(opts.schema, Path.cwd()) if opts.schema is not None else None
     attachments = read_attachments(config, opts)  # a bad input fails here, before the store opens
     store = open_history(opts)
     try:
@@ -143,6 +148,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
                 max_cost=opts.max_cost,
                 stream=opts.stream,
                 attachments=attachments,
+                schema=schema,
             ),
         )
         terminal = stdout_is_terminal()
@@ -153,6 +159,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             hold_messages=registry is not None and (opts.as_json or not terminal),
             show_usage=opts.usage,
             terminal=terminal,
+            schema=schema is not None,
         )
     except BaseException:
         store.close()
@@ -170,7 +177,12 @@ def read_attachments(config: Config, opts: AskOptions) -> list[AttachmentPart]:
     from agentchat.core.intake import limits_from, read_inputs
 
     stdin = getattr(sys.stdin, "buffer", None) if "-" in opts.files else None
-    intake = read_inputs(opts.files, limits_from(config), stdin=stdin, cwd=Path.cwd())
+    resource = None
+    if any(f.startswith("mcp:") for f in opts.files):  # an MCP resource: -f mcp:NAME:URI
+        from agentchat.tools.mcp.context import read_resource_now
+
+        resource = lambda ref: read_resource_now(config, ref)  # noqa: E731
+    intake = read_inputs(opts.files, limits_from(config), stdin=stdin, cwd=Path.cwd(), resource=resource)
     for note in intake.notes:
         err(note)
     return intake.parts

@@ -7,7 +7,7 @@ thing wherever it is used.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentchat.core.errors import ConfigError
 
@@ -61,6 +61,7 @@ class Choices:
     stream: bool = True
     # Files, directories, URLs and stdin read by core.intake.read_inputs (`ask -f`, the TUI's chips).
     attachments: list[AttachmentPart] = field(default_factory=list)
+    schema: dict[str, Any] | None = None  # `ask --schema`: a JSON Schema the reply must match
     # The gateway's client: its history the store lacks, and the tools it runs itself (TurnRequest).
     history: list[Message] = field(default_factory=list)
     client_tools: list[ToolSpec] = field(default_factory=list)
@@ -112,6 +113,7 @@ def assemble_turn(
         max_cost=c.max_cost,
         thinking_budget=c.thinking_budget or agent.thinking_budget,
         attachments=list(c.attachments),
+        schema=c.schema,
         history=list(c.history),
         client_tools=list(c.client_tools),
     )

@@ -34,6 +34,7 @@ class ChatRequest:
     max_tokens: int | None = None
     thinking_budget: int | None = None  # Anthropic extended thinking / Ollama `think`
     stream: bool = True
+    schema: dict[str, Any] | None = None  # the reply's JSON Schema: each adapter asks natively
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentchat.core.events import Event, Finish, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import AttachmentPart, Message, TextPart, ThinkingPart, Usage
@@ -36,6 +36,7 @@ class TurnRequest:
     max_cost: float | None = None  # refuse a request whose estimated cost exceeds this (USD)
     thinking_budget: int | None = None  # extended thinking (Anthropic budget tokens; Ollama `think`)
     attachments: list[AttachmentPart] = field(default_factory=list)  # core.intake read them, with bytes
+    schema: dict[str, Any] | None = None  # the reply must be JSON matching it (core.structured)
     # The gateway's client sends its whole history: the messages the store lacks are stored under
     # the branch point before the prompt (gateway/threads.py decides which those are).
     history: list[Message] = field(default_factory=list)
