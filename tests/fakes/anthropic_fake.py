@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.base import FakeServer, Recorded, Reply, sse
+from tests.fakes.base import FakeServer, Recorded, Reply, sse, wire_tokens
 
 MODEL = "claude-sonnet-4-6"
 SSE_TYPE = "text/event-stream; charset=utf-8"
@@ -272,6 +272,7 @@ class AnthropicFake(FakeServer):
         self.models: list[str] = [MODEL, "claude-haiku-4-5-20251001", "claude-opus-4-8"]
         self.api_key: str | None = None
         self.check_thinking = False
+        self.counted = 0  # POST /v1/messages/count_tokens calls answered
         self.disconnected = threading.Event()
 
     def is_chat(self, path: str) -> bool:
@@ -286,10 +287,18 @@ class AnthropicFake(FakeServer):
             problem = self._invalid(body)
             if problem:
                 return error(400, "invalid_request_error", problem)
+            over = self.over_window(body)
+            if over:  # the live API's words
+                return error(
+                    400, "invalid_request_error", f"prompt is too long: {over[0]} tokens > {over[1]} maximum"
+                )
             reply = self.next_reply()
             if isinstance(reply, TurnReply) and not body.get("stream"):
                 return reply.as_message()
             return reply
+        if req.method == "POST" and path == "/v1/messages/count_tokens":
+            self.counted += 1
+            return Reply.json({"input_tokens": wire_tokens(req.body if isinstance(req.body, dict) else {})})
         if req.method == "GET" and path == "/v1/models":
             return self._models_page(parse_qs(urlsplit(req.path).query))
         return error(404, "not_found_error", f"no route for {req.method} {path}")
@@ -319,6 +328,10 @@ class AnthropicFake(FakeServer):
         """The subset of the real API's request validation that an adapter can get wrong."""
         messages = body.get("messages") or []
         thinking = body.get("thinking") or {}
+        schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+        if schema is not None and '"type": "object"' in json.dumps(schema):
+            if '"additionalProperties": false' not in json.dumps(schema):
+                return "output_config.format.schema: For 'object' type, 'additionalProperties' must be explicitly set to false"
         if thinking.get("type") == "enabled" and thinking.get("budget_tokens", 0) >= body.get(
             "max_tokens", 0
         ):

@@ -61,6 +61,8 @@ class FakeServer:
     def __init__(self, port: int = 0) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[Recorded] = []
+        # model -> context window: a chat request over it is refused as the real API refuses it
+        self.windows: dict[str, int] = {}
         self._lock = threading.Lock()
         server = self
 
@@ -131,6 +133,14 @@ class FakeServer:
             if self.replies:
                 return self.replies.popleft()
         return self.unscripted()
+
+    def over_window(self, body: Any) -> tuple[int, int] | None:
+        """(the request's tokens, the model's window) when `windows` gives the model one and the
+        request does not fit it; None otherwise."""
+        if not isinstance(body, dict) or body.get("model") not in self.windows:
+            return None
+        tokens, window = wire_tokens(body), self.windows[body["model"]]
+        return (tokens, window) if tokens > window else None
 
     def chat_requests(self) -> list[Recorded]:
         return [r for r in self.requests if r.method == "POST" and self.is_chat(r.path)]
@@ -206,3 +216,20 @@ def sse(data: Any, event: str | None = None) -> bytes:
     payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {payload}\n\n".encode()
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def wire_tokens(body: dict[str, Any]) -> int:
+    """The fakes' tokenizer: 4 characters a token (about what the real ones average on English
+    and code) over every string of the prompt, plus 4 per message for the role markers."""
+    prompt = [body.get("system"), body.get("messages"), body.get("tools")]
+    return sum(len(s) for s in _strings(prompt)) // 4 + 4 * len(body.get("messages") or [])

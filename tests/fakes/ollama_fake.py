@@ -175,7 +175,10 @@ class OllamaFake(FakeServer):
                 "parameters": "num_keep 24",
                 "template": "{{ .Prompt }}",
                 "details": _details(family),
-                "model_info": {"general.architecture": family, f"{family}.context_length": 8192},
+                "model_info": {
+                    "general.architecture": family,
+                    f"{family}.context_length": self.windows.get(model, 8192),
+                },
                 "capabilities": self.capabilities.get(family, ["completion", "tools"]),
                 "modified_at": "2025-05-04T17:37:44.706015396-07:00",
             }

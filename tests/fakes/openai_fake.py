@@ -234,6 +234,29 @@ def midstream_error(
     return Reply(chunks=s.frames, content_type=SSE_TYPE)
 
 
+def strict_schema_problem(body: dict[str, Any]) -> str | None:
+    """What the real API says of a strict `response_format` schema that leaves an object open or a
+    property optional (strict mode's rules), so an adapter that asks for strict wrongly is caught."""
+    spec = (body.get("response_format") or {}).get("json_schema") or {}
+    if not spec.get("strict"):
+        return None
+
+    def walk(node: Any, where: str) -> str | None:
+        if isinstance(node, dict):
+            if node.get("type") == "object":
+                if node.get("additionalProperties") is not False:
+                    return f"Invalid schema for response_format '{spec.get('name')}': In context={where}, 'additionalProperties' is required to be supplied and to be false."
+                if set(node.get("required") or []) != set(node.get("properties") or {}):
+                    return f"Invalid schema for response_format '{spec.get('name')}': In context={where}, 'required' is required to be supplied and to be an array including every key in properties."
+            for key, value in node.items():
+                found = walk(value, f"{where}.{key}")
+                if found:
+                    return found
+        return None
+
+    return walk(spec.get("schema"), "()")
+
+
 class OpenAIFake(FakeServer):
     """Routes POST /v1/chat/completions (queued replies) and GET /v1/models (`self.models`, or
     `self.models_reply` when set)."""
@@ -260,6 +283,17 @@ class OpenAIFake(FakeServer):
             ]
             return Reply.json({"object": "list", "data": data})
         if req.method == "POST" and self.is_chat(path):
+            problem = strict_schema_problem(req.body) if isinstance(req.body, dict) else None
+            if problem:
+                return error(400, problem)
+            over = self.over_window(req.body)
+            if over:  # the live API's words and code (§2.7)
+                return error(
+                    400,
+                    f"This model's maximum context length is {over[1]} tokens. However, your messages "
+                    f"resulted in {over[0]} tokens. Please reduce the length of the messages.",
+                    code="context_length_exceeded",
+                )
             reply = self.next_reply()
             wants_stream = isinstance(req.body, dict) and bool(req.body.get("stream"))
             if isinstance(reply, ChatReply) and not wants_stream:

@@ -124,9 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Start the message with the prompt PROMPT of MCP server NAME (agentchat mcp list shows "
         "them); the PROMPT words follow it.",
     )
-    p.add_argument(
-        "--arg", dest="prompt_args", action="append", default=[], metavar="K=V", help="An --mcp-prompt argument."
-    )
+    p.add_argument("--arg", dest="prompt_args", action="append", default=[], metavar="K=V", help="Its argument.")
     return p
 
 

@@ -341,7 +341,7 @@ class AnthropicProvider:
         body = {k: params[k] for k in ("model", "messages", "system", "tools", "thinking") if k in params}
         try:
             counted = await self._client().messages.count_tokens(**body, timeout=COUNT_TIMEOUT_S)
-        except (*_sdk_errors(), ProviderError):
+        except (_sdk_errors(), ProviderError):  # type: ignore[misc]  # a tuple built at run time
             return None
         return int(counted.input_tokens)
 

