@@ -270,3 +270,16 @@ def test_a_full_tool_loop_replayed_against_the_real_server(server: str, user_env
             assert resp.status == 200
             payload = resp.read().decode()
         assert payload.rstrip().endswith("data: [DONE]") or json.loads(payload)["choices"]
+
+
+def test_ask_schema_through_the_real_server(server: str, user_env: UserEnv) -> None:
+    """llama-cpp-python's server refuses OpenAI's json_schema form (it knows JSON mode's
+    {"type": "json_object", "schema": ...}): the adapter asks again in that form, and the server's
+    grammar makes SmolLM2 answer with JSON that matches."""
+    user_env.write_config(f'[providers.llamacpp]\ntype = "openai"\nbase_url = "{server}"\n')
+    proc = user_env.run(
+        "ask", "-p", "llamacpp", "-t", "0", "--schema", "name str, age int", "Invent a person.", timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert isinstance(data["name"], str) and isinstance(data["age"], int) and set(data) == {"name", "age"}

@@ -81,6 +81,18 @@ async def test_streams_tokens_with_usage_and_finish_matching_llama_cpp(settings:
     assert events[-1].reason == reference["choices"][0]["finish_reason"] in ("stop", "length")
 
 
+async def test_a_schema_constrains_the_reply_to_matching_json(settings: ProviderSettings) -> None:
+    """llama.cpp samples under a grammar built from the schema: even SmolLM2-135M answers in shape."""
+    from agentchat.core.structured import check_reply, concise_schema
+
+    schema = concise_schema("name str, age int")
+    events = await collect(
+        LocalProvider(settings), request([Message.user("Invent a person.")], 48, schema=schema)
+    )
+    result = check_reply(text_of(events), schema)
+    assert result.valid, (text_of(events), result.errors)
+
+
 async def test_max_tokens_cuts_the_reply_with_finish_length(settings: ProviderSettings) -> None:
     events = await collect(LocalProvider(settings), request(LONG, max_tokens=5))
     assert events[-1] == Finish("length")

@@ -198,6 +198,20 @@ class OpenAIProvider:
         return params
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
+        body = self._params(request) | {"stream": request.stream}
+        try:
+            async for event in self._stream(request, body):
+                yield event
+        except BadRequestError as exc:
+            if request.schema is None or self._official or "response_format" not in str(exc):
+                raise
+            # A compatible server that knows only JSON mode's form (llama-cpp-python's server:
+            # {"type": "json_object", "schema": ...}) refused json_schema before any token.
+            body["response_format"] = {"type": "json_object", "schema": request.schema}
+            async for event in self._stream(request, body):
+                yield event
+
+    async def _stream(self, request: ChatRequest, body: dict[str, Any]) -> AsyncIterator[ProviderEvent]:
         import openai
 
         client = self._sdk()
@@ -205,7 +219,6 @@ class OpenAIProvider:
         # Through the SDK's generic `post` with JSON objects in and out: the typed
         # `chat.completions.create` builds a pydantic object per streamed chunk, which at a couple
         # of thousand tokens a second was the biggest CPU cost of a reply after drawing it.
-        body = self._params(request) | {"stream": request.stream}
         options: Any = {"security": {"bearer_auth": True}}  # the API key only, as `create` sends
         try:
             if not request.stream:
