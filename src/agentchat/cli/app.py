@@ -78,14 +78,26 @@ def ask(ctx: typer.Context) -> None:
     raise typer.Exit(main(ctx.args, config_path=state.config_path))
 
 
+@app.command(
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+def serve(ctx: typer.Context) -> None:
+    """Serve the OpenAI and Anthropic HTTP APIs on loopback (agentchat serve --help for the options)."""
+    from agentchat.cli.serve import main
+
+    raise typer.Exit(main(ctx.args, config_path=state.config_path))
+
+
 def _register() -> None:
-    from agentchat.cli import commands, history, keys, stats, templates
+    from agentchat.cli import commands, history, keys, mcp, stats, templates
 
     keys.register(app)
     history.register(app)
     commands.register(app)
     stats.register(app)
     templates.register(app)
+    mcp.register(app)
 
 
 _register()

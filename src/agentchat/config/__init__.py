@@ -29,6 +29,7 @@ from agentchat.core.errors import ConfigError
 from agentchat.core.request import ProviderSettings
 
 if TYPE_CHECKING:
+    from agentchat.config.gateway import GatewaySettings
     from agentchat.config.mcp import MCPServerConfig
     from agentchat.config.sections import ContextSettings, ToolSettings
     from agentchat.core.retry import RetryPolicy
@@ -135,6 +136,13 @@ class Config:
         from agentchat.config.mcp import mcp_servers
 
         return mcp_servers(self.section("mcp_servers"))
+
+    @cached_property
+    def gateway(self) -> GatewaySettings:
+        """`[gateway]`: a running `agentchat serve` for `ask` (url) and its token."""
+        from agentchat.config.gateway import gateway_settings
+
+        return gateway_settings(self.section("gateway"), self.where("gateway"))
 
     @property
     def pricing(self) -> dict[str, Any]:

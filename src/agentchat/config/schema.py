@@ -29,6 +29,7 @@ TOP_LEVEL = {
     "budget": "table",
     "models": "named",
     "attachments": "table",
+    "gateway": "table",
     "context": "table",
 }
 # For tables of named entries ([providers.NAME]): the keys each entry may hold.
@@ -50,6 +51,7 @@ TABLE_KEYS: dict[str, set[str]] = {
     "budget": {"monthly_usd"},
     "context": {"strategy", "compact_model"},
     "attachments": {"max_file_bytes", "max_turn_bytes", "max_dir_bytes", "max_dir_files", "url_timeout"},
+    "gateway": {"url", "token"},
 }
 
 

@@ -1,0 +1,80 @@
+"""Our errors as HTTP statuses and each API's error body, and the statuses back as `ask`'s exit
+codes (`ask --via`), so a failure means the same through the gateway as without it."""
+
+from __future__ import annotations
+
+from agentchat.core.errors import (
+    AgentchatError,
+    AuthError,
+    BadRequestError,
+    BudgetError,
+    ConfigError,
+    ProviderError,
+    ProviderNetworkError,
+    RateLimitError,
+    StreamInterrupted,
+    UnavailableError,
+    UnknownModelError,
+    UsageError,
+)
+
+# status -> (OpenAI error type, Anthropic error type)
+_TYPES = {
+    400: ("invalid_request_error", "invalid_request_error"),
+    401: ("authentication_error", "authentication_error"),
+    404: ("invalid_request_error", "not_found_error"),
+    429: ("rate_limit_error", "rate_limit_error"),
+    500: ("server_error", "api_error"),
+    502: ("server_error", "api_error"),
+    503: ("server_error", "overloaded_error"),
+    504: ("timeout", "api_error"),
+}
+
+
+def status_for(exc: BaseException) -> int:
+    if isinstance(exc, UnknownModelError):
+        return 404
+    if isinstance(exc, (UsageError, ConfigError, BadRequestError, BudgetError)):
+        return 400
+    if isinstance(exc, AuthError):
+        return 401
+    if isinstance(exc, RateLimitError):
+        return 429
+    if isinstance(exc, (ProviderNetworkError, StreamInterrupted)):
+        return 504
+    if isinstance(exc, UnavailableError):
+        return 503
+    if isinstance(exc, ProviderError):
+        return 502
+    return 500
+
+
+def message_for(exc: BaseException) -> str:
+    if isinstance(exc, AgentchatError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def openai_error(status: int, message: str) -> dict[str, object]:
+    """OpenAI's shape; `status` is ours, so a mid-stream error event carries it too."""
+    kind = _TYPES.get(status, _TYPES[500])[0]
+    code = "model_not_found" if status == 404 else None
+    return {"error": {"message": message, "type": kind, "param": None, "code": code, "status": status}}
+
+
+def anthropic_error(status: int, message: str) -> dict[str, object]:
+    kind = _TYPES.get(status, _TYPES[500])[1]
+    return {"type": "error", "error": {"type": kind, "message": message}, "status": status}
+
+
+def exit_code_for(status: int) -> int:
+    """What `ask` exits with when the gateway answered `status`."""
+    if status in (401, 403):
+        return AuthError.exit_code
+    if status in (429, 502, 503, 529):
+        return ProviderError.exit_code
+    if status == 504:
+        return ProviderNetworkError.exit_code
+    if 400 <= status < 500:
+        return UsageError.exit_code
+    return 1
