@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -239,6 +240,7 @@ def test_no_log_stores_nothing(user_env: UserEnv, openai_fake: OpenAIFake) -> No
         assert raw.parse().choices[0].message.content == "one"
         assert "x-agentchat-conversation-id" not in raw.headers
     assert rows(user_env, "SELECT count(*) FROM messages") == [(0,)]
+    assert not Path(":memory:").exists()  # the in-memory store is no file in the working directory
     with running_gateway(user_env) as url:  # a request may ask for it too
         client(url, default_headers={"X-Agentchat-No-Log": "1"}).chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "secret"}]

@@ -68,7 +68,7 @@ class Store:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():
+            if str(self.path) != ":memory:" and not self.path.exists():
                 # Conversations are private: create the file owner-only (SQLite copies the mode to -wal/-shm).
                 os.close(os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600))
         except OSError as exc:
