@@ -172,3 +172,27 @@ max_attempts = 1
         assert proc.returncode == 0, proc.stderr
     assert anthropic_fake.counted >= 1  # over the estimate, the endpoint was asked for the exact count
     assert max(wire_tokens(r.body) for r in anthropic_fake.chat_requests()) <= WINDOW
+
+
+def test_compact_on_demand_with_a_focus_then_a_prompt(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(config(openai_fake))
+    grow(user_env, openai_fake, 3, size=50)
+    openai_fake.queue(oai.text(["SUMMARY of three turns"]))
+    proc = user_env.run("ask", "-c", "--compact", "the fox")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "SUMMARY of three turns\n"
+    assert "compacted 3 turn(s)" in proc.stderr
+    assert "Focus on: the fox" in openai_fake.chat_requests()[-1].body["messages"][-1]["content"]
+    with user_env.store() as store:
+        conv = store.most_recent_conversation()
+        assert conv is not None and len(roots(store, conv)) == 2
+        cid = str(conv)
+    openai_fake.queue(oai.text(["SUMMARY again"]), oai.text(["the answer"]))
+    proc = user_env.run("ask", "--cid", cid, "--json", "--compact", "", "what now?")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["text"] == "the answer"
+    sent = openai_fake.chat_requests()[-1].body["messages"]
+    assert sent[0]["role"] == "system" and "SUMMARY again" in sent[0]["content"]
+    assert [m["content"] for m in sent[1:]] == ["what now?"]
+    proc = user_env.run("ask", "--compact")
+    assert proc.returncode == 2 and "-c or --cid" in proc.stderr

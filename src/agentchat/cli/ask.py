@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cid", type=int, help="Continue this conversation.")
     p.add_argument("--resume", action="store_true", help="Continue an interrupted reply (with -c/--cid).")
+    p.add_argument(
+        "--compact",
+        nargs="?",
+        const="",
+        metavar="FOCUS",
+        help="Compact the conversation now (with -c/--cid): its turns summarised into a new branch, the "
+        "original kept; FOCUS says what the summary should keep. A PROMPT after it is then asked.",
+    )
     p.add_argument("--no-stream", action="store_true", help="Wait for the whole reply.")
     p.add_argument("--json", dest="as_json", action="store_true", help="One JSON object on stdout.")
     p.add_argument("--schema", metavar="FILE|JSON|FIELDS", help=SCHEMA_HELP)
@@ -124,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Start the message with the prompt PROMPT of MCP server NAME (agentchat mcp list shows "
         "them); the PROMPT words follow it.",
     )
-    p.add_argument("--arg", dest="prompt_args", action="append", default=[], metavar="K=V", help="Its argument.")
+    p.add_argument(
+        "--arg", dest="prompt_args", action="append", default=[], metavar="K=V", help="Its argument."
+    )
     return p
 
 
@@ -149,7 +159,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
     text = read_prompt([] if a.template else a.prompt, None if "-" in a.files else sys.stdin)
     if text is None and (a.files or a.template or a.mcp_prompt):
         text = ""  # the attachments (or the template) alone are the question
-    if text is None and not a.resume:
+    if text is None and not a.resume and a.compact is None:
         err(USAGE)
         return 2
     if text is not None and a.resume:  # it would be dropped: the resumed reply takes no new prompt
@@ -169,6 +179,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         resume=a.resume,
         stream=not a.no_stream,
         as_json=a.as_json,
+        compact=a.compact,
         usage=a.usage,
         no_log=a.no_log,
         agent=a.agent,
@@ -228,6 +239,11 @@ async def _drive(session: Session) -> int:
     writer = session.writer
     try:
         try:
+            if session.compact is not None:  # cli/compact.py; False: nothing is asked after it
+                from agentchat.cli.compact import compact_now
+
+                if not await compact_now(session):
+                    return 0
             async for event in run_structured(session.engine, session.turn):
                 _show(event, writer)
         finally:
@@ -281,6 +297,10 @@ def _show(event: Event | StructuredReply, writer: AnswerWriter) -> None:
     elif isinstance(event, ev.ToolStarted):
         args = json.dumps(event.call.arguments, ensure_ascii=False)
         err(f"tool {event.call.name} {args[:200]}")
+    elif isinstance(event, ev.ToolProgress):
+        from agentchat.core.progress import progress_label
+
+        err(f"tool {event.call.name} {progress_label(event.progress, event.total, event.message)}")
     elif isinstance(event, ev.ToolFinished):
         size = len(event.result.content.encode())
         err(f"tool {event.call.name} {event.status} in {event.duration_s:.2f}s ({size} bytes)")

@@ -48,8 +48,10 @@ class AskOptions:
     schema: str | None = None  # --schema FILE|JSON|FIELDS, as given (core.structured parses it)
     template: str | None = None  # --template NAME; its arguments are the PROMPT words
     template_args: list[str] = field(default_factory=list)
+    compact: str | None = None  # --compact [FOCUS]: "" without a focus
     mcp_prompt: str | None = None  # --mcp-prompt NAME:PROMPT, with --arg K=V pairs
     prompt_args: list[str] = field(default_factory=list)
+    prompt_attachments: list[AttachmentPart] = field(default_factory=list)  # the MCP prompt's images
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Session:
     gate: Any = None
     mcp: Any = None
     records: Store | None = None
+    compact: str | None = None  # --compact [FOCUS] (cli/compact.py)
 
     async def aclose(self) -> None:
         if self.mcp is not None:
@@ -116,10 +119,13 @@ def build_session(config: Config, opts: AskOptions) -> Session:
 
     agent = load_agent(config, opts.agent)
     schema = parse_schema(opts.schema, Path.cwd()) if opts.schema is not None else None
-    attachments = read_attachments(config, opts)  # a bad input fails here, before the store opens
+    # a bad input fails here, before the store opens
+    attachments = read_attachments(config, opts) + opts.prompt_attachments
     store = open_history(opts)
     try:
         conv = _pick_conversation(store, opts) if not opts.no_log else store.most_recent_conversation()
+        if opts.compact is not None and (conv is None or opts.resume):
+            raise UsageError("--compact needs the conversation to compact: -c or --cid N (and no --resume)")
         parent = None
         if opts.resume:
             parent = _resume_point(store, conv)
@@ -164,7 +170,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
     except BaseException:
         store.close()
         raise
-    return Session(engine, turn, writer, store, gate, mcp, records)
+    return Session(engine, turn, writer, store, gate, mcp, records, opts.compact)
 
 
 def read_attachments(config: Config, opts: AskOptions) -> list[AttachmentPart]:
@@ -209,6 +215,9 @@ def _tools(config: Config, opts: AskOptions, agent: Agent) -> tuple[Any, Any, An
     from agentchat.tools.toolset import approval_gate, open_tools
 
     registry, mcp = open_tools(config)
+    from agentchat.cli.mcp_ask import tty_elicitor
+
+    mcp.elicitor = tty_elicitor  # a server asking for input mid-call asks on the terminal
     gate = approval_gate(
         config, tty_approver, agent_tools=agent.tools, allow_tools=opts.allow_tools, yes=opts.yes
     )

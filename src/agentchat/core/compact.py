@@ -61,7 +61,8 @@ class Compaction:
     turns: int  # how many turns the summary stands for
     tokens_before: int
     tokens_after: int
-    model: str
+    model: str  # the model that summarised
+    window: int | None  # the conversation's model's context window, when known
 
 
 def _line(message: Message) -> str:
@@ -235,6 +236,10 @@ async def compact_conversation(
     from agentchat.core.context import split_turns
 
     after = request_tokens(ChatRequest(model=route.model, messages=branch, system=info.system))
+    try:
+        window = (await engine.capabilities(route)).context_window
+    except ProviderError:
+        window = None
     root = branch[0].id
     assert root is not None
     return Compaction(
@@ -246,4 +251,5 @@ async def compact_conversation(
         before,
         after,
         summarising.model,
+        window,
     )
