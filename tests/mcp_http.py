@@ -1,6 +1,6 @@
 """tests/mcp_test_server.py served over HTTP in this process: Streamable HTTP at /mcp and the older
 SSE transport at /sse, by uvicorn on a loopback port in a thread of its own (no second Python to
-start, so the tests stay fast). `status_server` answers every request with one fixed HTTP status
+start, so the tests stay fast). `status_app` answers every request with one fixed HTTP status
 (a 401 with WWW-Authenticate, a 500) for the bad-input tests.
 """
 
@@ -38,14 +38,16 @@ def serve(app: Any) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.should_exit = server.force_exit = True  # a request left hanging must not hold the exit
         thread.join(10)
 
 
 @contextmanager
-def test_server(kind: str) -> Iterator[str]:
-    """The test MCP server's URL over `kind`: "http" (Streamable HTTP) or "sse"."""
-    from tests.mcp_test_server import server
+def mcp_server_at(kind: str, server: Any = None) -> Iterator[str]:
+    """The URL of an MCPServer (by default the test server) over `kind`: "http" (Streamable HTTP)
+    or "sse"."""
+    if server is None:
+        from tests.mcp_test_server import server
 
     app = server.sse_app() if kind == "sse" else server.streamable_http_app()
     with serve(app) as base:

@@ -93,9 +93,11 @@ def read_inputs(
     stdin: BinaryIO | None = None,
     cwd: Path | None = None,
     fetch: Callable[[str, Limits], tuple[bytes, str]] | None = None,
+    resource: Callable[[str], list[tuple[str, bytes, str | None]]] | None = None,
 ) -> Intake:
-    """Every `-f` source, in order: `-` (stdin), an http(s) URL, a directory or a file. Relative
-    paths are taken from `cwd`; the names stored are the paths as given."""
+    """Every `-f` source, in order: `-` (stdin), an http(s) URL, an MCP resource (`mcp:NAME:URI`,
+    read by `resource`: [(name, bytes, media type)]), a directory or a file. Relative paths are
+    taken from `cwd`; the names stored are the paths as given."""
     limits = limits or Limits()
     intake = Intake()
     seen: set[tuple[str, str]] = set()
@@ -106,6 +108,8 @@ def read_inputs(
             from agentchat.core.urls import read_url
 
             new = [read_url(source, limits, fetch)]
+        elif source.startswith("mcp:") and resource is not None:
+            new = [_sized(part_for(name, data, media), limits) for name, data, media in resource(source)]
         else:
             path = Path(source).expanduser()
             if cwd is not None and not path.is_absolute():
@@ -128,6 +132,12 @@ def read_inputs(
                 f"{size_text(limits.max_turn_bytes)} (attachments.max_turn_bytes)"
             )
     return intake
+
+
+def _sized(part: AttachmentPart, limits: Limits) -> AttachmentPart:
+    if part.size > limits.max_file_bytes:
+        raise UsageError(_too_big(part.name, part.size, limits))
+    return part
 
 
 def read_file(path: Path, name: str, limits: Limits) -> bytes:

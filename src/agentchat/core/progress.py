@@ -24,3 +24,9 @@ def current_progress() -> ProgressSink | None:
 def set_progress(sink: ProgressSink | None) -> None:
     """Called by the engine at the start of a tool call's own task."""
     _sink.set(sink)
+
+
+def progress_label(progress: float, total: float | None, message: str | None) -> str:
+    """What both faces show: "3/10 · step 3", "40%" or "3 · step 3" (numbers as the server sent them)."""
+    done = f"{progress:g}/{total:g}" if total else f"{progress:g}"
+    return f"{done} · {message}" if message else done

@@ -12,10 +12,12 @@ from agentchat.core.events import (
     ProviderEvent,
     Retrying,
     ToolFinished,
+    ToolProgress,
     ToolStarted,
     TurnStarted,
 )
 from agentchat.core.messages import Message
+from agentchat.core.progress import progress_label
 
 if TYPE_CHECKING:
     from agentchat.core.events import Event
@@ -70,6 +72,10 @@ class TurnPresenter:
         elif isinstance(event, ToolStarted):
             self.tools.display = True
             await self.tools.started(event.call)
+        elif isinstance(event, ToolProgress):
+            self.tools.show_progress(
+                event.call.id, progress_label(event.progress, event.total, event.message)
+            )
         elif isinstance(event, ToolFinished):
             await self.tools.finished(event.call, event.result, event.status, event.duration_s)
             await self.view.add_tool_result(event.result)

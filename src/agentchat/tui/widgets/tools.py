@@ -30,6 +30,7 @@ class ToolEntry(Collapsible):
         self.call = call
         self.status = "running"
         self.duration_s: float | None = None
+        self.progress = ""  # the server's last progress report, while running
         self._result = Static("(waiting for the result)", classes="result")
         super().__init__(
             Static(plain(pretty_json(call.arguments)), classes="args"),
@@ -48,6 +49,8 @@ class ToolEntry(Collapsible):
         label = duration_label(self.duration_s)
         if label:
             parts.append(label)
+        if self.progress and self.status == "running":
+            parts.append(self.progress)
         args = args_preview(self.call.arguments)
         return plain(" · ".join(parts) + (f"\n  {args}" if args else ""))
 
@@ -96,6 +99,13 @@ class ToolPane(VerticalScroll):
         for entry in self._entries.values():
             if entry.status in ("running", "asking"):
                 entry.set_status("interrupted")
+
+    def show_progress(self, call_id: str, label: str) -> None:
+        """A running call's progress (an MCP server's report), in its heading."""
+        entry = self._entries.get(call_id)
+        if entry is not None:
+            entry.progress = label
+            entry.title = entry._heading()  # type: ignore[assignment]  # Content, not markup
 
     def mark(self, call_id: str, status: str) -> None:
         """E.g. "asking" while the approval modal is open, then back to "running"."""
