@@ -25,6 +25,9 @@ history_app = typer.Typer(help="Stored conversations.", invoke_without_command=T
 
 
 def register(app: typer.Typer) -> None:
+    from agentchat.cli.history_import import import_command
+
+    history_app.command("import")(import_command)
     app.add_typer(history_app, name="history")
 
 
