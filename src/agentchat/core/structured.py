@@ -21,13 +21,13 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentchat.core.errors import UsageError
 from agentchat.core.events import AssistantFinished, Event, Notice, TurnStarted
 
 if TYPE_CHECKING:
-    from agentchat.core.engine import Engine
+    from agentchat.core.store import Store
     from agentchat.core.turn import TurnRequest
 
 EXIT_INVALID = 7  # `ask` exits with it when the reply fails validation twice
@@ -36,6 +36,15 @@ _FIELD = re.compile(r"^([A-Za-z_][\w-]*)(?:\s+(\w+))?\s*(?::\s*(.*))?$", re.DOTA
 _FENCE = re.compile(r"```[\w-]*[ \t]*\n(.*?)\n?[ \t]*```", re.DOTALL)
 MAX_ERRORS = 10  # a reply wrong everywhere: the first few say enough, to the user and the model
 MAX_ERROR_CHARS = 200
+
+
+class Engine(Protocol):
+    """What a structured turn needs of core.engine.Engine (named here, not imported: the providers
+    import this module for strict_compatible, and the engine imports the tools)."""
+
+    store: Store
+
+    def run_turn(self, turn: TurnRequest) -> AsyncGenerator[Event, None]: ...
 
 
 @dataclass(slots=True)
