@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", metavar="FILE|JSON|FIELDS", help=SCHEMA_HELP)
     p.add_argument("-u", "--usage", action="store_true", help="Tokens, cost and timings to stderr.")
     p.add_argument("--no-log", action="store_true", help="Do not store this exchange.")
+    p.add_argument(
+        "--via",
+        metavar="URL",
+        help="Send the turn to a running `agentchat serve` at URL (the warm path: no SDK loads here); "
+        "default: [gateway] url.",
+    )
     p.add_argument("-a", "--agent", help="Named agent from the config.")
     p.add_argument(
         "-T",
@@ -193,6 +199,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         thinking_budget=a.thinking_budget,
         files=a.files,
         schema=a.schema,
+        via=a.via,
         template=a.template,
         template_args=a.prompt if a.template else [],
         mcp_prompt=a.mcp_prompt,
@@ -215,6 +222,12 @@ def run_ask(opts: AskOptions) -> int:
         from agentchat.cli.mcp_ask import apply_mcp_prompt
 
         apply_mcp_prompt(config, opts)
+    if opts.via or config.gateway.url:
+        from agentchat.cli.via import run_via
+
+        code = run_via(config, opts)
+        if code is not None:
+            return code
     session = build_session(config, opts)
     writer = session.writer
     signal.signal(signal.SIGTERM, _terminate)  # `timeout`, `kill`: stop like Ctrl-C, keep the partial

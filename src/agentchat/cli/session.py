@@ -46,6 +46,7 @@ class AskOptions:
     thinking_budget: int | None = None
     files: list[str] = field(default_factory=list)  # -f/--file: paths, directories, URLs, "-"
     schema: str | None = None  # --schema FILE|JSON|FIELDS, as given (core.structured parses it)
+    via: str | None = None  # --via URL: a running `agentchat serve` takes the turn (cli/via.py)
     template: str | None = None  # --template NAME; its arguments are the PROMPT words
     template_args: list[str] = field(default_factory=list)
     compact: str | None = None  # --compact [FOCUS]: "" without a focus

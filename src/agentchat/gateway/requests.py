@@ -17,7 +17,7 @@ from agentchat.core.request import ToolSpec
 class ClientTurn:
     """One request of a gateway client, provider-neutral."""
 
-    model: str
+    model: str | None  # None: the default model, as `ask` without -m
     messages: list[Message]  # system messages excluded: they are `system`
     system: str | None = None
     tools: list[ToolSpec] = field(default_factory=list)
@@ -74,11 +74,13 @@ def _arguments(raw: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _model(body: dict[str, Any]) -> str:
+def _model(body: dict[str, Any]) -> str | None:
+    """The model asked for; none (or "default") routes as `ask` without -m does."""
     model = body.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise UsageError("`model` is required: a model name agentchat routes (GET /v1/models lists them)")
-    return model.strip()
+    if model is not None and not isinstance(model, str):
+        raise UsageError("`model` must be a model name (GET /v1/models lists them)")
+    model = (model or "").strip()
+    return None if model in ("", "default") else model
 
 
 def _tail_check(messages: list[Message]) -> list[Message]:

@@ -110,6 +110,8 @@ def serve(
     announce(base_url(sock))
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down for: stopping is normal
+        pass
     finally:
         sock.close()
     return 0

@@ -128,13 +128,15 @@ class Gateway:
             if engine.records is not engine.store:
                 engine.records.close()
 
-    def split_model(self, name: str) -> tuple[str | None, str | None]:
-        """`PROVIDER/MODEL` names the provider when PROVIDER is one agentchat knows (a model name
-        may hold a slash itself: `openai/gpt-4o` at OpenRouter is a model unless `openai/` is
-        taken as the provider, which it is); otherwise the name is routed as a model."""
+    def split_model(self, name: str | None) -> tuple[str | None, str | None]:
+        """(model, provider). `PROVIDER/MODEL` names the provider when PROVIDER is one agentchat
+        knows (`PROVIDER/` alone: its default model); any other name is routed as a model (it may
+        hold a slash itself, as OpenRouter's do)."""
+        if name is None:
+            return None, None
         head, sep, tail = name.partition("/")
-        if sep and tail and head in [*self.config.provider_names(), "local"]:
-            return tail, head
+        if sep and head in [*self.config.provider_names(), "local"]:
+            return tail or None, head
         return name, None
 
     async def models(self) -> list[tuple[str, str]]:
