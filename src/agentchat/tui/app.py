@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from agentchat.tools.approval import ApprovalGate, Decision
     from agentchat.tools.base import Tool
     from agentchat.tools.mcp import MCPManager
+    from agentchat.tools.mcp.elicit import Answer, Elicitation
     from agentchat.tools.registry import ToolRegistry
 
 
@@ -71,6 +72,8 @@ class AgentchatApp(App[None]):
         self.router = router or Router(config, discover=list_models)
         self.registry = registry
         self.mcp = mcp
+        if mcp is not None:  # a server asking the user for input mid-call: a modal
+            mcp.elicitor = self.elicit
         self.timefmt = timefmt
         self.wall_clock = wall_clock  # "now" for the stats window and budget checks; fixed in tests
         self.workspace = workspace or config.workspace  # what `@` lists and relative paths are read from
@@ -97,6 +100,9 @@ class AgentchatApp(App[None]):
             self.run_worker(self.registry.load(), group="tools", exit_on_error=False)
         for warning in self.config.warnings:  # a key the config holds that agentchat does not know
             self.notify(warning, title="Config", severity="warning", timeout=15)
+        from agentchat.tui.preferences import apply
+
+        apply(self)  # [keys] and [ui] theme
 
     def _stop_by_signal(self, signum: int) -> None:
         """SIGTERM/SIGHUP (a closed terminal, `kill`): leave as ctrl+q does, so the reply under way
@@ -175,13 +181,21 @@ class AgentchatApp(App[None]):
             pane.mark(call.id, "running")
         return decision
 
+    async def elicit(self, request: Elicitation) -> Answer:
+        from agentchat.tui.screens.elicit import ask_elicitation
+
+        return await ask_elicitation(self, request)
+
     # --- command palette -------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from agentchat.tui.commands import system_commands
         from agentchat.tui.screens.main import MainScreen
 
         if isinstance(screen, MainScreen):
+            from agentchat.tui.mcp_prompts import prompt_commands
+
             yield from system_commands(screen)
+            yield from prompt_commands(screen)
         yield from super().get_system_commands(screen)
 
 

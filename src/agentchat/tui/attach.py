@@ -12,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from agentchat.core.errors import AgentchatError
+from agentchat.tools.mcp.context import resources_of
 from agentchat.tui.attachments import CLIPBOARD_NAME, Attachment, attach_bytes, attach_file, read_for_turn
 from agentchat.tui.clipboard import NoClipboardTool
 from agentchat.tui.errors import notify_error
@@ -44,7 +45,9 @@ class AttachControl:
                 self.add_files([path])
             screen.prompt.focus()
 
-        screen.app.push_screen(FilePicker(self.workspace, attached), done)
+        mcp = screen.app.mcp
+        resources = [entry.ref for entry in resources_of(mcp)] if mcp is not None else []
+        screen.app.push_screen(FilePicker(self.workspace, attached, resources), done)
 
     def add_files(self, sources: list[str]) -> None:
         self.screen.run_worker(self._add_files(sources), group="attach", exit_on_error=False)

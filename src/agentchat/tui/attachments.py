@@ -10,6 +10,7 @@ the chip can say what it is; and again when the prompt is sent, through `read_in
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,7 +44,15 @@ class Attachment:
 
 def attach_file(source: str, config: Config, workspace: Path) -> Attachment:
     """Blocking (run it in a thread). UsageError: one line naming the file."""
-    return Attachment(read_inputs([source], limits_from(config), stdin=None, cwd=workspace).parts[0], source)
+    intake = read_inputs([source], limits_from(config), stdin=None, cwd=workspace, resource=_mcp(config))
+    return Attachment(intake.parts[0], source)
+
+
+def _mcp(config: Config) -> Callable[[str], list[tuple[str, bytes, str | None]]]:
+    """How an `mcp:NAME:URI` chip (an MCP resource from the @ picker) is read: a connection of its own."""
+    from agentchat.tools.mcp.context import read_resource_now
+
+    return lambda ref: read_resource_now(config, ref)
 
 
 def attach_bytes(name: str, data: bytes, config: Config) -> Attachment:
@@ -66,7 +75,9 @@ def read_for_turn(attached: list[Attachment], config: Config, workspace: Path) -
         if item.source is None:
             parts.append(item.part)
         else:
-            parts += read_inputs([item.source], limits, stdin=None, cwd=workspace).parts
+            parts += read_inputs(
+                [item.source], limits, stdin=None, cwd=workspace, resource=_mcp(config)
+            ).parts
     total = sum(p.size for p in parts)
     if total > limits.max_turn_bytes:
         raise UsageError(

@@ -96,7 +96,7 @@ async def _with_server(
         if server is None:
             known = ", ".join(s.name for s in mcp.servers) or "none configured"
             raise UsageError(f"no MCP server named {name!r} (known: {known}); see agentchat mcp list")
-        await mcp.start(include_disabled=True)
+        await mcp.start(include_disabled=own)  # a disabled server named on purpose is started
         if server.client is None:
             raise MCPUnavailable(f"MCP server {name}: {mcp.errors.get(name, 'not connected')}")
         try:

@@ -54,9 +54,10 @@ class FilePicker(ModalScreen[str | None]):
     options = getters.query_one("#files", OptionList)
     status = getters.query_one("#file-count", Label)
 
-    def __init__(self, workspace: Path, attached: set[str]) -> None:
+    def __init__(self, workspace: Path, attached: set[str], resources: list[str] | None = None) -> None:
         super().__init__(classes="dialog")
         self.workspace = workspace
+        self.resources = resources or []  # MCP resources (`mcp:NAME:URI`): type `NAME:` to find them
         self.attached = attached  # the workspace paths already chips: marked in the list
         self.listing: Listing | None = None
         self.hits: list[Hit] = []  # the best SHOWN matches, as listed
@@ -75,7 +76,8 @@ class FilePicker(ModalScreen[str | None]):
 
     @work(group="file-listing", exclusive=True)
     async def load(self) -> None:
-        self.listing = await asyncio.to_thread(list_files, self.workspace)
+        listing = await asyncio.to_thread(list_files, self.workspace)
+        self.listing = Listing(self.resources + listing.files, listing.capped)
         self.fill()
 
     def fill(self) -> None:
