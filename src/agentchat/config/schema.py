@@ -29,6 +29,8 @@ TOP_LEVEL = {
     "budget": "table",
     "models": "named",
     "attachments": "table",
+    "ui": "table",
+    "keys": None,  # binding id -> key: ids are the TUI's, checked when it starts (tui/preferences.py)
     "gateway": "table",
     "context": "table",
 }
@@ -50,6 +52,7 @@ TABLE_KEYS: dict[str, set[str]] = {
     "failover": {"chain"},
     "budget": {"monthly_usd"},
     "context": {"strategy", "compact_model"},
+    "ui": {"theme"},  # any Textual theme: checked when the TUI starts
     "attachments": {"max_file_bytes", "max_turn_bytes", "max_dir_bytes", "max_dir_files", "url_timeout"},
     "gateway": {"url", "token"},
 }

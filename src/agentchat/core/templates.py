@@ -91,9 +91,10 @@ class Template:
         )
 
 
-def template_dirs(config: Config) -> list[Path]:
-    """The user's directory, then the workspace's (later ones win on a shared name)."""
-    return [config.path.parent / "templates", config.workspace / WORKSPACE_DIR]
+def template_dirs(config: Config, workspace: Path | None = None) -> list[Path]:
+    """The user's directory, then the workspace's (later ones win on a shared name). The workspace
+    is the config's (the working directory unless set), or the one the TUI was given."""
+    return [config.path.parent / "templates", (workspace or config.workspace) / WORKSPACE_DIR]
 
 
 def parse_template(path: Path) -> Template:
@@ -140,10 +141,10 @@ def _front_matter(path: Path, raw: str) -> dict[str, Any]:
     return fields
 
 
-def template_files(config: Config) -> dict[str, Path]:
+def template_files(config: Config, workspace: Path | None = None) -> dict[str, Path]:
     """Every template's file by name, the workspace's over the user's, sorted by name."""
     found: dict[str, Path] = {}
-    for directory in template_dirs(config):
+    for directory in template_dirs(config, workspace):
         try:
             paths = sorted(directory.glob(f"*{SUFFIX}"))
         except OSError:
@@ -154,10 +155,10 @@ def template_files(config: Config) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def load_templates(config: Config) -> tuple[list[Template], list[str]]:
+def load_templates(config: Config, workspace: Path | None = None) -> tuple[list[Template], list[str]]:
     """Every template that parses, and one line for each that does not (not fatal to the rest)."""
     templates, errors = [], []
-    for path in template_files(config).values():
+    for path in template_files(config, workspace).values():
         try:
             templates.append(parse_template(path))
         except ConfigError as exc:

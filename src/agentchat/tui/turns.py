@@ -102,9 +102,10 @@ class TurnRunner:
         self._restore_pending()
 
     # --- sending ---------------------------------------------------------------------------------
-    def submit(self, text: str) -> None:
+    def submit(self, text: str, *, extra: Choices | None = None) -> None:
         """The prompt was sent with the chips above it: it continues the branch on screen (the
-        newest unless an older one was opened). The chips stay until the message is stored."""
+        newest unless an older one was opened). The chips stay until the message is stored.
+        `extra`: a template's (or /system's) choices for this turn (see `_turn`)."""
         screen = self.screen
         attached = screen.chips.attachments
         if not text.strip() and not attached:
@@ -112,7 +113,7 @@ class TurnRunner:
         parent = screen.branch_tip
         screen.branch_tip = None  # once this turn has stored a message, its branch is the newest
         screen.prompt.clear()
-        self.send_job(lambda: self._send(text, parent, attached=attached), text, parent)
+        self.send_job(lambda: self._send(text, parent, attached=attached, extra=extra), text, parent)
 
     async def _send(
         self,
@@ -121,6 +122,7 @@ class TurnRunner:
         *,
         from_root: bool = False,
         attached: Sequence[Attachment] = (),
+        extra: Choices | None = None,
     ) -> None:
         self._pending = None  # started: from here on _unsend gives the text back if need be
         screen = self.screen
@@ -137,7 +139,7 @@ class TurnRunner:
         try:
             await self._turn(
                 text, conversation, parent_id, from_root=from_root, user_box=user_box,
-                attachments=parts, sent=attached,
+                attachments=parts, sent=attached, extra=extra,
             )  # fmt: skip
         finally:
             if user_box.message.id is None:  # the turn ended before it stored the prompt
@@ -170,6 +172,7 @@ class TurnRunner:
         user_box: MessageBox | None = None,
         attachments: list[AttachmentPart] | None = None,
         sent: Sequence[Attachment] = (),
+        extra: Choices | None = None,
     ) -> None:
         """One turn, assembled by core exactly as `ask` assembles it: the agent, the attachments,
         and the provider and model chosen in the provider bar (None while it still resolves: the
@@ -178,6 +181,15 @@ class TurnRunner:
         screen = self.screen
         app = screen.app
         agent, route = app.agent(screen.agent), screen.route
+        choices = Choices(
+            provider=route.provider,
+            model=route.model if route.provider else None,
+            attachments=attachments or [],
+        )
+        if extra is not None:  # a template's model (with its provider) beats the bar's, for this turn
+            if extra.model or extra.provider:
+                choices.model, choices.provider = extra.model, extra.provider
+            choices.system, choices.tool_names = extra.system, extra.tool_names
         turn = assemble_turn(
             app.config,
             agent,
@@ -185,11 +197,7 @@ class TurnRunner:
             conversation_id=conversation,
             parent_id=parent_id,
             from_root=from_root,
-            choices=Choices(
-                provider=route.provider,
-                model=route.model if route.provider else None,
-                attachments=attachments or [],
-            ),
+            choices=choices,
         )
         app.engine.gate = app.gate_for(conversation, agent)
         presenter = TurnPresenter(

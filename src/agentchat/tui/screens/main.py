@@ -16,23 +16,26 @@ from textual import getters
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer
 
 from agentchat import gc_policy
 from agentchat.tui.app import AgentchatApp
 from agentchat.tui.attach import AttachControl
+from agentchat.tui.branches import BranchControl
 from agentchat.tui.format import running_cost
 from agentchat.tui.route import RouteControl
 from agentchat.tui.screens.dialogs import Confirm, TextPrompt
 from agentchat.tui.screens.keys import KeyStatusScreen
+from agentchat.tui.screens.power_keys import PowerKeys
 from agentchat.tui.screens.stats import StatsScreen
+from agentchat.tui.slash import SlashControl
 from agentchat.tui.turns import TurnRunner
 from agentchat.tui.widgets.chips import AttachmentBar
 from agentchat.tui.widgets.conversation import ConversationView, MessageBox
 from agentchat.tui.widgets.prompt import PromptInput
 from agentchat.tui.widgets.provider_bar import ProviderBar
 from agentchat.tui.widgets.sidebar import DEFAULT_AGENT, Sidebar
+from agentchat.tui.widgets.slash import SlashMenu
 from agentchat.tui.widgets.tools import ToolPane
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 PLACEHOLDER = "Message (enter sends, ctrl+j newline, shift+tab to the messages)"
 
 
-class MainScreen(Screen[None]):
+class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the branches' keys
     CSS_PATH = "main.tcss"
     # Every binding has an id, so a keymap (`App.set_keymap`) can move it to another key.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -92,6 +95,8 @@ class MainScreen(Screen[None]):
         self.route = RouteControl(self)
         self.turns = TurnRunner(self)
         self.attach = AttachControl(self)
+        self.slash = SlashControl(self)  # `/` commands and templates
+        self.branches = BranchControl(self)  # ‹ 2/3 › between sibling messages
         self.ready = asyncio.Event()  # set once every widget is mounted and startup work has begun
 
     # --- layout ----------------------------------------------------------------------------------
@@ -103,6 +108,7 @@ class MainScreen(Screen[None]):
                 yield ProviderBar(id="provider-bar")
                 yield ConversationView(app.store, app.timefmt, id="conversation")
                 yield AttachmentBar(id="attachments")
+                yield SlashMenu(id="slash")
                 yield PromptInput(placeholder=PLACEHOLDER, id="prompt", workspace=app.workspace)
             yield ToolPane(id="tools")
         yield Footer(compact=True)
@@ -124,9 +130,9 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()  # Stop is in the footer only while a reply streams
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
-            return self.generating  # otherwise escape goes on to the focused widget
-        return True
+        if action == "stop":  # otherwise escape goes on to the focused widget
+            return self.generating or self.slash.is_open
+        return super().check_action(action, parameters)
 
     # --- the route (provider and model) and the key and usage panels ---------------------------
     def set_route(self, provider: str | None, model: str | None) -> None:
@@ -149,7 +155,7 @@ class MainScreen(Screen[None]):
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()
         if event.prompt is self.prompt:
-            self.turns.submit(event.text)
+            self.slash.submit(event.text)  # a `/` command, else the message to send
 
     def on_prompt_input_file_pick_requested(self, event: PromptInput.FilePickRequested) -> None:
         event.stop()
@@ -164,7 +170,10 @@ class MainScreen(Screen[None]):
         self.attach.paste_image()
 
     def action_stop(self) -> None:
-        self.turns.stop()
+        if self.slash.is_open:  # escape closes the slash popup first
+            self.slash.close()
+        else:
+            self.turns.stop()
 
     def action_regenerate(self) -> None:
         self.turns.regenerate_from(self.view.last_user_box())
@@ -193,6 +202,7 @@ class MainScreen(Screen[None]):
         """It has a new message: move it to the top of its agent (if not there) and show its title."""
         self.sidebar.touch(self.conversation_id)
         self.show_title()
+        self.view.refresh_branches()  # a regenerated reply or an edited prompt: ‹ 2/2 ›
 
     def show_title(self) -> None:
         info = self.app.store.conversation(self.conversation_id) if self.conversation_id else None
@@ -211,9 +221,15 @@ class MainScreen(Screen[None]):
         self.open_conversation(event.conversation_id, event.agent, event.leaf_id)
 
     def open_conversation(
-        self, conversation_id: int, agent: str = DEFAULT_AGENT, leaf_id: int | None = None
+        self,
+        conversation_id: int,
+        agent: str = DEFAULT_AGENT,
+        leaf_id: int | None = None,
+        *,
+        focus: int | None = None,
     ) -> None:
-        """Show its newest branch, or the branch ending at `leaf_id` (a search hit on an older one)."""
+        """Show its newest branch, or the branch ending at `leaf_id` (a search hit on an older one);
+        `focus`: the message to focus then (a branch step from a focused message)."""
         asked_from = self.focused
 
         async def job() -> None:
@@ -233,7 +249,10 @@ class MainScreen(Screen[None]):
             await self.tools.load(store.thread(leaf, tools_only=True) if leaf is not None else [])
             self.tools.display = self.tools.count > 0
             self.bar.title = info.title or "(untitled)"
-            if self.focused is asked_from:  # ready to type, unless the user went elsewhere meanwhile
+            focused = [box for box in self.view.boxes() if focus is not None and box.message.id == focus]
+            if focused:
+                focused[0].focus()
+            elif self.focused is asked_from:  # ready to type, unless the user went elsewhere meanwhile
                 self.prompt.focus()
 
         self.turns.run_job(job)

@@ -60,7 +60,19 @@ class ConversationView(VerticalScroll):
             widgets.append(self._earlier_marker())
         widgets += [MessageBox(m, self.timefmt) for m in messages]
         await self.mount_all(widgets)
+        self.refresh_branches()
         self.anchor()
+
+    def refresh_branches(self) -> None:
+        """`‹ 2/3 ›` on every stored message on screen that has siblings (one read for all)."""
+        from agentchat.core.branches import positions
+
+        boxes = [box for box in self.boxes() if box.message.id is not None]
+        found = positions(self.store, [box.message.id for box in boxes if box.message.id is not None])
+        for box in boxes:
+            branch = found.get(box.message.id) if box.message.id is not None else None
+            if branch != box.branch:
+                box.show_branch(branch)
 
     def _earlier_marker(self) -> EarlierMarker:
         return EarlierMarker(f"▲ {self.earlier:,} earlier messages: scroll up or click to load")
@@ -86,6 +98,7 @@ class ConversationView(VerticalScroll):
             if self.earlier:
                 widgets.insert(0, self._earlier_marker())
             await self.mount_all(widgets, before=0)
+            self.refresh_branches()
 
             def keep_place() -> None:
                 self.scroll_to(y=self.scroll_y + self.virtual_size.height - old_height, animate=False)

@@ -30,6 +30,7 @@ from agentchat.tui.format import TimeFormat, call_label, code_blocks, message_la
 from agentchat.tui.plain import StreamCleaner, clean, plain, plain_text
 from agentchat.tui.screens.dialogs import Choice
 from agentchat.tui.tcss import tcss_beside
+from agentchat.tui.widgets.branch_nav import BranchNav
 from agentchat.tui.widgets.reply_markdown import ReplyMarkdown
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class MessageBox(Vertical, can_focus=True):
         Binding("r", "regenerate", "Regenerate", id="message-regenerate"),
         Binding("up", "sibling(-1)", "Previous", show=False, id="message-previous"),
         Binding("down", "sibling(1)", "Next", show=False, id="message-next"),
+        Binding("left", "branch(-1)", "‹ Branch", id="message-branch-previous"),
+        Binding("right", "branch(1)", "Branch ›", id="message-branch-next"),
     ]
 
     @dataclass
@@ -93,14 +96,24 @@ class MessageBox(Vertical, can_focus=True):
 
         box: MessageBox
 
+    @dataclass
+    class BranchRequested(TextualMessage):
+        """Show the branch of this message's sibling `step` places along (‹ or ›)."""
+
+        box: MessageBox
+        step: int
+
     body = getters.query_one(".body", Static)  # a stored message's one rendering
 
     def __init__(self, message: Message, timefmt: TimeFormat) -> None:
         super().__init__(classes=f"message -{message.role}")
         self.message = message
         self.timefmt = timefmt
+        self.branch: tuple[int, int] | None = None  # (place, of how many) among its siblings
 
     def compose(self) -> ComposeResult:
+        if self.branch is not None:
+            yield BranchNav(*self.branch)
         if self.message.thinking:
             yield Collapsible(Static(plain(self.message.thinking)), title="thinking", collapsed=True)
         yield Static(body_renderable(self.message), classes="body")
@@ -116,7 +129,28 @@ class MessageBox(Vertical, can_focus=True):
             return role == "assistant"
         if action == "copy_code":
             return role != "tool"
+        if action == "branch":
+            return self.branch is not None
         return True
+
+    def show_branch(self, branch: tuple[int, int] | None) -> None:
+        """`‹ 2/3 ›` above the text while the message has siblings (None: it has none)."""
+        self.branch = branch
+        navs = self.query_children(BranchNav)
+        if branch is None:
+            navs.remove()
+        elif navs:
+            navs.first().show(*branch)
+        else:
+            self.mount(BranchNav(*branch), before=0)
+        self.refresh_bindings()
+
+    def action_branch(self, step: int) -> None:
+        self.post_message(self.BranchRequested(self, step))
+
+    def on_branch_nav_step(self, event: BranchNav.Step) -> None:
+        event.stop()
+        self.post_message(self.BranchRequested(self, event.step))
 
     def action_copy(self) -> None:
         from agentchat.core.export import message_markdown

@@ -1,0 +1,167 @@
+"""Slash commands on the main screen (`screen.slash`): what `/` at the start of the prompt means.
+
+`/NAME args`: a built-in command (tui/slash_commands.py), else a template (core/templates.py, the
+same files as `ask --template`: its prompt is sent with its model, provider, system and tools),
+else an MCP server's prompt `/SERVER:PROMPT` (its text fills the prompt, to be read and sent).
+A name that is none of these is refused with a notification (a typo must not go to a model), while
+text that is not a command name at all (`/etc/hosts says what?`) is sent as typed, and `//` sends
+one literal `/`. While the name is being typed, the popup (`SlashMenu`) lists what matches.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from agentchat.core.agents import Choices
+from agentchat.core.errors import AgentchatError
+from agentchat.core.templates import load_templates, parse_template, split_args, template_files
+from agentchat.tui.errors import notify_error
+from agentchat.tui.slash_commands import BUILTINS
+from agentchat.tui.widgets.slash import MAX_SHOWN, SlashItem, matching
+
+if TYPE_CHECKING:
+    from agentchat.tui.screens.main import MainScreen
+    from agentchat.tui.widgets.slash import SlashMenu
+
+COMMAND = re.compile(r"/([A-Za-z0-9][A-Za-z0-9_.:-]*)(?:\s+(.*))?", re.DOTALL)
+TYPING = re.compile(r"/[A-Za-z0-9_.:-]*")  # the name still being typed: the popup is open
+
+
+class SlashControl:
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.pending_system: str | None = None  # /system before the conversation exists
+
+    @property
+    def menu(self) -> SlashMenu:
+        from agentchat.tui.widgets.slash import SlashMenu
+
+        return self.screen.query_one(SlashMenu)
+
+    @property
+    def is_open(self) -> bool:
+        return self.menu.is_open
+
+    # --- what there is ---------------------------------------------------------------------------
+    def items(self) -> list[SlashItem]:
+        """Built-ins, then templates (a built-in's name wins), then MCP prompts."""
+        app = self.screen.app
+        items = [SlashItem(name, command.help) for name, command in BUILTINS.items()]
+        templates, _ = load_templates(app.config, app.workspace)
+        items += [
+            SlashItem(t.name, t.summary or "template", "template")
+            for t in templates
+            if t.name not in BUILTINS
+        ]
+        items += [SlashItem(name, help, "prompt") for name, help in self._mcp_prompts()]
+        return items
+
+    def _mcp_prompts(self) -> list[tuple[str, str]]:
+        mcp = self.screen.app.mcp
+        if mcp is None:
+            return []
+        try:
+            from agentchat.tools.mcp.context import prompts_of
+        except ImportError:  # an agentchat without MCP prompts
+            return []
+        return [(f"{p.server}:{p.name}", p.description or "MCP prompt") for p in prompts_of(mcp)]
+
+    # --- the popup -------------------------------------------------------------------------------
+    def text_changed(self, text: str) -> None:
+        if TYPING.fullmatch(text) and not text.startswith("//"):
+            self.menu.show_items(matching(self.items(), text[1:])[: MAX_SHOWN * 3])
+        elif self.menu.display:
+            self.menu.close()
+
+    def move(self, step: int) -> None:
+        self.menu.move(step)
+
+    def complete(self) -> None:
+        """tab: the highlighted name into the prompt, ready for its arguments."""
+        item = self.menu.current
+        if item is not None:
+            prompt = self.screen.prompt
+            prompt.load_text(f"/{item.name} ")
+            prompt.move_cursor(prompt.document.end)
+            self.menu.close()
+
+    def close(self) -> None:
+        self.menu.close()
+
+    # --- running ---------------------------------------------------------------------------------
+    def submit(self, text: str) -> None:
+        """Enter on the prompt: a slash command runs (or is refused) here, a message goes to the
+        turn runner (with a /system given before the conversation began)."""
+        screen = self.screen
+        highlighted = self.menu.current
+        self.close()
+        match = COMMAND.fullmatch(text.strip())
+        if match is None:  # a message; `/etc/hosts says what?` too, and `//x` is sent as `/x`
+            system = self.take_system()
+            extra = Choices(system=system) if system is not None else None
+            screen.turns.submit(text[1:] if text.startswith("//") else text, extra=extra)
+            return
+        name, args = match.group(1), (match.group(2) or "").strip()
+        if highlighted is not None and TYPING.fullmatch(text.strip()):
+            name = highlighted.name  # `/mo` + enter runs what the popup highlights
+        if name in BUILTINS:
+            screen.prompt.clear()
+            BUILTINS[name].run(screen, args)
+        elif name in template_files(screen.app.config, screen.app.workspace):
+            self._run_template(name, args)
+        elif ":" in name:
+            self._fill_mcp_prompt(name, args)
+        else:
+            screen.notify(f"no command or template /{name}: /help lists them", severity="warning", timeout=5)
+
+    def take_system(self) -> str | None:
+        """The /system given before the conversation began: its first turn sends it, once."""
+        system, self.pending_system = self.pending_system, None
+        return system
+
+    def _run_template(self, name: str, args: str) -> None:
+        screen = self.screen
+        try:
+            template = parse_template(template_files(screen.app.config, screen.app.workspace)[name])
+        except AgentchatError as exc:
+            notify_error(screen, exc, timeout=10)
+            return
+        model, provider, system, tools = template.fill(None, None, self.take_system(), None)
+        extra = Choices(model=model, provider=provider, system=system, tool_names=tools)
+        screen.turns.submit(template.render(split_args(args)), extra=extra)
+
+    def _fill_mcp_prompt(self, ref: str, args: str) -> None:
+        """The prompt's text into the input, to read and send (arguments: NAME=VALUE, or words in
+        the order the server declares them)."""
+        screen = self.screen
+        app = screen.app
+        try:
+            from agentchat.tools.mcp.context import fetch_prompt, prompts_of
+        except ImportError:
+            screen.notify("MCP prompts are not available here", severity="warning", timeout=5)
+            return
+        declared = next(
+            (p.arguments for p in (prompts_of(app.mcp) if app.mcp else []) if f"{p.server}:{p.name}" == ref),
+            None,
+        )
+        if declared is None:
+            screen.notify(f"no command, template or MCP prompt /{ref}", severity="warning", timeout=5)
+            return
+        words = split_args(args)
+        values = dict(w.split("=", 1) for w in words if "=" in w)
+        positional = [w for w in words if "=" not in w]
+        names = [n for n, _ in declared if n not in values]
+        values |= dict(zip(names, positional, strict=False))
+
+        async def job() -> None:
+            try:
+                rendered = await fetch_prompt(app.config, ref, values, app.mcp)
+            except AgentchatError as exc:
+                notify_error(screen, exc, timeout=10)
+                return
+            screen.prompt.load_text(rendered.text)
+            screen.prompt.move_cursor(screen.prompt.document.end)
+
+        screen.prompt.clear()
+        screen.turns.run_background(job)

@@ -1,0 +1,139 @@
+"""The power user's prompt: the `/` popup and slash commands, templates as `/NAME args` (the files
+`ask --template` reads), and ctrl+e in $EDITOR. Pilot tests against the fake servers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from agentchat.tui.widgets.slash import SlashMenu
+from tests.fakes.openai_fake import text as gpt_text
+from tests.test_tui_attach import toasted
+from tests.test_tui_helpers import SIZE, make_app, ready, screen_text, send, settle, write_config
+
+REVIEW = """---
+description: Review a file for bugs
+model: gpt-4.1
+system: You are a careful reviewer.
+tools: [now]
+---
+Review $1 for bugs. Focus: $ARGUMENTS
+"""
+
+
+def template(user_env, name: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    directory = user_env.config_path.parent / "templates"
+    directory.mkdir(exist_ok=True)
+    (directory / f"{name}.md").write_text(text)
+
+
+def menu_names(app) -> list[str]:  # type: ignore[no-untyped-def]
+    menu = app.screen.query_one(SlashMenu)
+    return [item.name for item in menu.items] if menu.display else []
+
+
+async def test_slash_opens_a_filtered_popup_and_tab_completes(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    template(user_env, "review", REVIEW)
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("/")
+        names = menu_names(app)
+        assert names[:13] == [
+            "model", "provider", "agent", "system", "new", "compact", "cost", "export", "copy",
+            "tools", "branch", "theme", "help",
+        ]  # fmt: skip
+        assert "review" in names
+        await pilot.press("r", "e")
+        assert menu_names(app) == ["review"] and "Review a file for bugs" in screen_text(app)
+        prompt = app.screen.prompt
+        prompt.load_text("/o")
+        await pilot.pause()  # names starting with it first, then those containing it
+        assert menu_names(app) == ["model", "provider", "compact", "cost", "export", "copy", "tools"]
+        await pilot.press("down", "down", "tab")
+        assert prompt.text == "/compact " and not menu_names(app)
+        prompt.load_text("/mo")
+        await pilot.pause()
+        await pilot.press("escape")  # closes the popup; the text stays
+        assert not menu_names(app) and prompt.text == "/mo"
+
+
+async def test_a_template_is_sent_with_its_settings(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    template(user_env, "review", REVIEW)
+    openai_fake.queue(gpt_text(["Looks fine."]))
+    app = make_app(user_env, write_config(user_env, openai=openai_fake), workspace=user_env.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, '/review app.py "off by one"')
+        await settle(pilot)
+        assert "Looks fine." in screen_text(app)
+        assert "Review app.py for bugs. Focus: app.py off by one" in screen_text(app)
+    body = openai_fake.chat_requests()[0].body
+    assert body["model"] == "gpt-4.1"
+    assert body["messages"][0] == {"role": "system", "content": "You are a careful reviewer."}
+    assert body["messages"][-1]["content"] == "Review app.py for bugs. Focus: app.py off by one"
+    assert [tool["function"]["name"] for tool in body["tools"]] == ["now"]
+
+
+async def test_commands_run_and_unknown_ones_are_not_sent(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    openai_fake.queue(gpt_text(["Hi there."]), gpt_text(["fine"]))
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    app.workspace = user_env.root  # where /export writes
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await send(pilot, "/system Answer in French.")
+        await send(pilot, "hello")
+        await settle(pilot)
+        await send(pilot, "/modle")  # a typo: refused, kept nowhere near the model
+        await pilot.pause()
+        await toasted(pilot, "no command or template /modle")
+        await send(pilot, "/export")
+        await pilot.pause()
+        exported = user_env.root / "conversation-1.md"
+        await send(pilot, "/etc/hosts says what?")  # not a command's name: a message
+        await settle(pilot)
+        await send(pilot, "/new")
+        await settle(pilot)
+        assert app.screen.conversation_id is None and "Hi there." not in screen_text(app)
+    first, second = (r.body["messages"] for r in openai_fake.chat_requests())
+    assert first[0] == {"role": "system", "content": "Answer in French."}
+    assert second[-1] == {"role": "user", "content": "/etc/hosts says what?"}
+    assert len(openai_fake.chat_requests()) == 2
+    assert "## system\n\nAnswer in French." in exported.read_text() and "Hi there." in exported.read_text()
+
+
+def editor_script(tmp_path: Path, body: str) -> str:
+    """A stand-in for $EDITOR: a program that rewrites the file it is given."""
+    script = tmp_path / "fake-editor.py"
+    script.write_text(f"import sys\n{body}\n")
+    return f"{sys.executable} {script}"
+
+
+async def test_ctrl_e_fills_the_prompt_from_the_editor_and_sends_nothing(  # type: ignore[no-untyped-def]
+    user_env, openai_fake, tmp_path, monkeypatch
+) -> None:
+    saved = "open(sys.argv[1], 'a').write(' and in detail\\nline two\\n')"
+    monkeypatch.setenv("VISUAL", editor_script(tmp_path, saved))
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        app.screen.prompt.load_text("explain monads")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert app.screen.prompt.text == "explain monads and in detail\nline two"
+        assert openai_fake.chat_requests() == [] and app.screen.conversation_id is None
+        monkeypatch.setenv("VISUAL", editor_script(tmp_path, "open(sys.argv[1], 'w').write('')"))
+        await pilot.press("ctrl+e")  # emptied: the prompt stays as it was
+        await pilot.pause()
+        assert app.screen.prompt.text == "explain monads and in detail\nline two"
+        await toasted(pilot, "nothing saved")
+        monkeypatch.setenv("VISUAL", editor_script(tmp_path, "sys.exit(3)"))
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        await toasted(pilot, "exited with status 3")
+        monkeypatch.delenv("VISUAL")
+        monkeypatch.delenv("EDITOR", raising=False)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        await toasted(pilot, "set $VISUAL or $EDITOR")
+    assert openai_fake.chat_requests() == []
