@@ -174,7 +174,7 @@ def test_chatgpt_export_keeps_branches(user_env: UserEnv, tmp_path: Path) -> Non
     question = next(m for m in messages.values() if "Sum 2+2" in m.text)
     assert question.text == "[image_asset_pointer: file-service://file-abc]\nSum 2+2 in code"
     (answer,) = [m for m in messages.values() if m.parent_id == question.id]
-    assert answer.thinking == "Use Python."
+    assert answer.thinking == "Use Python." and answer.provider == "openai"
     assert answer.text == "```python\nprint(2+2)\n```\n\n[python]\n4\n\nIt is 4." and answer.model == "gpt-4o"
     assert user_env.run("history", "import", "chatgpt", str(path)).stdout.endswith(
         "1 already imported, skipped\n"

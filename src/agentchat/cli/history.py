@@ -49,7 +49,7 @@ def history(
 def _list(limit: int) -> int:
     with open_store() as store:
         for c in store.list_conversations(limit=limit):
-            model = clean(f"{c.provider}/{c.model}") if c.model else "-"
+            model = clean("/".join(filter(None, (c.provider, c.model)))) or "-"  # imported: no provider
             title = clean(c.title or "").replace("\n", " ")
             print(f"{c.id:>6}  {_when(c.updated_at)}  {c.message_count:>4} msgs  {model:<32} {title}")
     return 0

@@ -84,7 +84,7 @@ def message_markdown(message: Message) -> str:
 
 def heading(message: Message) -> str:
     if message.role == "assistant":
-        label = f"assistant · {message.provider}/{message.model}"
+        label = f"assistant · {'/'.join(filter(None, (message.provider, message.model)))}"
         if message.status != "complete":
             label += f" · {message.status}"
         return label

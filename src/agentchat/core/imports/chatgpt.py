@@ -94,7 +94,7 @@ def _merge(into: Message, message: Message) -> None:
             last.text += "\n\n" + part.text
         else:
             into.parts.append(part)
-    into.model = into.model or message.model
+    into.model, into.provider = into.model or message.model, into.provider or message.provider
     into.finish_reason = message.finish_reason or into.finish_reason
 
 
@@ -122,6 +122,7 @@ def _message(message: Any, key: str) -> tuple[Message, float] | None:
     result = Message(role=ours, parts=parts)  # type: ignore[arg-type]
     if ours == "assistant":
         result.model = metadata.get("model_slug")
+        result.provider = "openai" if result.model else None  # ChatGPT's models are OpenAI's
         result.finish_reason = (metadata.get("finish_details") or {}).get("type")
     return result, float(message.get("create_time") or 0.0)
 
