@@ -50,18 +50,39 @@ def llm_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [exe, "-c", "-T", "llm_time", "What time is it?"], env=env, capture_output=True
         )
         assert second.returncode == 0, second.stderr
+    # A fork after the first answer, through llm's own API (its CLI cannot continue a fork).
+    import sqlite_utils
+    from llm.logs import LogStore
+    from llm.parts import Message, TextPart
+
+    db = sqlite_utils.Database(home / "logs.db")
+    store = LogStore(db)
+    (thread,) = [row["id"] for row in db["threads"].rows]
+    first_reply = db.execute("SELECT tip_message_hash FROM turns ORDER BY datetime_utc LIMIT 1").fetchone()[0]
+    fork = store.fork(first_reply, name="Joke branch", forked_from=thread)
+    store.append(
+        fork,
+        [
+            Message(role="user", parts=[TextPart(text="Tell a joke")]),
+            Message(role="assistant", parts=[TextPart(text="A joke.")]),
+        ],
+    )
+    db.conn.close()
     return home / "logs.db"
 
 
 def test_llm_logs_import_with_models_tokens_and_tool_calls(user_env: UserEnv, llm_logs: Path) -> None:
     proc = user_env.run("history", "import", "llm", str(llm_logs))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "imported 1 conversation (6 messages) from llm\n"
+    assert proc.stdout == "imported 1 conversation (8 messages) from llm\n"  # the fork is a branch
     assert proc.stderr == ""  # no progress bar off a terminal
     with user_env.store() as store:
         (info,) = store.list_conversations()
         messages = store.all_messages(info.id)
-    assert info.title == "Say hi" and info.system == "Be brief." and info.model == "fakegpt"
+    assert info.title == "Say hi" and info.system == "Be brief."
+    joke, answer = [m for m in messages if m.text in ("Tell a joke", "A joke.")]
+    messages = [m for m in messages if m not in (joke, answer)]
+    assert joke.parent_id == messages[1].id and answer.parent_id == joke.id
     assert [m.role for m in messages] == ["user", "assistant", "user", "assistant", "tool", "assistant"]
     assert [m.parent_id for m in messages[1:]] == [m.id for m in messages[:-1]]  # one chain
     assert messages[1].text == "Hello there" and messages[1].model == "fakegpt"

@@ -85,7 +85,7 @@ def _thread_group(conn: sqlite3.Connection, root: dict[str, Any], members: list[
     for thread in members:
         chain = _chain(conn, thread["tip_message_hash"])
         when = created
-        times = _times(chain, by_tip, created)
+        times = _times(chain, by_tip, _time(thread.get("datetime_utc")) or created)
         parent: str | None = None
         for row in chain:
             key, role = row["hash"], _ROLES.get(row["role"])
