@@ -137,3 +137,22 @@ async def test_ctrl_e_fills_the_prompt_from_the_editor_and_sends_nothing(  # typ
         await pilot.pause()
         await toasted(pilot, "set $VISUAL or $EDITOR")
     assert openai_fake.chat_requests() == []
+
+
+async def test_slash_mcp_prompt_fills_the_input(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_tui_mcp import mcp_app, modal
+
+    async with mcp_app(user_env, openai_fake) as pilot:
+        app = pilot.app
+        app.screen.prompt.focus()
+        await pilot.press("/", *"demo:")
+        assert menu_names(app) == ["demo:review"]
+        await send(pilot, "/demo:review Rust")  # words fill the declared arguments in order
+        await settle(pilot)
+        assert app.screen.prompt.text == "Review this Rust code for bugs."
+        await send(pilot, "/demo:review")  # none given: asked for, in the server's form
+        await modal(pilot)
+        await pilot.press("Z", "i", "g", "enter")
+        await settle(pilot)
+        assert app.screen.prompt.text == "Review this Zig code for bugs."
+    assert openai_fake.chat_requests() == []  # filled, never sent

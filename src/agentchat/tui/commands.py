@@ -45,6 +45,10 @@ COMMANDS = (
         "Focus messages", "Move to the messages: c copy, y code, e edit, r regenerate (f9)", "focus_messages"
     ),
     Command("Load earlier messages", "Mount the previous page of this conversation", "load_earlier"),
+    Command("Edit prompt in $EDITOR", "Write the prompt in $VISUAL or $EDITOR (ctrl+e)", "editor"),
+    Command("Previous branch", "The newest branched message's older sibling (alt+left)", "branch(-1)"),
+    Command("Next branch", "The newest branched message's newer sibling (alt+right)", "branch(1)"),
+    Command("Slash commands", "Every / command and template (type / in the prompt)", "slash_help"),
 )
 
 

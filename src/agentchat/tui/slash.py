@@ -21,6 +21,7 @@ from agentchat.tui.slash_commands import BUILTINS
 from agentchat.tui.widgets.slash import MAX_SHOWN, SlashItem, matching
 
 if TYPE_CHECKING:
+    from agentchat.tools.mcp.context import PromptEntry
     from agentchat.tui.screens.main import MainScreen
     from agentchat.tui.widgets.slash import SlashMenu
 
@@ -54,18 +55,14 @@ class SlashControl:
             for t in templates
             if t.name not in BUILTINS
         ]
-        items += [SlashItem(name, help, "prompt") for name, help in self._mcp_prompts()]
+        items += [SlashItem(p.ref, p.description or "MCP prompt", "prompt") for p in self._mcp_entries()]
         return items
 
-    def _mcp_prompts(self) -> list[tuple[str, str]]:
+    def _mcp_entries(self) -> list[PromptEntry]:
+        from agentchat.tools.mcp.context import prompts_of
+
         mcp = self.screen.app.mcp
-        if mcp is None:
-            return []
-        try:
-            from agentchat.tools.mcp.context import prompts_of
-        except ImportError:  # an agentchat without MCP prompts
-            return []
-        return [(f"{p.server}:{p.name}", p.description or "MCP prompt") for p in prompts_of(mcp)]
+        return prompts_of(mcp) if mcp is not None else []
 
     # --- the popup -------------------------------------------------------------------------------
     def text_changed(self, text: str) -> None:
@@ -107,13 +104,17 @@ class SlashControl:
             name = highlighted.name  # `/mo` + enter runs what the popup highlights
         if name in BUILTINS:
             screen.prompt.clear()
-            BUILTINS[name].run(screen, args)
+            self.run(name, args)
         elif name in template_files(screen.app.config, screen.app.workspace):
             self._run_template(name, args)
         elif ":" in name:
             self._fill_mcp_prompt(name, args)
         else:
             screen.notify(f"no command or template /{name}: /help lists them", severity="warning", timeout=5)
+
+    def run(self, name: str, args: str = "") -> None:
+        """A built-in command by name (the palette's "Slash commands" runs /help)."""
+        BUILTINS[name].run(self.screen, args)
 
     def take_system(self) -> str | None:
         """The /system given before the conversation began: its first turn sends it, once."""
@@ -132,36 +133,19 @@ class SlashControl:
         screen.turns.submit(template.render(split_args(args)), extra=extra)
 
     def _fill_mcp_prompt(self, ref: str, args: str) -> None:
-        """The prompt's text into the input, to read and send (arguments: NAME=VALUE, or words in
-        the order the server declares them)."""
+        """The MCP prompt's text into the input, to read and send (tui/mcp_prompts.py, as the
+        palette does). Arguments: NAME=VALUE, or words in the order the server declares them;
+        none given, and the prompt has some, they are asked for."""
+        from agentchat.tui.mcp_prompts import fill_from_prompt
+
         screen = self.screen
-        app = screen.app
-        try:
-            from agentchat.tools.mcp.context import fetch_prompt, prompts_of
-        except ImportError:
-            screen.notify("MCP prompts are not available here", severity="warning", timeout=5)
-            return
-        declared = next(
-            (p.arguments for p in (prompts_of(app.mcp) if app.mcp else []) if f"{p.server}:{p.name}" == ref),
-            None,
-        )
-        if declared is None:
+        entry = next((p for p in self._mcp_entries() if p.ref == ref), None)
+        if entry is None:
             screen.notify(f"no command, template or MCP prompt /{ref}", severity="warning", timeout=5)
             return
         words = split_args(args)
         values = dict(w.split("=", 1) for w in words if "=" in w)
-        positional = [w for w in words if "=" not in w]
-        names = [n for n, _ in declared if n not in values]
-        values |= dict(zip(names, positional, strict=False))
-
-        async def job() -> None:
-            try:
-                rendered = await fetch_prompt(app.config, ref, values, app.mcp)
-            except AgentchatError as exc:
-                notify_error(screen, exc, timeout=10)
-                return
-            screen.prompt.load_text(rendered.text)
-            screen.prompt.move_cursor(screen.prompt.document.end)
-
+        names = [name for name, _ in entry.arguments if name not in values]
+        values |= dict(zip(names, [w for w in words if "=" not in w], strict=False))
         screen.prompt.clear()
-        screen.turns.run_background(job)
+        screen.run_worker(fill_from_prompt(screen, entry, values or None), exit_on_error=False)

@@ -110,11 +110,7 @@ def compact(screen: MainScreen, args: str) -> None:
     if conversation is None:
         screen.notify("nothing to compact yet", severity="warning", timeout=3)
         return
-    try:
-        from agentchat.core.compact import compact_conversation
-    except ImportError:
-        screen.notify("compaction is not available in this version", severity="warning", timeout=5)
-        return
+    from agentchat.core.compact import compact_conversation
 
     async def job() -> None:
         screen.notify("compacting…", timeout=3)

@@ -37,7 +37,7 @@ class PowerKeys(Screen[None]):
     branches: BranchControl
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action.startswith("slash_"):
+        if action in ("slash_move", "slash_complete"):
             return self.slash.is_open  # otherwise the key goes on to the prompt
         return True
 
@@ -54,6 +54,9 @@ class PowerKeys(Screen[None]):
 
     def action_slash_complete(self) -> None:
         self.slash.complete()
+
+    def action_slash_help(self) -> None:
+        self.slash.run("help")
 
     def action_editor(self) -> None:
         edit_prompt(self.app, self.query_one("#prompt", PromptInput))
