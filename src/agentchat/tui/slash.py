@@ -33,6 +33,7 @@ class SlashControl:
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         self.pending_system: str | None = None  # /system before the conversation exists
+        self._listed: list[SlashItem] | None = None  # what `/` offers, while a name is typed
 
     @property
     def menu(self) -> SlashMenu:
@@ -66,10 +67,14 @@ class SlashControl:
 
     # --- the popup -------------------------------------------------------------------------------
     def text_changed(self, text: str) -> None:
+        """While a name is typed after `/`: what matches it. The list (templates read from disk)
+        is made once per `/`, not per key."""
         if TYPING.fullmatch(text) and not text.startswith("//"):
-            self.menu.show_items(matching(self.items(), text[1:])[: MAX_SHOWN * 3])
-        elif self.menu.display:
-            self.menu.close()
+            if self._listed is None:
+                self._listed = self.items()
+            self.menu.show_items(matching(self._listed, text[1:])[: MAX_SHOWN * 3])
+        else:
+            self.close()
 
     def move(self, step: int) -> None:
         self.menu.move(step)
@@ -81,10 +86,12 @@ class SlashControl:
             prompt = self.screen.prompt
             prompt.load_text(f"/{item.name} ")
             prompt.move_cursor(prompt.document.end)
-            self.menu.close()
+            self.close()
 
     def close(self) -> None:
-        self.menu.close()
+        self._listed = None
+        if self.menu.display:
+            self.menu.close()
 
     # --- running ---------------------------------------------------------------------------------
     def submit(self, text: str) -> None:

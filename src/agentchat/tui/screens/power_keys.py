@@ -59,7 +59,10 @@ class PowerKeys(Screen[None]):
         self.slash.run("help")
 
     def action_editor(self) -> None:
-        edit_prompt(self.app, self.query_one("#prompt", PromptInput))
+        """Once the prompt has taken the keys typed before ctrl+e (a priority binding runs as the
+        key arrives; the keys before it may still wait in the prompt's queue)."""
+        prompt = self.query_one("#prompt", PromptInput)
+        prompt.call_later(edit_prompt, self.app, prompt)
 
     def action_branch(self, step: int) -> None:
         self.branches.step_last(step)
