@@ -241,3 +241,25 @@ def test_json_export_round_trip(user_env: UserEnv, tmp_path: Path) -> None:
     assert other.run("history", "import", "json", str(tmp_path / "conv.json")).stdout.endswith("skipped\n")
     again = other.run("history", "export", "1", "--format", "json")
     assert json.loads(again.stdout) == json.loads(exported.stdout)
+
+
+def test_a_large_import_shows_a_progress_bar_on_a_terminal(user_env: UserEnv, tmp_path: Path) -> None:
+    """stderr a terminal and 50+ conversations: Rich's bar; the summary line still ends it."""
+    pexpect = pytest.importorskip("pexpect")
+    many = [conv | {"conversation_id": f"conv-{i}"} for i in range(60) for conv in chatgpt_export()]
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(many))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentchat", "history", "import", "chatgpt", str(path)],
+        env=user_env.env,
+        cwd=str(user_env.root),
+        encoding="utf-8",
+        dimensions=(24, 100),
+        timeout=60,
+    )
+    child.expect("importing")
+    child.expect("imported 60 conversations \\(420 messages\\) from chatgpt")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

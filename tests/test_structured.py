@@ -4,6 +4,7 @@ with the errors, exit 7 after that; stdout is the JSON only, the schema stored w
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,24 @@ def test_bad_schema_and_resume_are_usage_errors(user_env: UserEnv, openai_fake: 
     proc = user_env.run("ask", "-c", "--resume", "--schema", "a str")
     assert proc.returncode == 2 and "--schema" in proc.stderr
     assert openai_fake.chat_requests() == []
+
+
+def test_on_a_terminal_the_json_is_indented_not_rendered(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a real terminal")
+    user_env.write_config(openai_config(openai_fake))
+    openai_fake.queue(oai.text(['{"name": "Ada \\u001b[31mred", "age": 36}']))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "--schema", "name str, age int", "who?"],
+        env=dict(user_env.env, TERM="xterm-256color"),
+        cwd=str(user_env.root),
+        encoding="utf-8",
+        dimensions=(24, 80),
+        timeout=30,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert (
+        child.before == '{\r\n  "name": "Ada \\u001b[31mred",\r\n  "age": 36\r\n}\r\n'
+    )  # escaped, never obeyed
