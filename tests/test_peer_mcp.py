@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,8 @@ import pytest
 from agentchat.config import Config
 from agentchat.core.messages import ToolCallPart, ToolResultPart
 from agentchat.tools.mcp import NEEDS_TASKS, MCPManager
+from agentchat.tools.mcp.context import fetch_prompt, read_resource
+from agentchat.tools.mcp.elicit import Answer, Elicitation
 from agentchat.tools.registry import ToolRegistry, build_registry
 from tests.conftest import UserEnv
 from tests.fakes import openai_fake as oai
@@ -37,7 +43,12 @@ BINS = {
     "git": REPO / ".peers/mcp-py/bin/mcp-server-git",
     "everything": REPO / ".peers/node/node_modules/.bin/mcp-server-everything",
 }
-IMAGE_NOTE = r"\[the tool returned an image \(image/png, \d+ bytes\); it is not shown here\]"
+# server-everything's MCP logo PNG has a bad CRC in its iCCP chunk: no decoder we use reads it, so
+# the model is told what came back and why it is not shown (a readable image goes as an image).
+IMAGE_NOTE = (
+    r"\[the tool returned an image \(image/png, 4033 bytes\); not passed on: broken image \(no decoder "
+    r"can read it\)\]"
+)
 
 
 def server(name: str, repo: Path | None = None) -> dict[str, Any]:
@@ -211,7 +222,7 @@ async def test_everything_images_resources_and_server_side_errors(tmp_path: Path
     async with MCPManager.from_config(config) as mcp:
         reg = build_registry(config, tmp_path, mcp=mcp, plugins=False)
         await reg.load()
-        # an image result succeeds and the model is told an image came back (it is not passed on yet)
+        # an image result succeeds and the model is told an image came back (this one is broken)
         result, status = await call(reg, "everything__get-tiny-image")
         assert status == "done", result.content
         assert re.fullmatch(
@@ -327,3 +338,112 @@ def test_tools_command_says_why_a_task_only_tool_is_not_offered(user_env: UserEn
     assert proc.returncode == 0, proc.stderr
     assert "everything__get-tiny-image" in proc.stdout and "simulate-research-query" not in proc.stdout
     assert f"mcp:everything/simulate-research-query: {NEEDS_TASKS}" in proc.stderr
+
+
+@contextmanager
+def everything_at(kind: str) -> Iterator[str]:
+    """server-everything as a remote server (`streamableHttp` or `sse` mode) on a free loopback
+    port; its URL once it says it listens."""
+    table = server("everything")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        ["node", str(Path(table["command"]).resolve()), kind],
+        env={**os.environ, "PORT": str(port)},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # "... listening on port N" / "Server is running on port N"
+            if f"on port {port}" in line:
+                break
+        else:
+            pytest.fail(f"server-everything {kind} did not start")
+        yield f"http://127.0.0.1:{port}/{'mcp' if kind == 'streamableHttp' else 'sse'}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+@pytest.mark.parametrize("kind", ["streamableHttp", "sse"])
+async def test_everything_remote_over_streamable_http_and_sse(tmp_path: Path, kind: str) -> None:
+    """The same `url` table for both modes: SSE is found by the 404 its first POST gets. Tools,
+    resources and prompts as over stdio; structured content, a resource read, a prompt, and a
+    question to the user (elicitation) answered through the face's elicitor."""
+    asked: list[Elicitation] = []
+
+    async def elicitor(request: Elicitation) -> Answer:
+        asked.append(request)
+        return Answer("accept", {"name": "Ada", "check": True})
+
+    with everything_at(kind) as url:
+        config = Config(tmp_path / "c.toml", {"mcp_servers": {"everything": {"url": url, "policy": "allow"}}})
+        async with MCPManager.from_config(config) as mcp:
+            mcp.elicitor = elicitor
+            reg = build_registry(config, tmp_path, mcp=mcp, plugins=False)
+            await reg.load()
+            remote = mcp.servers[0]
+            assert remote.seen.transport == {"streamableHttp": "streamable-http"}.get(kind, kind)
+            assert reg.errors == {"mcp:everything/simulate-research-query": NEEDS_TASKS}
+            names = {t.name for t in reg.tools if t.source == "mcp:everything"}
+            assert {"everything__get-sum", "everything__trigger-elicitation-request"} <= names
+            assert len(remote.resources) >= 7 and {p.name for p in remote.prompts} >= {
+                "simple-prompt",
+                "args-prompt",
+            }
+
+            result, status = await call(reg, "everything__get-sum", a=2, b=3)
+            assert (result.content, status) == ("The sum of 2 and 3 is 5.", "done")
+            result, status = await call(reg, "everything__get-structured-content", location="Chicago")
+            assert status == "done" and set(json.loads(result.content)) == {
+                "temperature",
+                "conditions",
+                "humidity",
+            }
+            result, status = await call(reg, "everything__trigger-elicitation-request")
+            assert status == "done", result.content
+            assert (
+                "User provided the requested information" in result.content
+                and "- Name: Ada" in result.content
+            )
+            (request,) = asked
+            fields = {f.name: f for f in request.fields}
+            assert fields["name"].required and fields["check"].type == "boolean"
+            assert fields["untitledMultipleSelectEnum"].choices == [
+                "Guitar",
+                "Piano",
+                "Violin",
+                "Drums",
+                "Bass",
+            ]
+
+            uri = "demo://resource/static/document/features.md"
+            ((name, data, media),) = await read_resource(config, f"mcp:everything:{uri}", mcp)
+            assert name == f"mcp:everything:{uri}" and data.startswith(b"#") and media == "text/markdown"
+            prompt = await fetch_prompt(config, "everything:args-prompt", {"city": "Paris"}, mcp)
+            assert "Paris" in prompt.text
+
+
+def test_mcp_list_against_real_servers(user_env: UserEnv, repo: Path) -> None:
+    tables = {name: server(name, repo) for name in ("time", "git", "everything")}
+    config = "".join(
+        f"[mcp_servers.{name}]\ncommand = {json.dumps(t['command'])}\nargs = {json.dumps(t['args'])}\n"
+        for name, t in tables.items()
+    )
+    user_env.write_config(config)
+    proc = user_env.run("mcp", "list", "--json")
+    assert proc.returncode == 0, proc.stderr
+    listed = {s["name"]: s for s in json.loads(proc.stdout)}
+    assert {n: (s["state"], s["transport"]) for n, s in listed.items()} == dict.fromkeys(
+        tables, ("connected", "stdio")
+    )
+    assert listed["time"]["counts"] == {"tools": 2, "resources": 0, "prompts": 0}
+    assert listed["everything"]["counts"]["prompts"] == 4
+    assert "simulate-research-query" in " ".join(listed["everything"]["notes"])
+    proc = user_env.run("mcp", "test", "git")
+    assert proc.returncode == 0 and "git  stdio  connected" in proc.stdout

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from agentchat.cli.common import err
 from agentchat.core.text import clean
-from agentchat.tools.mcp.elicit import Answer, Elicitation, parse
+from agentchat.tools.mcp.elicit import Answer, Elicitation, parse, shown
 
 if TYPE_CHECKING:
     from agentchat.cli.session import AskOptions
@@ -48,7 +48,7 @@ def _ask(request: Elicitation) -> Answer:
         for index, field in enumerate(request.fields):
             while True:
                 hint = f" [{'/'.join(field.choices)}]" if field.choices else f" ({field.type})"
-                default = f" (default {field.default})" if field.default is not None else ""
+                default = f" (default {shown(field.default)})" if field.default is not None else ""
                 about = f" - {field.description}" if field.description else ""
                 tty_out.write(f"  {field.title}{about}{hint}{default}: ")
                 tty_out.flush()

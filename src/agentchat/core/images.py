@@ -63,7 +63,9 @@ def inspect(name: str, data: bytes) -> ImageInfo:
             fmt, width, height = img.format or "", img.width, img.height
     except Image.DecompressionBombError:
         raise UsageError(f"{name}: the image is too large to decode safely") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except UnidentifiedImageError:  # its message names a BytesIO object, which tells the user nothing
+        raise UsageError(f"{name}: broken image (no decoder can read it)") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise UsageError(f"{name}: broken image ({_reason(exc)})") from None
     if fmt not in FORMATS:
         raise UsageError(f"{name}: unsupported image format {fmt.lower() or 'unknown'} (attach {SUPPORTED})")

@@ -161,7 +161,9 @@ async def fetch_prompt(
             text = getattr(block.resource, "text", None) or f"[resource {block.resource.uri}]"
         elif block.type == "image":
             part = image_part(f"{ref} image {len(images) + 1}", base64.b64decode(block.data), block.mime_type)
-            if part is not None:
+            if isinstance(part, str):
+                texts.append(f"[an image of the prompt was not attached: {part}]")
+            else:
                 images.append(part)
             continue
         else:

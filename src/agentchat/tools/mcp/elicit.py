@@ -27,7 +27,7 @@ class Field:
     name: str
     title: str
     description: str = ""
-    type: str = "string"  # string | number | integer | boolean
+    type: str = "string"  # string | number | integer | boolean | array (a multiple choice)
     required: bool = False
     choices: list[str] = field(default_factory=list)
     default: Value = None
@@ -59,6 +59,12 @@ def parse(f: Field, text: str) -> Value:
         if f.required and f.default is None:
             raise ValueError(f"{f.title} is required")
         return f.default
+    if f.type == "array":  # a multiple choice: comma-separated
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        wrong = [item for item in items if f.choices and item not in f.choices]
+        if wrong:
+            raise ValueError(f"{f.title}: {', '.join(wrong)} not among {', '.join(f.choices)}")
+        return items
     if f.choices and text not in f.choices:
         raise ValueError(f"{f.title} must be one of {', '.join(f.choices)}")
     if f.type == "boolean":
@@ -77,15 +83,30 @@ def parse(f: Field, text: str) -> Value:
     return text
 
 
+def _choices(prop: dict[str, Any]) -> list[Any]:
+    """`enum`, or the `const`s of `oneOf`/`anyOf` (titled choices)."""
+    options = prop.get("oneOf") or prop.get("anyOf") or []
+    return prop.get("enum") or [o.get("const") for o in options if isinstance(o, dict) and "const" in o]
+
+
+def shown(value: Value) -> str:
+    """A default as the user would type it (a multiple choice comma-separated)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
 def fields_of(schema: dict[str, Any]) -> list[Field]:
     """The form's fields, from its (flat) requested schema; text from the server is cleaned."""
     required = set(schema.get("required") or [])
     out = []
     for name, prop in (schema.get("properties") or {}).items():
         prop = prop if isinstance(prop, dict) else {}
-        choices = prop.get("enum") or [
-            o.get("const") for o in prop.get("oneOf") or [] if isinstance(o, dict) and "const" in o
-        ]
+        choices = _choices(prop)
+        if not choices and isinstance(prop.get("items"), dict):  # a multiple choice
+            choices = _choices(prop["items"])
         out.append(
             Field(
                 name=str(name),

@@ -37,15 +37,15 @@ def media_note(kind: str, mime_type: str | None, data: str, why: str = "it is no
     return f"[the tool returned {what} ({mime_type or 'unknown type'}, {size} bytes); {why}]"
 
 
-def image_part(name: str, data: bytes, mime_type: str | None) -> AttachmentPart | None:
-    """An image the model may see, or None when the bytes are no image agentchat can send."""
+def image_part(name: str, data: bytes, mime_type: str | None) -> AttachmentPart | str:
+    """An image the model may see, or why it cannot be sent (a broken file, a format no provider takes)."""
     from agentchat.core.intake import part_for
 
     try:
         part = part_for(name, data, mime_type or "image/png")
-    except UsageError:
-        return None
-    return part if part.kind == "image" else None
+    except UsageError as exc:
+        return str(exc).removeprefix(f"{name}: ")
+    return part if part.kind == "image" else "not an image"
 
 
 def tool_output(result: CallToolResult, tool: str) -> ToolOutput:
@@ -63,9 +63,12 @@ def tool_output(result: CallToolResult, tool: str) -> ToolOutput:
         elif block.type == "image":
             data = _decoded(block.data)
             name = f"{tool} image {len(images) + 1}"
-            part = image_part(name, data, block.mime_type) if data and len(images) < MAX_IMAGES else None
-            if part is None:
-                parts.append(media_note("image", block.mime_type, block.data, "it could not be passed on"))
+            if len(images) == MAX_IMAGES:
+                part: AttachmentPart | str = f"over {MAX_IMAGES} images in one result"
+            else:
+                part = image_part(name, data, block.mime_type) if data else "not valid base64"
+            if isinstance(part, str):
+                parts.append(media_note("image", block.mime_type, block.data, f"not passed on: {part}"))
             else:
                 images.append(part)
                 parts.append(f"[image: {name} ({part.media_type}, {part.width}x{part.height}), attached]")

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from agentchat.tools.mcp.elicit import Answer, Elicitation, parse
+from agentchat.tools.mcp.elicit import Answer, Elicitation, parse, shown
 from agentchat.tui.plain import plain
 
 if TYPE_CHECKING:
@@ -47,8 +47,7 @@ class ElicitScreen(ModalScreen[Answer]):
                     yield Label(
                         plain(f"{field.title}{about} ({kind}{', required' if field.required else ''})")
                     )
-                    default = "" if field.default is None else str(field.default)
-                    yield Input(default, id=f"field-{field.name}", classes="elicit-field")
+                    yield Input(shown(field.default), id=f"field-{field.name}", classes="elicit-field")
             yield Static("", id="elicit-problem")
             with Horizontal(classes="buttons"):
                 yield Button("Send" if not request.url else "Done", variant="primary", id="accept")
