@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -322,3 +323,24 @@ def test_tool_images_and_progress_in_ask(user_env: UserEnv, openai_fake: OpenAIF
     else:
         assert "not sent: gpt-3.5-turbo does not take images" in last["content"]
         assert "demo__picture image 1: not sent" in proc.stderr
+
+
+def test_ask_without_a_terminal_declines_a_server_question(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    """No controlling terminal (a new session, as under cron or a CI runner): the question is
+    declined, the user told why, and the turn goes on."""
+    mcp_config(user_env, openai_fake, extra='env = { MCP_TEST_LEGACY = "1" }\n')
+    openai_fake.queue(oai.tool_calls([("call_1", "demo__book", {})]), oai.text(["No booking."]))
+    proc = user_env.popen(
+        "ask", "-m", "gpt-4o-mini", "-T", "demo__book", "book",
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out) == (0, "No booking.\n"), err
+    assert (
+        "mcp: server demo asked for input (How many guests?) but there is no terminal to ask on: declined"
+        in err
+    )
+    tool = [m for m in openai_fake.chat_requests()[1].body["messages"] if m["role"] == "tool"]
+    assert tool[0]["content"] == "booking declined"
