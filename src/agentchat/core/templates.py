@@ -39,6 +39,7 @@ WORKSPACE_DIR = Path(".agentchat") / "templates"
 FIELDS = ("description", "model", "provider", "system", "tools")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _PLACEHOLDER = re.compile(r"\$(ARGUMENTS|\d+)")
+_parsed: dict[tuple[Path, int, int], Template] = {}  # (path, mtime_ns, size) -> what it held
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE)
 
 
@@ -98,8 +99,14 @@ def template_dirs(config: Config, workspace: Path | None = None) -> list[Path]:
 
 
 def parse_template(path: Path) -> Template:
-    """One file, front matter checked; any problem is a ConfigError naming the file."""
+    """One file, front matter checked; any problem is a ConfigError naming the file. A file
+    unchanged since it was last parsed (same size and mtime) is not parsed again: the TUI lists
+    every template each time `/` is typed."""
     try:
+        stat = path.stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key in _parsed:
+            return _parsed[key]
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
@@ -109,7 +116,8 @@ def parse_template(path: Path) -> Template:
     if match:
         fields = _front_matter(path, match.group(1))
         text = text[match.end() :]
-    return Template(path.stem, path, text, **fields)
+    template = _parsed[key] = Template(path.stem, path, text, **fields)
+    return template
 
 
 def _front_matter(path: Path, raw: str) -> dict[str, Any]:
