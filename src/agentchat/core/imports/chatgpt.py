@@ -59,9 +59,13 @@ def _conversation(conv: dict[str, Any]) -> Imported:
 
 def _walk(mapping: dict[str, Any], key: str, parent: Node | None, out: Imported, when: float) -> None:
     """Depth first; a kept node merges into its parent when both have one role and no branching."""
-    stack: list[tuple[str, Node | None]] = [(key, parent)]
+    stack: list[tuple[str, Node | None, float]] = [(key, parent, when)]
+    seen: set[str] = set()
     while stack:
-        key, parent = stack.pop()
+        key, parent, when = stack.pop()
+        if key in seen:
+            raise ValueError(f"node {key}: the mapping loops back to it")
+        seen.add(key)
         node = mapping[key]
         if not isinstance(node, dict):
             raise ValueError(f"node {key}: not an object")
@@ -76,14 +80,12 @@ def _walk(mapping: dict[str, Any], key: str, parent: Node | None, out: Imported,
             else:
                 if message.role == "system":
                     out.system = message.text if out.system is None and parent is None else out.system
-                    for child in reversed(children):
-                        stack.append((child, parent))
+                    stack.extend((child, parent, when) for child in reversed(children))
                     continue
                 new = Node(key, parent.key if parent else None, message, when)
                 out.nodes.append(new)
                 parent = new
-        for child in reversed(children):
-            stack.append((child, parent))
+        stack.extend((child, parent, when) for child in reversed(children))
 
 
 def _merge(into: Message, message: Message) -> None:
