@@ -231,6 +231,7 @@ async def run_structured(engine: Engine, turn: TurnRequest) -> AsyncGenerator[Ev
             parent_id=answer.message_id,
             from_root=False,
             attachments=[],
+            history=[],  # a gateway client's messages are stored already, with the first attempt
         )
 
 
