@@ -31,7 +31,7 @@ from agentchat.core.events import (
     TurnStarted,
 )
 from agentchat.core.ledger import Ledger, hold_budget
-from agentchat.core.messages import AttachmentPart, Message, Part, ToolResultPart
+from agentchat.core.messages import Message
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.pricing import reply_cost
 from agentchat.core.ratelimit import limiter_for
@@ -39,7 +39,13 @@ from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.core.retry import next_delay
 from agentchat.core.routing import Route, Router
 from agentchat.core.turn import ReplyBuilder, TurnRequest, store_prompt
-from agentchat.core.turn_tools import offered_tools, run_tools, server_instructions, with_instructions
+from agentchat.core.turn_tools import (
+    offered_tools,
+    run_tools,
+    server_instructions,
+    tool_message,
+    with_instructions,
+)
 from agentchat.providers import create_provider, preload
 from agentchat.providers.base import Provider
 
@@ -174,35 +180,18 @@ class Engine:
             if reply is None or reply.status != "complete" or not reply.tool_calls or turn.client_tools:
                 return  # the client runs its own tools' calls (the gateway's)
             routes = [r for r in routes if r.provider == reply.provider and r.model == reply.model] or routes
-            results: dict[str, ToolResultPart] = {}
-            images: list[AttachmentPart] = []  # what tools returned for the model to see, after the results
+            finished: dict[str, ToolFinished] = {}
+            allowed = step < turn.max_steps
             try:
                 async with aclosing(
-                    run_tools(
-                        self.registry,
-                        self.gate,
-                        reply,
-                        offered,
-                        allowed=step < turn.max_steps,
-                        clock=self.clock,
-                    )
+                    run_tools(self.registry, self.gate, reply, offered, allowed=allowed, clock=self.clock)
                 ) as events:
                     async for event in events:
                         if isinstance(event, ToolFinished):
-                            event.result.status, event.result.duration_s = event.status, event.duration_s
-                            results[event.call.id] = event.result
-                            images.extend(event.attachments)
+                            finished[event.call.id] = event
                         yield event
-            finally:
-                # Every call gets a result, even when the user stops mid-way, so the stored history
-                # stays valid for every provider (a call without its result is rejected).
-                parts: list[Part] = [
-                    results.get(c.id)
-                    or ToolResultPart(c.id, "not run: interrupted by the user", True, c.name, "interrupted")
-                    for c in reply.tool_calls
-                ]
-                parts.extend(images)
-                parent = store.add_message(conv_id, Message(role="tool", parts=parts, parent_id=reply.id))
+            finally:  # every call gets a result, even when the user stops mid-way
+                parent = store.add_message(conv_id, tool_message(reply, finished))
             if step == turn.max_steps:
                 yield Notice(
                     f"stopped after max_steps={turn.max_steps} model requests; raise it with --max-steps"

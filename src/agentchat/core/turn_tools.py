@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentchat.core.errors import UsageError
 from agentchat.core.events import Event, ToolFinished, ToolProgress, ToolStarted
-from agentchat.core.messages import Message, ToolResultPart
+from agentchat.core.messages import Message, Part, ToolResultPart
 from agentchat.core.progress import set_progress
 from agentchat.core.request import ToolSpec
 from agentchat.tools.approval import denied_result
@@ -124,3 +124,21 @@ async def run_tools(
             task.cancel()
         if report is not None:
             report.cancel()
+
+
+def tool_message(reply: Message, finished: dict[str, ToolFinished]) -> Message:
+    """The stored answer to a reply's tool calls: a result for every call, even those the user
+    stopped (else the history is invalid for every provider: a call without its result is
+    rejected), then the images the tools returned, for the model to see."""
+    parts: list[Part] = []
+    for call in reply.tool_calls:
+        done = finished.get(call.id)
+        if done is None:
+            parts.append(
+                ToolResultPart(call.id, "not run: interrupted by the user", True, call.name, "interrupted")
+            )
+        else:
+            done.result.status, done.result.duration_s = done.status, done.duration_s
+            parts.append(done.result)
+    parts.extend(image for done in finished.values() for image in done.attachments)
+    return Message(role="tool", parts=parts, parent_id=reply.id)
