@@ -156,3 +156,52 @@ async def test_slash_mcp_prompt_fills_the_input(user_env, openai_fake) -> None: 
         await settle(pilot)
         assert app.screen.prompt.text == "Review this Zig code for bugs."
     assert openai_fake.chat_requests() == []  # filled, never sent
+
+
+async def test_the_other_commands(user_env, openai_fake, anthropic_fake) -> None:  # type: ignore[no-untyped-def]
+    from agentchat.tui.screens.dialogs import Choice
+
+    openai_fake.queue(gpt_text(["A1"]), gpt_text(["A2"]), gpt_text(["Earlier: the user asked a question."]))
+    extra = '\n[agents.terse]\nsystem = "Be terse."\n'
+    config = write_config(user_env, openai=openai_fake, anthropic=anthropic_fake, extra=extra)
+    app = make_app(user_env, config)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        screen = app.screen
+        await send(pilot, "/provider anthropic")
+        await settle(pilot)
+        assert (screen.bar.provider, screen.bar.model) == ("anthropic", "claude-sonnet-4-6")
+        await send(pilot, "/model gpt-4o-mini")
+        await settle(pilot)
+        assert (screen.bar.provider, screen.bar.model) == ("openai", "gpt-4o-mini")
+        await send(pilot, "question")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await send(pilot, "/cost")
+        await toasted(pilot, "14→30 tokens over 1 reply")  # the branch on screen: the question and A2
+        await send(pilot, "/branch")
+        await pilot.pause()
+        assert isinstance(app.screen, Choice) and app.screen.items[1].startswith("• 2/2  A2")
+        await pilot.press("enter")  # the first: A1
+        await settle(pilot)
+        assert [b.message.text for b in screen.view.boxes()] == ["question", "A1"]
+        await send(pilot, "/copy")
+        await pilot.pause()
+        assert app.clipboard.endswith("A1")
+        await send(pilot, "/compact")
+        await settle(pilot)
+        await toasted(pilot, "summarised")
+        [summary] = [b.message for b in screen.view.boxes()]  # the new branch's root
+        assert summary.role == "system" and "Earlier: the user asked a question." in summary.text
+        await send(pilot, "/theme gruvbox")
+        await pilot.pause()
+        assert app.theme == "gruvbox"
+        await send(pilot, "/help")
+        await pilot.pause()
+        assert isinstance(app.screen, Choice) and app.screen.items[0].startswith("/model")
+        await pilot.press("escape")
+        await send(pilot, "/agent terse")
+        await settle(pilot)
+        assert screen.agent == "terse" and screen.conversation_id is None
+    assert 'theme = "gruvbox"' in user_env.config_path.read_text()

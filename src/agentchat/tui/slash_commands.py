@@ -142,7 +142,9 @@ def cost(screen: MainScreen, args: str) -> None:
     tokens_out = sum(m.usage.output_tokens or 0 for m in replies)
     spent = running_cost(thread) or "no known price"
     screen.notify(
-        f"{spent} · {tokens_in:,}→{tokens_out:,} tokens over {len(replies)} replies", title="This branch"
+        f"{spent} · {tokens_in:,}→{tokens_out:,} tokens over {len(replies)} "
+        f"{'reply' if len(replies) == 1 else 'replies'}",
+        title="This branch",
     )
 
 
