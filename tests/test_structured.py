@@ -196,3 +196,34 @@ def test_on_a_terminal_the_json_is_indented_not_rendered(user_env: UserEnv, open
     assert (
         child.before == '{\r\n  "name": "Ada \\u001b[31mred",\r\n  "age": 36\r\n}\r\n'
     )  # escaped, never obeyed
+
+
+def test_anthropic_without_structured_outputs_is_asked_through_a_forced_tool(
+    user_env: UserEnv, anthropic_fake: AnthropicFake
+) -> None:
+    """A model (or a proxy) that refuses output_config: the same question with one forced tool whose
+    input schema is the schema (thinking dropped: the API refuses it beside a forced tool)."""
+    user_env.write_config(f'[providers.anthropic]\napi_key = "{KEY}"\nbase_url = "{anthropic_fake.root}"\n')
+    anthropic_fake.without_structured_outputs.add("claude-3-haiku-20240307")
+    anthropic_fake.queue(anth.tool_use([("toolu_1", "structured_reply", {"name": "Ada", "age": 36})]))
+    proc = user_env.run(
+        "ask",
+        "-m",
+        "claude-3-haiku-20240307",
+        "--thinking-budget",
+        "1024",
+        "--schema",
+        "name str, age int",
+        "who?",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"name": "Ada", "age": 36}
+    refused, forced = [r.body for r in anthropic_fake.chat_requests()]
+    assert "output_config" in refused and "output_config" not in forced and "thinking" not in forced
+    assert forced["tool_choice"] == {"type": "tool", "name": "structured_reply"}
+    assert forced["tools"][-1]["input_schema"] == concise_schema("name str, age int")
+    with user_env.store() as store:
+        conv = store.most_recent_conversation()
+        assert conv is not None
+        reply = store.all_messages(conv)[-1]
+    assert reply.text == '{"name": "Ada", "age": 36}' and not reply.tool_calls  # stored as the answer

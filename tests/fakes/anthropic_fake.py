@@ -274,6 +274,8 @@ class AnthropicFake(FakeServer):
         self.check_thinking = False
         self.counted = 0  # POST /v1/messages/count_tokens calls answered
         self.disconnected = threading.Event()
+        # Models that refuse `output_config.format` (no structured outputs; the wording is ours).
+        self.without_structured_outputs: set[str] = set()
 
     def is_chat(self, path: str) -> bool:
         return urlsplit(path).path == "/v1/messages"
@@ -329,6 +331,13 @@ class AnthropicFake(FakeServer):
         messages = body.get("messages") or []
         thinking = body.get("thinking") or {}
         schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+        if schema is not None and body.get("model") in self.without_structured_outputs:
+            return f"output_config.format: structured outputs are not supported by {body['model']}"
+        if thinking.get("type") == "enabled" and (body.get("tool_choice") or {}).get("type") in (
+            "tool",
+            "any",
+        ):
+            return "Thinking may not be enabled when tool_choice forces tool use."
         if schema is not None and '"type": "object"' in json.dumps(schema):
             if '"additionalProperties": false' not in json.dumps(schema):
                 return "output_config.format.schema: For 'object' type, 'additionalProperties' must be explicitly set to false"

@@ -44,6 +44,7 @@ from agentchat.core.messages import (
     ToolResultPart,
 )
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.providers.anthropic_schema import output_config, with_fallback
 from agentchat.providers.anthropic_stream import StreamDecoder, message_events
 from agentchat.providers.base import (
     CONNECT_TIMEOUT_S,
@@ -250,19 +251,8 @@ def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, 
         # the API still takes it, so it travels in the body, where every SDK version puts it.
         params["extra_body"] = {"temperature": request.temperature}
     if request.schema is not None:
-        params["output_config"] = {"format": {"type": "json_schema", "schema": _api_schema(request.schema)}}
+        params["output_config"] = output_config(request.schema)  # providers/anthropic_schema.py
     return params
-
-
-def _api_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Structured outputs take a subset of JSON Schema: the SDK's transform closes objects and moves
-    unsupported constraints into descriptions (the reply is still validated against the original)."""
-    import anthropic
-
-    try:
-        return anthropic.transform_schema(schema)
-    except (ValueError, TypeError, AssertionError):  # a schema it cannot map: sent as written
-        return schema
 
 
 # --- the adapter ----------------------------------------------------------------------------------
@@ -308,8 +298,12 @@ class AnthropicProvider:
         return self._sdk
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:
-        client = self._client()
         params = build_params(request, self.settings)
+        async for event in with_fallback(self._stream, request, params):  # anthropic_schema.py
+            yield event
+
+    async def _stream(self, request: ChatRequest, params: dict[str, Any]) -> AsyncIterator[ProviderEvent]:
+        client = self._client()
         yielded = False
         try:
             if not request.stream:
