@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -232,14 +233,24 @@ async def test_elicitation_asks_through_the_face(tmp_path: Path, answer: Answer,
 # --- through the CLI -----------------------------------------------------------------------------
 
 
-def mcp_config(user_env: UserEnv, fake: OpenAIFake | None = None, extra: str = "") -> None:
+def mcp_config(user_env: UserEnv, fake: OpenAIFake | None = None, extra: str = "", url: str = "") -> None:
+    """[mcp_servers.demo]: the test server over stdio, or at `url` (served by this process: no
+    second Python to start per `ask`)."""
     provider = (
         f'[providers.openai]\napi_key = "sk-test-123456"\nbase_url = "{fake.base_url}"\n' if fake else ""
     )
-    user_env.write_config(
-        f"{provider}[mcp_servers.demo]\ncommand = {json.dumps(sys.executable)}\n"
-        f'args = [{json.dumps(SERVER)}]\npolicy = "allow"\n{extra}'
+    where = (
+        f"url = {json.dumps(url)}\n"
+        if url
+        else (f"command = {json.dumps(sys.executable)}\nargs = [{json.dumps(SERVER)}]\n")
     )
+    user_env.write_config(f'{provider}[mcp_servers.demo]\n{where}policy = "allow"\n{extra}')
+
+
+@pytest.fixture(scope="module")
+def demo_url() -> Iterator[str]:
+    with mcp_server_at("http") as url:
+        yield url
 
 
 def test_mcp_list_and_test_commands(user_env: UserEnv) -> None:
@@ -272,8 +283,8 @@ def test_mcp_list_and_test_commands(user_env: UserEnv) -> None:
     assert proc.returncode == 2 and "no MCP server named 'nope'" in proc.stderr
 
 
-def test_ask_takes_a_resource_and_a_prompt(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
-    mcp_config(user_env, openai_fake)
+def test_ask_takes_a_resource_and_a_prompt(user_env: UserEnv, openai_fake: OpenAIFake, demo_url: str) -> None:
+    mcp_config(user_env, openai_fake, url=demo_url)
     openai_fake.queue(oai.text(["ok"]), oai.text(["ok"]))
     proc = user_env.run(
         "ask", "-m", "gpt-4o-mini", "--mcp-prompt", "demo:review", "--arg", "language=Rust",
@@ -296,10 +307,12 @@ def test_ask_takes_a_resource_and_a_prompt(user_env: UserEnv, openai_fake: OpenA
 
 
 @pytest.mark.parametrize("model", ["gpt-4o", "gpt-3.5-turbo"])
-def test_tool_images_and_progress_in_ask(user_env: UserEnv, openai_fake: OpenAIFake, model: str) -> None:
+def test_tool_images_and_progress_in_ask(
+    user_env: UserEnv, openai_fake: OpenAIFake, model: str, demo_url: str
+) -> None:
     """An image a tool returns reaches a vision model as an image, any other as a note; the
     call's progress is shown on stderr."""
-    mcp_config(user_env, openai_fake)
+    mcp_config(user_env, openai_fake, url=demo_url)
     calls: list[tuple[str, str, dict[str, Any] | str]] = [
         ("call_1", "demo__picture", {}),
         ("call_2", "demo__count", {"steps": 2}),
