@@ -37,8 +37,9 @@ class PowerKeys(Screen[None]):
     branches: BranchControl
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("slash_move", "slash_complete"):
-            return self.slash.is_open  # otherwise the key goes on to the prompt
+        if action in ("slash_move", "slash_complete"):  # else the key goes on (the prompt's cursor)
+            focused = self.focused
+            return self.slash.is_open and focused is not None and focused.id == "prompt"
         return True
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
