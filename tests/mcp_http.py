@@ -29,6 +29,10 @@ def serve(app: Any) -> Iterator[str]:
             loop.run_until_complete(asyncio.sleep(0.01))
         started.set()
         loop.run_until_complete(task)
+        left = asyncio.all_tasks(loop)  # a request still hanging (force_exit): ended, not abandoned
+        for pending in left:
+            pending.cancel()
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         loop.close()
 
     thread = threading.Thread(target=run, daemon=True)

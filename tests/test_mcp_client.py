@@ -131,7 +131,9 @@ async def test_bad_servers_are_one_line_each_and_never_hang(tmp_path: Path) -> N
     assert errors["broken"] == f"{broken}/mcp answered HTTP 500 over streamable-http"
     assert errors["gone"] == "cannot reach http://127.0.0.1:9/mcp: All connection attempts failed"
     assert errors["mute"] == "did not start within 0.5 s"
-    assert errors["garbage"] == "did not start within 0.5 s"
+    assert (
+        errors["garbage"] == "did not start within 0.5 s: it sent something that is not JSON-RPC: '{not json'"
+    )
     assert all("\n" not in e for e in errors.values())
 
 

@@ -9,6 +9,7 @@ so a 401 is reported as what it is (the server wants OAuth or a token), not as t
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
     import httpx2
     from mcp import Client
 
+# The SDK logs what a server does wrong (a line that is not JSON-RPC, with a traceback); unhandled,
+# Python's last-resort handler would print it over `ask`'s stderr or the TUI. agentchat reports
+# such failures itself, in one line; a user who configures logging still gets the SDK's records.
+logging.getLogger("mcp").addHandler(logging.NullHandler())
+
 # Longest wait for the HTTP stream of a call's reply; the per-call `timeout` bounds calls anyway.
 SSE_READ_TIMEOUT_S = 300.0
 
@@ -36,6 +42,7 @@ class Seen:
     authenticate: str | None = None
     stderr: IO[str] | None = None  # a stdio server's stderr, kept for error messages
     transport: str = ""  # the transport that was used: stdio, streamable-http or sse
+    garbage: str | None = None  # the first thing the server sent that was not JSON-RPC
 
     async def hook(self, response: httpx2.Response) -> None:
         if response.status_code >= 400:
@@ -151,7 +158,10 @@ def explain(cfg: MCPServerConfig, seen: Seen, exc: BaseException) -> str:
 
 
 def with_stderr(seen: Seen, message: str) -> str:
-    """The message plus the server's last stderr line, which usually says what went wrong."""
+    """The message plus what the server sent that was not JSON-RPC, or else its last stderr line
+    (which usually says what went wrong)."""
+    if seen.garbage is not None:
+        return f"{message}: it sent something that is not JSON-RPC: {seen.garbage}"
     if seen.stderr is None or seen.stderr.closed:
         return message
     seen.stderr.seek(0)

@@ -25,6 +25,7 @@ from agentchat.config.mcp import MCPServerConfig, expanded
 from agentchat.core.errors import ConfigError
 from agentchat.core.progress import current_progress
 from agentchat.core.request import ToolSpec
+from agentchat.core.text import clean
 from agentchat.tools.base import Tool, ToolError, ToolOutput, sanitize_name
 from agentchat.tools.mcp.connect import Seen, connect, explain, with_stderr
 from agentchat.tools.mcp.elicit import Elicitor, sdk_callback
@@ -153,7 +154,10 @@ class Server:
         return items
 
     async def _on_message(self, message: Any) -> None:
-        """2025-era servers announce a changed tool list as a notification."""
+        """2025-era servers announce a changed tool list as a notification; a line that is not
+        JSON-RPC arrives as an exception, kept for the error message."""
+        if isinstance(message, Exception) and self.seen.garbage is None:
+            self.seen.garbage = _what_was_sent(message)
         if getattr(message, "method", None) == "notifications/tools/list_changed":
             self.changed = True
 
@@ -246,6 +250,15 @@ def _progress_callback(
             pass
 
     return report
+
+
+def _what_was_sent(exc: Exception) -> str:
+    """The line a server sent that did not parse (pydantic keeps it), shortened and quoted."""
+    try:
+        sent = exc.errors()[0]["input"]  # type: ignore[attr-defined]
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return " ".join(str(exc).split())[:120]
+    return repr(clean(str(sent))[:80])
 
 
 def _needs_tasks(listed: Any) -> bool:
