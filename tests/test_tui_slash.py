@@ -34,6 +34,7 @@ def menu_names(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 async def test_slash_opens_a_filtered_popup_and_tab_completes(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
     template(user_env, "review", REVIEW)
+    template(user_env, "evil", '---\ndescription: "[bold]loud[/bold]\\e[2J"\n---\nx\n')
     app = make_app(user_env, write_config(user_env, openai=openai_fake))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -46,6 +47,9 @@ async def test_slash_opens_a_filtered_popup_and_tab_completes(user_env, openai_f
         assert "review" in names
         await pilot.press("r", "e")
         assert menu_names(app) == ["review"] and "Review a file for bugs" in screen_text(app)
+        app.screen.prompt.load_text("/evi")  # a description is text: no markup, no escapes
+        await pilot.pause()
+        assert menu_names(app) == ["evil"] and "[bold]loud[/bold]" in screen_text(app)
         prompt = app.screen.prompt
         prompt.load_text("/o")
         await pilot.pause()  # names starting with it first, then those containing it
@@ -100,6 +104,16 @@ async def test_commands_run_and_unknown_ones_are_not_sent(user_env, openai_fake)
     assert second[-1] == {"role": "user", "content": "/etc/hosts says what?"}
     assert len(openai_fake.chat_requests()) == 2
     assert "## system\n\nAnswer in French." in exported.read_text() and "Hi there." in exported.read_text()
+
+
+def test_the_editor_is_visual_then_editor(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from agentchat.tui.editor import editor_command
+
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", "code --wait")
+    assert editor_command() == ["code", "--wait"]
+    monkeypatch.setenv("VISUAL", "'my editor' -f")
+    assert editor_command() == ["my editor", "-f"]
 
 
 def editor_script(tmp_path: Path, body: str) -> str:
