@@ -263,3 +263,24 @@ def test_a_large_import_shows_a_progress_bar_on_a_terminal(user_env: UserEnv, tm
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_failure_while_storing_rolls_the_whole_import_back(user_env: UserEnv, tmp_path: Path) -> None:
+    """The second conversation's reply names a parent the file does not hold before it: found only
+    while writing, so the first conversation, already written in the transaction, goes too."""
+    from agentchat.core.messages import Message
+
+    with user_env.store() as store:
+        cid = store.create_conversation()
+        store.add_message(cid, Message.user("Question"))
+    exported = json.loads(user_env.run("history", "export", str(cid), "--format", "json").stdout)
+    broken = json.loads(json.dumps(exported))
+    broken["conversation"]["id"] = 99
+    broken["messages"][0]["parent_id"] = 12345
+    (tmp_path / "two.json").write_text(json.dumps([exported, broken]))
+    other = UserEnv(user_env.root, dict(user_env.env, AGENTCHAT_DATA_DIR=str(tmp_path / "other")))
+    proc = other.run("history", "import", "json", str(tmp_path / "two.json"))
+    assert proc.returncode == 2, proc.stderr
+    assert "message 1 names a parent (12345) that is not before it in the file" in proc.stderr
+    with other.store() as store:
+        assert store.list_conversations() == []
