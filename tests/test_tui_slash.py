@@ -47,7 +47,7 @@ async def test_slash_opens_a_filtered_popup_and_tab_completes(user_env, openai_f
         assert "review" in names
         await pilot.press("r", "e")
         assert menu_names(app) == ["review"] and "Review a file for bugs" in screen_text(app)
-        app.screen.prompt.load_text("/evi")  # a description is text: no markup, no escapes
+        app.screen.prompt.load_text("/evil")  # a description is text: no markup, no escapes
         await pilot.pause()
         assert menu_names(app) == ["evil"] and "[bold]loud[/bold]" in screen_text(app)
         prompt = app.screen.prompt
