@@ -197,7 +197,7 @@ async def test_the_other_commands(user_env, openai_fake, anthropic_fake) -> None
         await send(pilot, "/branch")
         await pilot.pause()
         assert isinstance(app.screen, Choice) and app.screen.items[1].startswith("• 2/2  A2")
-        await pilot.press("enter")  # the first: A1
+        await pilot.press("up", "enter")  # from the one on screen (A2) to A1
         await settle(pilot)
         assert [b.message.text for b in screen.view.boxes()] == ["question", "A1"]
         await send(pilot, "/copy")

@@ -216,7 +216,7 @@ def branch(screen: MainScreen, args: str) -> None:
         if index is not None and index != here:
             screen.branches.step(box, index - here, focus=False)
 
-    screen.app.push_screen(Choice("Which branch?", labels), picked)
+    screen.app.push_screen(Choice("Which branch?", labels, selected=here), picked)
 
 
 def theme(screen: MainScreen, args: str) -> None:

@@ -111,10 +111,11 @@ class Choice(ModalScreen[int | None]):
     CSS_PATH = "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel", id="dialog-cancel")]
 
-    def __init__(self, title: str, items: list[str]) -> None:
+    def __init__(self, title: str, items: list[str], *, selected: int = 0) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.items = items
+        self.selected = selected  # highlighted at first (the current one, where there is one)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body"):
@@ -122,6 +123,9 @@ class Choice(ModalScreen[int | None]):
             yield OptionList(
                 *(Option(plain(item), id=str(i)) for i, item in enumerate(self.items)), id="choices"
             )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = self.selected
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
