@@ -71,6 +71,7 @@ def llm_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home / "logs.db"
 
 
+@pytest.mark.peers  # two runs of the real llm CLI: ~3 s
 def test_llm_logs_import_with_models_tokens_and_tool_calls(user_env: UserEnv, llm_logs: Path) -> None:
     proc = user_env.run("history", "import", "llm", str(llm_logs))
     assert proc.returncode == 0, proc.stderr
@@ -97,6 +98,56 @@ def test_llm_logs_import_with_models_tokens_and_tool_calls(user_env: UserEnv, ll
     assert again.stdout == "imported 0 conversations (0 messages) from llm; 1 already imported, skipped\n"
     with user_env.store() as store:
         assert len(store.list_conversations()) == 1
+
+
+def test_llm_message_store_written_by_its_logstore(user_env: UserEnv, tmp_path: Path) -> None:
+    """The current layout written in-process through llm's own LogStore: a fragment-backed prompt
+    (text_ref), reasoning, a tool call and its result, and a fork that diverges (a branch)."""
+    llm = pytest.importorskip("llm", reason="the llm package is not installed (pip install llm)")
+    sqlite_utils = pytest.importorskip("sqlite_utils")
+    from llm.logs import LogStore
+    from llm.parts import Message as M
+    from llm.parts import ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+
+    db = sqlite_utils.Database(tmp_path / "logs.db")
+    store = LogStore(db)
+    doc = llm.Fragment("A LONG DOCUMENT " * 20, source="doc.txt")
+    first = store.ensure_chain(
+        [
+            M(role="system", parts=[TextPart(text="Be brief.")]),
+            M(role="user", parts=[TextPart(text="Summarise: " + str(doc))]),
+            M(role="assistant", parts=[TextPart(text="It repeats.")]),
+        ],
+        fragments=[doc],
+    )
+    tip = store.ensure_chain(
+        [
+            M(role="user", parts=[TextPart(text="Count it")]),
+            M(role="assistant", parts=[ReasoningPart(text="Use the tool."), ToolCallPart(name="count", arguments={"n": 1}, tool_call_id="c1")]),
+            M(role="tool", parts=[ToolResultPart(name="count", output="20", tool_call_id="c1")]),
+            M(role="assistant", parts=[TextPart(text="20 times.")]),
+        ],
+        parent=first,
+    )  # fmt: skip
+    thread = store.create_thread(name="Summary", tip=tip)
+    store.append(store.fork(first, forked_from=thread), [M(role="user", parts=[TextPart(text="Shorter?")])])
+    db.conn.close()
+    proc = user_env.run("history", "import", "llm", str(tmp_path / "logs.db"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "imported 1 conversation (7 messages) from llm\n"
+    with user_env.store() as ours:
+        (info,) = ours.list_conversations()
+        messages = {m.text or m.role: m for m in ours.all_messages(info.id)}
+    assert info.title == "Summary" and info.system == "Be brief."
+    assert messages["Summarise: " + "A LONG DOCUMENT " * 20].parent_id is None
+    replied = messages["It repeats."]
+    assert messages["Count it"].parent_id == replied.id and messages["Shorter?"].parent_id == replied.id
+    call = messages["assistant"]
+    assert call.thinking == "Use the tool." and [(c.id, c.name, c.arguments) for c in call.tool_calls] == [
+        ("c1", "count", {"n": 1})
+    ]
+    assert [(r.call_id, r.content) for r in messages["tool"].tool_results] == [("c1", "20")]
+    assert messages["20 times."].parent_id == messages["tool"].id
 
 
 def test_llm_older_responses_layout(user_env: UserEnv, tmp_path: Path) -> None:
