@@ -359,3 +359,31 @@ def test_ask_without_a_terminal_declines_a_server_question(
     )
     tool = [m for m in openai_fake.chat_requests()[1].body["messages"] if m["role"] == "tool"]
     assert tool[0]["content"] == "booking declined"
+
+
+def test_ask_asks_a_server_question_on_the_terminal(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    """With a controlling terminal the question is asked there, a wrong value asked again."""
+    pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a controlling terminal")
+    mcp_config(user_env, openai_fake, extra='env = { MCP_TEST_LEGACY = "1" }\n')
+    openai_fake.queue(oai.tool_calls([("call_1", "demo__book", {})]), oai.text(["Booked."]))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "-T", "demo__book", "book"],
+        env=dict(user_env.env, TERM="dumb"),
+        cwd=str(user_env.root),
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.expect("MCP server demo asks: How many guests\\?")
+    child.expect("Guests \\(integer, required\\): ")
+    child.sendline("many")
+    child.expect("Guests must be a whole number")
+    child.expect("Guests \\(integer, required\\): ")
+    child.sendline("4")
+    child.expect("Confirm \\(boolean, required\\): ")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    tool = [m for m in openai_fake.chat_requests()[1].body["messages"] if m["role"] == "tool"]
+    assert tool[0]["content"] == "booked for 4 (confirmed: True)"

@@ -47,7 +47,8 @@ def _ask(request: Elicitation) -> Answer:
         values = {}
         for index, field in enumerate(request.fields):
             while True:
-                hint = f" [{'/'.join(field.choices)}]" if field.choices else f" ({field.type})"
+                kind = "/".join(field.choices) if field.choices else field.type
+                hint = f" ({kind}{', required' if field.required else ''})"
                 default = f" (default {shown(field.default)})" if field.default is not None else ""
                 about = f" - {field.description}" if field.description else ""
                 tty_out.write(f"  {field.title}{about}{hint}{default}: ")
