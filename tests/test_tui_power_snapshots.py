@@ -41,7 +41,9 @@ def test_branch_indicator(snap_compare, user_env, openai_fake) -> None:  # type:
 
 def test_prompt_written_in_the_editor(snap_compare, user_env, openai_fake, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     script = tmp_path / "editor.py"
-    script.write_text("import sys\nopen(sys.argv[1], 'w').write('Explain:\\n\\n1. monads\\n2. functors\\n')\n")
+    script.write_text(
+        "import sys\nopen(sys.argv[1], 'w').write('Explain:\\n\\n1. monads\\n2. functors\\n')\n"
+    )
     monkeypatch.setenv("VISUAL", f"{sys.executable} {script}")
     app = make_app(user_env, write_config(user_env, openai=openai_fake))
     assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("ctrl+e")))
