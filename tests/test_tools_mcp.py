@@ -80,7 +80,7 @@ async def test_mcp_servers_end_to_end(tmp_path: Path, caplog: pytest.LogCaptureF
             assert sorted(mcp_tools) == sorted(
                 f"{server}__{tool}"
                 for server in ("demo", "other")
-                for tool in ("add", "text_echo", "fail", "crash", "wait", "picture", "count", "hold", "book", "grow")
+                for tool in "add text_echo fail crash wait picture count hold book grow".split()
             )
             add = mcp_tools["demo__add"]
             assert (add.source, add.spec.description) == ("mcp:demo", "Add two integers.")
