@@ -123,3 +123,29 @@ def test_ask_unknown_or_broken_template_is_a_usage_error(user_env: UserEnv, open
     proc = user_env.run("ask", "--template", "bad")
     assert proc.returncode == 2 and "bad.md: model must be text" in proc.stderr
     assert openai_fake.chat_requests() == []
+
+
+async def test_ask_template_and_the_tui_slash_send_the_same_request(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    """Face parity: one template file, `ask --template` and `/NAME` in the TUI, one request body."""
+    from tests.test_tui_helpers import SIZE, make_app, ready, send, settle
+
+    user_env.write_config(
+        f'workspace = "{user_env.root}"\n[providers.openai]\napi_key = "sk-test"\n'
+        f'base_url = "{openai_fake.base_url}"\n'
+    )
+    write(workspace_dir(user_env), "review.md", REVIEW.replace("[read_file]", "[now, read_file]"))
+    openai_fake.queue(oai.text(["ok"]), oai.text(["ok"]))
+    proc = user_env.run("ask", "--template", "review", "app.py", "carefully")
+    assert proc.returncode == 0, proc.stderr
+    app = make_app(user_env, load_config(user_env.config_path), workspace=user_env.root)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "/review app.py carefully")
+        await settle(pilot)
+    from_ask, from_tui = (request.body for request in openai_fake.chat_requests())
+    for body in (from_ask, from_tui):  # where sent, each conversation has its own cache key
+        body.pop("prompt_cache_key", None)
+    assert from_tui == from_ask
+    assert from_ask["model"] == "gpt-4.1" and "now" in str(from_ask["tools"])
