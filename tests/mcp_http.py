@@ -47,13 +47,17 @@ def serve(app: Any) -> Iterator[str]:
 
 
 @contextmanager
-def mcp_server_at(kind: str, server: Any = None) -> Iterator[str]:
+def mcp_server_at(
+    kind: str, server: Any = None, headers: list[dict[str, str]] | None = None
+) -> Iterator[str]:
     """The URL of an MCPServer (by default the test server) over `kind`: "http" (Streamable HTTP)
-    or "sse"."""
+    or "sse". Each request's headers are appended to `headers` when it is given."""
     if server is None:
         from tests.mcp_test_server import server
 
     app = server.sse_app() if kind == "sse" else server.streamable_http_app()
+    if headers is not None:
+        app = _recording(app, headers)
     with serve(app) as base:
         yield f"{base}/sse" if kind == "sse" else f"{base}/mcp"
 
@@ -70,3 +74,12 @@ def status_app(status: int, headers: dict[str, str] | None = None) -> Any:
         await send({"type": "http.response.body", "body": b"no"})
 
     return app
+
+
+def _recording(app: Any, seen: list[dict[str, str]]) -> Any:
+    async def recorder(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            seen.append({k.decode(): v.decode() for k, v in scope["headers"]})
+        await app(scope, receive, send)
+
+    return recorder

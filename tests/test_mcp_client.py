@@ -81,10 +81,16 @@ def test_other_clients_entries_paste_in(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 @pytest.mark.parametrize("kind", ["http", "sse"])
-async def test_remote_server_tools_resources_and_prompts(tmp_path: Path, kind: str) -> None:
-    """The same URL table for both: Streamable HTTP, and SSE found by the 405 the first POST gets."""
-    with mcp_server_at(kind) as url:
-        cfg = config(tmp_path, remote={"url": url, "policy": "allow", "headers": {"X-Token": "${H15_T:-x}"}})
+async def test_remote_server_tools_resources_and_prompts(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same URL table for both: Streamable HTTP, and SSE found by the 405 the first POST gets.
+    The configured headers, their ${VAR}s filled from the environment, go with every request."""
+    monkeypatch.setenv("H15_TOKEN", "s3cret")
+    seen: list[dict[str, str]] = []
+    with mcp_server_at(kind, headers=seen) as url:
+        headers = {"Authorization": "Bearer ${H15_TOKEN}", "X-Team": "${H15_UNSET:-blue}"}
+        cfg = config(tmp_path, remote={"url": url, "policy": "allow", "headers": headers})
         async with MCPManager.from_config(cfg) as mcp:
             reg = build_registry(cfg, tmp_path, mcp=mcp, plugins=False)
             await reg.load()
@@ -95,6 +101,7 @@ async def test_remote_server_tools_resources_and_prompts(tmp_path: Path, kind: s
             assert (result.content, status) == ("5", "done")
             assert [str(r.uri) for r in server.resources] == ["note://greeting", "note://pixel"]
             assert [p.name for p in server.prompts] == ["review"]
+    assert seen and all((h["authorization"], h["x-team"]) == ("Bearer s3cret", "blue") for h in seen)
 
 
 async def test_bad_servers_are_one_line_each_and_never_hang(tmp_path: Path) -> None:
