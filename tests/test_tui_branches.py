@@ -127,3 +127,13 @@ async def test_an_unknown_theme_or_a_bad_key_is_a_warning(user_env, openai_fake)
         await toasted(pilot, "[ui] theme 'nordd' is not a theme (did you mean 'nord'?)")
         await toasted(pilot, '[keys] new-chat must be a key such as "ctrl+k"')
         assert app.is_running and app.theme == "textual-dark"
+
+
+def test_keys_and_ui_are_known_config_tables(user_env) -> None:  # type: ignore[no-untyped-def]
+    from agentchat.config import load_config
+
+    user_env.write_config(CONFIG)
+    assert load_config(user_env.config_path).warnings == []
+    user_env.write_config('[ui]\nthem = "nord"\n')
+    [warning] = load_config(user_env.config_path).warnings
+    assert "unknown key 'them' in [ui] (did you mean 'theme'?)" in warning
