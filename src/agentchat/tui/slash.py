@@ -18,12 +18,11 @@ from agentchat.core.errors import AgentchatError
 from agentchat.core.templates import load_templates, parse_template, split_args, template_files
 from agentchat.tui.errors import notify_error
 from agentchat.tui.slash_commands import BUILTINS
-from agentchat.tui.widgets.slash import MAX_SHOWN, SlashItem, matching
+from agentchat.tui.widgets.slash import MAX_SHOWN, SlashItem, SlashMenu, matching
 
 if TYPE_CHECKING:
     from agentchat.tools.mcp.context import PromptEntry
     from agentchat.tui.screens.main import MainScreen
-    from agentchat.tui.widgets.slash import SlashMenu
 
 COMMAND = re.compile(r"/([A-Za-z0-9][A-Za-z0-9_.:-]*)(?:\s+(.*))?", re.DOTALL)
 TYPING = re.compile(r"/[A-Za-z0-9_.:-]*")  # the name still being typed: the popup is open
@@ -37,8 +36,6 @@ class SlashControl:
 
     @property
     def menu(self) -> SlashMenu:
-        from agentchat.tui.widgets.slash import SlashMenu
-
         return self.screen.query_one(SlashMenu)
 
     @property

@@ -51,7 +51,13 @@ class SlashMenu(OptionList, can_focus=False):
             self.clear_options()
             width = max((len(item.name) for item in items), default=0) + 2
             self.add_options(
-                Option(Text.assemble((f"/{item.name}".ljust(width), "bold"), (clean(item.help), "dim")))
+                Option(
+                    Text.assemble(
+                        (f"/{item.name}".ljust(width), "bold"),
+                        (clean(item.help), "dim"),
+                        ("" if item.kind == "command" else f"  · {item.kind}", "italic dim"),
+                    )
+                )
                 for item in items
             )
         self.display = bool(items)
