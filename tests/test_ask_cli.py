@@ -317,7 +317,9 @@ def test_system_prompt_and_anthropic(user_env: UserEnv, anthropic_fake: anth.Ant
     assert proc.stdout == "Bonjour\n"
     assert "User greets." in proc.stderr  # thinking goes to stderr
     body = anthropic_fake.chat_requests()[0].body
-    assert body["system"] == "Answer in French."
+    # a cache breakpoint on the system prompt ([caching] is on by default)
+    system = {"type": "text", "text": "Answer in French.", "cache_control": {"type": "ephemeral"}}
+    assert body["system"] == [system]
 
 
 def test_the_system_prompt_is_kept_by_the_conversation_on_every_provider(
@@ -339,7 +341,7 @@ def test_the_system_prompt_is_kept_by_the_conversation_on_every_provider(
         (conv,) = store.list_conversations()
     proc = user_env.run("ask", "--cid", str(conv.id), "-m", "claude-sonnet-4-6", "q3")
     assert proc.returncode == 0, proc.stderr
-    assert anthropic_fake.chat_requests()[0].body["system"] == "Be terse."
+    assert anthropic_fake.chat_requests()[0].body["system"][0]["text"] == "Be terse."
     proc = user_env.run("ask", "-c", "-m", "gpt-4o-mini", "-s", "Answer in French.", "q4")
     assert proc.returncode == 0, proc.stderr
     fourth = openai_fake.chat_requests()[2].body["messages"]

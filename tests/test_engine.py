@@ -78,7 +78,7 @@ async def test_conversation_moves_openai_to_claude_to_ollama_with_full_history(
         engine, prompt="Population?", conversation_id=conv, provider="anthropic", system="Be brief."
     )
     sent = anthropic_fake.chat_requests()[0].body
-    assert sent["system"] == "Be brief."
+    assert sent["system"][0]["text"] == "Be brief."  # a block: it carries a cache breakpoint
     assert [(m["role"], _anth_text(m)) for m in sent["messages"]] == [
         ("user", "Capital of France?"),
         ("assistant", "Paris is the capital."),

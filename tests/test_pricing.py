@@ -28,9 +28,10 @@ def test_shipped_table_is_dated_and_well_formed() -> None:
         ("gpt-4o", Price(2.5, 10.0, 1.25)),
         ("gpt-4o-mini", Price(0.15, 0.6, 0.075)),
         ("o3-pro", Price(20.0, 80.0, None)),
-        ("claude-sonnet-4-5", Price(3.0, 15.0, 0.3)),  # Anthropic: cache read is the cached price
-        ("claude-opus-4-5", Price(5.0, 25.0, 0.5)),
-        ("claude-sonnet-5-5", Price(2.0, 10.0, 0.1)),
+        # Anthropic: a cache read is the cached price; writes 1.25x input (5 minutes), 2x (1 hour)
+        ("claude-sonnet-4-5", Price(3.0, 15.0, 0.3, 3.75, 6.0)),
+        ("claude-opus-4-5", Price(5.0, 25.0, 0.5, 6.25, 10.0)),
+        ("claude-sonnet-5-5", Price(2.0, 10.0, 0.1, 2.5, 4.0)),
     ],
 )
 def test_listed_models_have_the_reference_prices(model: str, expected: Price) -> None:

@@ -123,7 +123,9 @@ async def test_streams_text_and_counts_cache_as_prompt_tokens(
     events = await collect(provider, ask(Message.user("hi"), system="Be brief."))
 
     assert texts(events) == ["Hel", "lo", " world"]
-    assert usage_of(events) == Usage(input_tokens=1020, output_tokens=7, cached_tokens=900)
+    assert usage_of(events) == Usage(
+        input_tokens=1020, output_tokens=7, cached_tokens=900, cache_write_tokens=100
+    )
     assert events[-1] == Finish("stop")
     (req,) = fake.chat_requests()
     assert req.header("authorization") == f"Bearer {KEY}"

@@ -27,6 +27,8 @@ class Record:
     conversation_id: int = 0
     finish_reason: str | None = "stop"
     error: str | None = None
+    cache_write_tokens: int | None = None
+    saved_usd: float | None = None
 
 
 def at(day: int, hour: int = 12) -> float:

@@ -90,6 +90,7 @@ USAGE = [
     (5, "ollama", "llama3.2", "complete", (500, 250), None, 0.2, 5.2),
     (6, "anthropic", "claude-sonnet-4-6", "complete", (3000, 800), 0.021, 1.2, 9.2),
 ]
+SAVED = {6: 0.0054}  # day -> what prompt caching saved on that day's reply
 
 
 def usage_store(user_env: UserEnv) -> Store:
@@ -105,7 +106,7 @@ def usage_store(user_env: UserEnv) -> Store:
         reply = Message(
             role="assistant", parts=[TextPart("hi")], parent_id=user, provider=provider, model=model,
             status=status, error="rate limited" if status == "error" else None, usage=Usage(inp, out),
-            cost=cost, ttft_s=ttft, total_s=total,
+            cost=cost, ttft_s=ttft, total_s=total, saved_usd=SAVED.get(day),
         )  # fmt: skip
         store.add_message(conversation, reply)
     return store

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.base import FakeServer, Recorded, Reply, sse, wire_tokens
+from tests.fakes.prompt_cache import AnthropicCache, anthropic_problem
 
 MODEL = "claude-sonnet-4-6"
 SSE_TYPE = "text/event-stream; charset=utf-8"
@@ -273,6 +274,7 @@ class AnthropicFake(FakeServer):
         self.api_key: str | None = None
         self.check_thinking = False
         self.counted = 0  # POST /v1/messages/count_tokens calls answered
+        self.prompt_cache: AnthropicCache | None = None  # set: usage counts cache reads and writes
         self.disconnected = threading.Event()
         # Models that refuse `output_config.format` (no structured outputs; the wording is ours).
         self.without_structured_outputs: set[str] = set()
@@ -295,6 +297,8 @@ class AnthropicFake(FakeServer):
                     400, "invalid_request_error", f"prompt is too long: {over[0]} tokens > {over[1]} maximum"
                 )
             reply = self.next_reply()
+            if self.prompt_cache is not None:
+                reply = self.prompt_cache.answer(body, reply)
             if isinstance(reply, TurnReply) and not body.get("stream"):
                 return reply.as_message()
             return reply
@@ -330,6 +334,8 @@ class AnthropicFake(FakeServer):
         """The subset of the real API's request validation that an adapter can get wrong."""
         messages = body.get("messages") or []
         thinking = body.get("thinking") or {}
+        if cache_problem := anthropic_problem(body):
+            return cache_problem
         schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
         if schema is not None and body.get("model") in self.without_structured_outputs:
             return f"output_config.format: structured outputs are not supported by {body['model']}"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tests.fakes.base import FakeServer, Recorded, Reply, sse
+from tests.fakes.prompt_cache import OpenAICache
 
 MODEL = "gpt-4o-2024-08-06"
 CREATED = 1727346168
@@ -265,6 +266,7 @@ class OpenAIFake(FakeServer):
         super().__init__(port)
         self.models: list[str] = ["gpt-4o-mini", "gpt-4.1"]
         self.models_reply: Reply | None = None  # when set, GET /v1/models answers with it (an error)
+        self.prompt_cache: OpenAICache | None = None  # set: usage counts cached prompt tokens
 
     @property
     def base_url(self) -> str:
@@ -295,6 +297,8 @@ class OpenAIFake(FakeServer):
                     code="context_length_exceeded",
                 )
             reply = self.next_reply()
+            if self.prompt_cache is not None and isinstance(req.body, dict):
+                reply = self.prompt_cache.answer(req.body, reply)
             wants_stream = isinstance(req.body, dict) and bool(req.body.get("stream"))
             if isinstance(reply, ChatReply) and not wants_stream:
                 return reply.as_completion()

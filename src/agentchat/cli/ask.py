@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-y", "--yes", action="store_true", help="Allow every tool call that is not denied.")
     p.add_argument("--max-steps", type=int, help="Most model requests in one turn (tool loop).")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        metavar="N",
+        help="Most tokens the reply may have (default: the agent's max_output_tokens, else the model's).",
+    )
     p.add_argument("--fallback", help="Models to try if the first fails: A,B.")
     p.add_argument("--max-cost", type=float, help="Refuse a request estimated above this many USD.")
     p.add_argument("-t", "--temperature", type=float, help="Sampling temperature.")
@@ -147,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str], config_path: str | None = None) -> int:
     """`agentchat ask ARGV`; the exit code. `config_path` is the root `--config` (else AGENTCHAT_CONFIG)."""
     a = build_parser().parse_intermixed_args(argv)
-    for flag, value in (("--max-steps", a.max_steps), ("--thinking-budget", a.thinking_budget)):
+    for flag, value in (
+        ("--max-steps", a.max_steps), ("--thinking-budget", a.thinking_budget), ("--max-tokens", a.max_tokens)
+    ):  # fmt: skip
         if value is not None and value < 1:
             err(f"error: {flag} must be at least 1")
             return 2
@@ -193,6 +201,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         allow_tools=a.allow_tool,
         yes=a.yes,
         max_steps=a.max_steps,
+        max_tokens=a.max_tokens,
         fallbacks=[f.strip() for f in (a.fallback or "").split(",") if f.strip()],
         max_cost=a.max_cost,
         temperature=a.temperature,

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from agentchat.core.events import AssistantFinished, AssistantStarted, ContextMeasured, TurnStarted
 from agentchat.core.messages import Usage
+from agentchat.core.output_limit import LENGTH, cut_notice
 from agentchat.core.text import StreamCleaner, clean, encodable
 
 if TYPE_CHECKING:
@@ -88,6 +89,17 @@ class TurnSummary:
         return None if not costs or None in costs else sum(c for c in costs if c is not None)
 
     @property
+    def saved_usd(self) -> float | None:
+        """What prompt caching saved over the turn's requests (core/caching.py); None if unknown."""
+        saved = [f.message.saved_usd if f.message is not None else None for f in self.finished]
+        return None if not saved or None in saved else sum(s for s in saved if s is not None)
+
+    @property
+    def cut(self) -> list[AssistantFinished]:
+        """The replies that stopped at their output limit (finish reason `length`)."""
+        return [f for f in self.finished if f.finish_reason == LENGTH]
+
+    @property
     def total_s(self) -> float:
         return time.monotonic() - self.started
 
@@ -95,8 +107,12 @@ class TurnSummary:
         u = self.usage
         parts = [f"{self.provider}/{self.model}"]
         parts.append(f"tokens in {_n(u.input_tokens)} out {_n(u.output_tokens)}")
-        if u.cached_tokens:
-            parts.append(f"cached {u.cached_tokens}")
+        if u.cached_tokens or u.cache_write_tokens:
+            saved = self.saved_usd
+            parts.append(
+                f"cache read {u.cached_tokens or 0} write {u.cache_write_tokens or 0}"
+                + (f" saved ${saved:.6f}" if saved is not None else "")
+            )
         if u.reasoning_tokens:
             parts.append(f"reasoning {u.reasoning_tokens}")
         if self.context_tokens is not None:
@@ -178,6 +194,8 @@ class AnswerWriter:
     def finish(self) -> None:
         self._close_thinking()
         self.end_answer()
+        for reply in self.summary.cut:
+            self.err.write(cut_notice(reply.usage.output_tokens) + "\n")
         if self.show_usage:
             self.err.write(clean(self.summary.usage_line()) + "\n")
         self.err.flush()
@@ -289,6 +307,10 @@ class JsonWriter(AnswerWriter):
             "usage": {"input_tokens": s.usage.input_tokens, "output_tokens": s.usage.output_tokens},
             "context_tokens": s.context_tokens,
             "context_window": s.context_window,
+            "truncated": bool(s.cut),  # a reply stopped at its output limit (finish_reason "length")
+            "cache_read_tokens": s.usage.cached_tokens,
+            "cache_write_tokens": s.usage.cache_write_tokens,
+            "saved_usd": s.saved_usd,
             "timings": {"ttft_s": _round(s.ttft_s), "total_s": _round(s.total_s)},
             "cost": s.cost,
         }

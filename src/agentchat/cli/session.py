@@ -40,6 +40,7 @@ class AskOptions:
     allow_tools: list[str] = field(default_factory=list)
     yes: bool = False
     max_steps: int | None = None
+    max_tokens: int | None = None  # --max-tokens: the reply's length limit
     fallbacks: list[str] = field(default_factory=list)
     max_cost: float | None = None
     temperature: float | None = None
@@ -150,6 +151,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
                 temperature=opts.temperature,
                 thinking_budget=opts.thinking_budget,
                 max_steps=opts.max_steps,
+                max_tokens=opts.max_tokens,
                 tool_names=names,
                 fallbacks=opts.fallbacks,
                 max_cost=opts.max_cost,

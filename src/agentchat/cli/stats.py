@@ -85,7 +85,8 @@ def _print_tables(rows: list[Any], groups: list[str], daily: list[Any]) -> None:
     table = Table(title="usage", title_justify="left")
     for g in groups:
         table.add_column(g)
-    for name in ("requests", "tokens in", "tokens out", "cost $", "ttft p50", "tok/s p50", "errors"):
+    columns = ("requests", "tokens in", "tokens out", "cost $", "saved by caching $", "ttft p50", "tok/s p50")
+    for name in (*columns, "errors"):
         table.add_column(name, justify="right")
     for r in rows:
         cost = f"{r.cost:.4f}" + ("+" if r.unpriced else "")
@@ -95,6 +96,7 @@ def _print_tables(rows: list[Any], groups: list[str], daily: list[Any]) -> None:
             str(r.input_tokens),
             str(r.output_tokens),
             cost,
+            f"{r.saved_usd:.4f}",
             _fmt(r.median_ttft_s, ".2f", "s"),
             _fmt(r.median_tokens_per_s, ".1f"),
             f"{r.error_rate:.0%}",

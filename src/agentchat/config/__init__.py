@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from agentchat.config.gateway import GatewaySettings
     from agentchat.config.mcp import MCPServerConfig
     from agentchat.config.sections import ContextSettings, ToolSettings
+    from agentchat.core.caching import CachePolicy
     from agentchat.core.retry import RetryPolicy
 
 APP = "agentchat"
@@ -44,7 +45,9 @@ ENV = {
 }
 # Variables that hold keys whatever the config says; `Config.secret_env` adds each api_key_env.
 SECRET_ENV = (*(key_env for key_env, _, _ in ENV.values()), "ANTHROPIC_AUTH_TOKEN")
-AGENT_FIELDS = ("system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget")
+AGENT_FIELDS = (
+    "system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget", "max_output_tokens",
+)  # fmt: skip
 # Provider-specific settings the adapters read from `ProviderSettings.extra`, checked here.
 _EXTRA_INTS = ("max_tokens", "n_ctx", "n_threads")
 _EXTRA_STRS = ("model_path", "chat_format")
@@ -131,6 +134,13 @@ class Config:
         return context_settings(self.section("context"))
 
     @cached_property
+    def caching(self) -> CachePolicy:
+        """`[caching]`: prompt caching, on unless turned off (core/caching.py)."""
+        from agentchat.config.sections import caching_policy
+
+        return caching_policy(self.section("caching"))
+
+    @cached_property
     def mcp_servers(self) -> tuple[list[MCPServerConfig], dict[str, str]]:
         """The servers, and a one-line error per malformed table (not fatal to the others)."""
         from agentchat.config.mcp import mcp_servers
@@ -205,7 +215,7 @@ class Config:
             where = self.where(f"agents.{name}.{key}")
             if key == "temperature":
                 fields[key] = number(value, where)
-            elif key in ("max_steps", "thinking_budget"):
+            elif key in ("max_steps", "thinking_budget", "max_output_tokens"):
                 fields[key] = integer(value, where, minimum=1)
             elif key == "tools":
                 fields[key] = agent_tools(value, where)
@@ -254,6 +264,7 @@ class Config:
             integer(table.get(k), at(k), minimum=1)
         for k in _EXTRA_STRS:
             string(table.get(k), at(k))
+        number(table.get("repeat_penalty"), at("repeat_penalty"))  # the embedded model's
         if not isinstance(table.get("enabled", True), bool):
             raise bad(at("enabled"), "true or false", table["enabled"])
         key_env, url_env, default_url = ENV.get(name, (None, None, None))

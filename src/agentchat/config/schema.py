@@ -33,17 +33,21 @@ TOP_LEVEL = {
     "keys": None,  # binding id -> key: ids are the TUI's, checked when it starts (tui/preferences.py)
     "gateway": "table",
     "context": "table",
+    "caching": "table",
 }
 # For tables of named entries ([providers.NAME]): the keys each entry may hold.
 NAMED_KEYS: dict[str, set[str]] = {
     "providers": {
         "type", "base_url", "host", "api_key", "api_key_env", "api_key_cmd", "models", "timeout",
-        "enabled", "max_tokens", "n_ctx", "n_threads", "model_path", "chat_format",
+        "enabled", "max_tokens", "n_ctx", "n_threads", "model_path", "chat_format", "repeat_penalty",
     },
-    "agents": {"system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget"},
+    "agents": {
+        "system", "model", "provider", "tools", "temperature", "max_steps", "thinking_budget",
+        "max_output_tokens",
+    },
     "mcp_servers": MCP_KEYS,
     "rate_limits": {"requests_per_minute", "tokens_per_minute"},
-    "pricing": {"input", "output", "cached_input"},
+    "pricing": {"input", "output", "cached_input", "cache_write", "cache_write_1h"},
     "models": {"context_window", "max_output_tokens", "vision", "pdf"},
 }  # fmt: skip
 TABLE_KEYS: dict[str, set[str]] = {
@@ -52,6 +56,7 @@ TABLE_KEYS: dict[str, set[str]] = {
     "failover": {"chain"},
     "budget": {"monthly_usd"},
     "context": {"strategy", "compact_model"},
+    "caching": {"enabled", "ttl"},
     "ui": {"theme"},  # any Textual theme: checked when the TUI starts
     "attachments": {"max_file_bytes", "max_turn_bytes", "max_dir_bytes", "max_dir_files", "url_timeout"},
     "gateway": {"url", "token"},

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentchat.config.values import parse_policy, parse_seconds
+from agentchat.core.caching import TTLS, CachePolicy
 from agentchat.core.errors import ConfigError
 from agentchat.core.request import Policy
 from agentchat.core.retry import RetryPolicy
@@ -133,8 +134,21 @@ def context_settings(table: dict[str, Any]) -> ContextSettings:
     """`[context] strategy` and `compact_model`, checked."""
     strategy = table.get("strategy", "compact")
     if strategy not in CONTEXT_STRATEGIES:
-        raise ConfigError(f"context.strategy must be one of {', '.join(CONTEXT_STRATEGIES)}, not {strategy!r}")
+        raise ConfigError(
+            f"context.strategy must be one of {', '.join(CONTEXT_STRATEGIES)}, not {strategy!r}"
+        )
     model = table.get("compact_model")
     if model is not None and (not isinstance(model, str) or not model.strip()):
         raise ConfigError("context.compact_model must be a model name")
     return ContextSettings(strategy, model)
+
+
+# --- [caching] ----------------------------------------------------------------------------------
+def caching_policy(table: dict[str, Any]) -> CachePolicy:
+    """`[caching] enabled` (default true) and `ttl` ("5m", the default, or "1h"), checked."""
+    enabled, ttl = table.get("enabled", True), table.get("ttl", "5m")
+    if not isinstance(enabled, bool):
+        raise ConfigError("caching.enabled must be true or false")
+    if ttl not in TTLS:
+        raise ConfigError(f'caching.ttl must be "5m" or "1h", not {ttl!r}')
+    return CachePolicy(enabled, ttl)

@@ -32,6 +32,7 @@ class Agent:
     temperature: float | None = None
     max_steps: int | None = None
     thinking_budget: int | None = None
+    max_output_tokens: int | None = None  # the reply's length limit unless `--max-tokens` sets one
 
 
 def load_agent(config: Config, name: str | None) -> Agent:
@@ -105,7 +106,7 @@ def assemble_turn(
         system=system,
         agent=None if default else agent.name,
         temperature=c.temperature if c.temperature is not None else agent.temperature,
-        max_tokens=c.max_tokens,
+        max_tokens=c.max_tokens or agent.max_output_tokens,
         max_steps=c.max_steps or agent.max_steps or config.max_steps or DEFAULT_MAX_STEPS,
         stream=c.stream,
         fallbacks=list(c.fallbacks),

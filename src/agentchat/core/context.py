@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from agentchat.core.errors import ProviderError, UsageError
 from agentchat.core.events import ContextMeasured, Event, Notice
 from agentchat.core.messages import Message
+from agentchat.core.output_limit import limit_output
 from agentchat.core.request import ChatRequest
 from agentchat.core.tokens import message_tokens, request_tokens
 
@@ -45,10 +46,10 @@ class ContextError(UsageError):
 
 def reply_reserve(window: int, max_output: int | None, max_tokens: int | None) -> int:
     """Tokens kept free for the reply: the request's own limit, else the model's largest reply
-    within a quarter of the window (a small window still leaves room for history)."""
+    within an eighth of the window (a small window still leaves room for history)."""
     if max_tokens:
         return max_tokens
-    return max(MIN_RESERVE, min(max_output or DEFAULT_RESERVE, window // 4, MAX_DEFAULT_RESERVE))
+    return max(MIN_RESERVE, min(max_output or DEFAULT_RESERVE, window // 8, MAX_DEFAULT_RESERVE))
 
 
 def split_turns(messages: list[Message]) -> tuple[list[Message], list[list[Message]]]:
@@ -123,6 +124,9 @@ class Fitting:
 
     async def run(self) -> AsyncGenerator[Event, None]:
         caps = await self.capabilities(self.route)
+        lowered = limit_output(self.request, caps, self.engine.config)  # the reply's limit: output_limit.py
+        if lowered:
+            yield Notice(lowered, kind="warning")
         self.window = caps.context_window if caps is not None else None
         if self.window is None:  # unknown window: sent as it is, the meter shows the size alone
             yield ContextMeasured(request_tokens(self.request), None, self.parent)

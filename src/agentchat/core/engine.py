@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentchat.core.attachments import check_new, fit_history, has_attachments
 from agentchat.core.budget import check_request, estimate_input_tokens, estimated_cost
+from agentchat.core.caching import price_reply
 from agentchat.core.context import Fitting
 from agentchat.core.errors import ProviderError, StreamInterrupted, UsageError
 from agentchat.core.events import (
@@ -33,7 +34,6 @@ from agentchat.core.events import (
 from agentchat.core.ledger import Ledger, hold_budget
 from agentchat.core.messages import Message
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
-from agentchat.core.pricing import reply_cost
 from agentchat.core.ratelimit import limiter_for
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.core.retry import next_delay
@@ -91,6 +91,7 @@ class Engine:
         # Rate-limit slots and budget holds shared with every other agentchat process of the user.
         self.ledger = Ledger(self.records, wall_clock) if str(self.records.path) != ":memory:" else None
         self.retry_policy = config.retry
+        self.caching = config.caching  # read now: a bad [caching] fails before anything is stored
         self._providers: dict[str, Provider] = {}
         self._reported: set[str] = set()  # tool loading problems already shown to the user
         self._prepared: set[str] = set()  # providers whose SDK (or local model) is loaded
@@ -163,16 +164,16 @@ class Engine:
         if route.reason == "nothing else usable":
             yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
 
-        tools, problems = await offered_tools(self.registry, self.gate, turn.tool_names, self._reported)
-        tools = [*tools, *turn.client_tools]
-        for problem in problems:
-            yield Notice(problem, kind="warning")
-        offered = {t.name for t in tools}
-        system = with_instructions(system, server_instructions(self.registry, offered))
         routes = [route, *fallbacks]
-        for step in range(1, turn.max_steps + 1):
+        for step in range(1, turn.max_steps + 1):  # tools offered anew per request: an MCP list may change
+            tools, problems = await offered_tools(self.registry, self.gate, turn.tool_names, self._reported)
+            tools = [*tools, *turn.client_tools]
+            for problem in problems:
+                yield Notice(problem, kind="warning")
+            offered = {t.name for t in tools}
+            told = with_instructions(system, server_instructions(self.registry, offered))
             reply: Message | None = None
-            async with aclosing(self._one_request(conv_id, parent, routes, turn, tools, system)) as events:
+            async with aclosing(self._one_request(conv_id, parent, routes, turn, tools, told)) as events:
                 async for event in events:
                     if isinstance(event, AssistantFinished) and event.store_error is None:
                         reply = event.message
@@ -242,6 +243,7 @@ class Engine:
                 thinking_budget=turn.thinking_budget,
                 stream=turn.stream,
                 schema=turn.schema,
+                cache=self.caching,
             )
             fitting = Fitting(self, conv_id, parent, route, request)  # into the window: core/context.py
             async for event in fitting.run():
@@ -383,7 +385,7 @@ class Engine:
         message.status = status  # type: ignore[assignment]
         message.error = error
         message.total_s = self.clock() - started
-        message.cost = reply_cost(message, self.config.pricing)
+        price_reply(message, self.config)  # its cost, and what prompt caching saved
 
 
 class _NoTokens(Exception):

@@ -115,8 +115,9 @@ class Usage:
 
     input_tokens: int | None = None
     output_tokens: int | None = None
-    cached_tokens: int | None = None
+    cached_tokens: int | None = None  # prompt-cache reads, part of input_tokens
     reasoning_tokens: int | None = None
+    cache_write_tokens: int | None = None  # prompt-cache writes (Anthropic), part of input_tokens
 
     def merge(self, other: Usage) -> Usage:
         """Later reports win field by field, but never erase a known value with an unknown one."""
@@ -139,6 +140,7 @@ class Message:
     error: str | None = None
     usage: Usage = field(default_factory=Usage)
     cost: float | None = None
+    saved_usd: float | None = None  # what prompt caching saved on this reply (core/caching.py)
     ttft_s: float | None = None
     total_s: float | None = None
     created_at: float | None = None

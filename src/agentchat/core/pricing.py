@@ -15,16 +15,19 @@ from typing import Any
 from agentchat.core.errors import ConfigError
 from agentchat.core.messages import Message, Usage
 
-_FIELDS = ("input", "output", "cached_input")
+_FIELDS = ("input", "output", "cached_input", "cache_write", "cache_write_1h")
 
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per million tokens; `cached_input` None means cached tokens cost the input rate."""
+    """USD per million tokens. `cached_input` is a cache read; `cache_write` and `cache_write_1h` a
+    prompt-cache write kept 5 minutes or an hour (Anthropic's). None: billed at the input rate."""
 
     input: float
     output: float
     cached_input: float | None = None
+    cache_write: float | None = None
+    cache_write_1h: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,7 @@ def _apply_override(model: str, base: Price | None, table: Any) -> Price:
     input_rate, output_rate = values["input"], values["output"]
     if input_rate is None or output_rate is None:
         raise ConfigError(f'pricing."{model}" needs both input and output (USD per 1M tokens)')
-    return Price(input_rate, output_rate, values["cached_input"])
+    return Price(input_rate, output_rate, *(values[k] for k in _FIELDS[2:]))
 
 
 def price_for(model: str, overrides: dict[str, Any] | None = None) -> Price | None:
@@ -87,28 +90,33 @@ def price_for(model: str, overrides: dict[str, Any] | None = None) -> Price | No
     return base
 
 
-def cost(model: str, usage: Usage, overrides: dict[str, Any] | None = None) -> float | None:
+def cost(
+    model: str, usage: Usage, overrides: dict[str, Any] | None = None, cache_ttl: str = "5m"
+) -> float | None:
     """USD for one request, or None when the price or the token counts are unknown.
 
-    Cached tokens are part of `input_tokens` and billed at the cached rate; reasoning tokens are
+    Cache reads (`cached_tokens`) and writes (`cache_write_tokens`) are part of `input_tokens` and
+    billed at their own rates, a write at the rate of the TTL it was made with; reasoning tokens are
     already inside `output_tokens`, so they are not added again.
     """
     price = price_for(model, overrides)
     if price is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
     cached = min(usage.cached_tokens or 0, usage.input_tokens)
-    cached_rate = price.input if price.cached_input is None else price.cached_input
+    written = min(usage.cache_write_tokens or 0, usage.input_tokens - cached)
+    write_rate = price.cache_write_1h if cache_ttl == "1h" else price.cache_write
     micro_usd = (
-        (usage.input_tokens - cached) * price.input
-        + cached * cached_rate
+        (usage.input_tokens - cached - written) * price.input
+        + cached * (price.input if price.cached_input is None else price.cached_input)
+        + written * (price.input if write_rate is None else write_rate)
         + usage.output_tokens * price.output
     )
     return micro_usd / 1_000_000
 
 
-def reply_cost(message: Message, pricing: dict[str, Any]) -> float | None:
+def reply_cost(message: Message, pricing: dict[str, Any], cache_ttl: str = "5m") -> float | None:
     """A reply's cost. The price table is for OpenAI's and Anthropic's own models; elsewhere a model
     name may be anything (a local file called gpt-4o), so only a configured price counts."""
     if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:
-        return cost(message.model or "", message.usage, pricing)
+        return cost(message.model or "", message.usage, pricing, cache_ttl)
     return None

@@ -7,9 +7,12 @@ to import another (core -> providers/tools; config imports neither).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from agentchat.core.messages import Message
+
+if TYPE_CHECKING:
+    from agentchat.core.caching import CachePolicy
 
 Policy = Literal["allow", "ask", "deny"]  # what a tool call needs before it runs
 POLICIES: tuple[str, ...] = get_args(Policy)
@@ -35,6 +38,7 @@ class ChatRequest:
     thinking_budget: int | None = None  # Anthropic extended thinking / Ollama `think`
     stream: bool = True
     schema: dict[str, Any] | None = None  # the reply's JSON Schema: each adapter asks natively
+    cache: CachePolicy | None = None  # prompt caching as [caching] sets it; None: off
 
 
 @dataclass(slots=True)

@@ -43,6 +43,10 @@ class StatsRecord(Protocol):
     def ttft_s(self) -> float | None: ...
     @property
     def total_s(self) -> float | None: ...
+    @property
+    def cache_write_tokens(self) -> int | None: ...
+    @property
+    def saved_usd(self) -> float | None: ...
 
 
 @dataclass(slots=True)
@@ -50,7 +54,8 @@ class GroupStats:
     """One row; `provider`/`model`/`day` are None when not grouped by them.
 
     `cost` sums the known costs; `unpriced` counts requests whose cost is unknown (local models,
-    no usage reported), so a non-zero value means `cost` is a lower bound.
+    no usage reported), so a non-zero value means `cost` is a lower bound. `saved_usd` is what
+    prompt caching saved: `cost` would have been that much higher without it.
     """
 
     provider: str | None
@@ -68,6 +73,8 @@ class GroupStats:
     unpriced: int
     median_ttft_s: float | None
     median_tokens_per_s: float | None
+    cache_write_tokens: int = 0
+    saved_usd: float = 0.0
 
 
 def local_day(created_at: float, tz: tzinfo | None = None) -> str:
@@ -115,6 +122,8 @@ def _summarise(key: dict[str, str | None], rows: list[StatsRecord]) -> GroupStat
         unpriced=sum(_unpriced(r) for r in rows),
         median_ttft_s=_median(r.ttft_s for r in rows),
         median_tokens_per_s=_median(tokens_per_s(r) for r in rows),
+        cache_write_tokens=sum(r.cache_write_tokens or 0 for r in rows),
+        saved_usd=sum(r.saved_usd or 0.0 for r in rows),
     )
 
 

@@ -350,7 +350,8 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(
                 """SELECT id, conversation_id, created_at, provider, model, status, finish_reason,
-                    input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, ttft_s, total_s, error
+                    input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, ttft_s, total_s, error,
+                    cache_write_tokens, saved_usd
                 FROM messages WHERE role = 'assistant' AND created_at >= ? ORDER BY created_at, id""",
                 (since if since is not None else float("-inf"),),
             ).fetchall()

@@ -74,12 +74,14 @@ class AssistantRecord:
     ttft_s: float | None
     total_s: float | None
     error: str | None
+    cache_write_tokens: int | None = None
+    saved_usd: float | None = None  # what prompt caching saved (core/caching.py)
 
 
 MESSAGE_COLUMNS = (
     "id, conversation_id, parent_id, role, parts, provider, model, status, finish_reason, error, "
     "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, ttft_s, total_s, created_at, "
-    "response_schema"
+    "response_schema, cache_write_tokens, saved_usd"
 )
 # The stored title, and for untitled conversations the start of the first user message (derived, not stored).
 TITLE_COLUMNS = """c.title, CASE WHEN c.title IS NULL THEN (
@@ -112,6 +114,7 @@ def snapshot(message: Message) -> Snapshot:
 UPDATABLE_FIELDS = (
     "parts", "provider", "model", "status", "finish_reason", "error", "input_tokens", "output_tokens",
     "cached_tokens", "reasoning_tokens", "cost", "ttft_s", "total_s", "response_schema",
+    "cache_write_tokens", "saved_usd",
 )  # fmt: skip
 UPDATABLE = ", ".join(UPDATABLE_FIELDS)
 
@@ -127,12 +130,13 @@ def updatable_values(message: Message) -> tuple[Any, ...]:
         u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens,
         message.cost, message.ttft_s, message.total_s,
         None if message.schema is None else json.dumps(message.schema, ensure_ascii=False),
+        u.cache_write_tokens, message.saved_usd,
     )  # fmt: skip
 
 
 def message_from_row(row: tuple[Any, ...]) -> Message:
     (mid, cid, parent, role, parts, provider, model, status, finish, error,
-     inp, out, cached, reasoning, cost, ttft, total, created, schema) = row  # fmt: skip
+     inp, out, cached, reasoning, cost, ttft, total, created, schema, written, saved) = row  # fmt: skip
     return Message(
         role=role,
         parts=[part_from_dict(d) for d in json.loads(parts)],
@@ -144,8 +148,9 @@ def message_from_row(row: tuple[Any, ...]) -> Message:
         status=status,
         finish_reason=finish,
         error=error,
-        usage=Usage(inp, out, cached, reasoning),
+        usage=Usage(inp, out, cached, reasoning, written),
         cost=cost,
+        saved_usd=saved,
         ttft_s=ttft,
         total_s=total,
         created_at=created,

@@ -102,6 +102,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
             conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE
         )""",
     ),
+    # Prompt caching (core/caching.py): a reply's cache writes beside its reads (cached_tokens), and
+    # what the cache saved on it at the prices of the day, summed by `agentchat stats`.
+    (
+        "ALTER TABLE messages ADD COLUMN cache_write_tokens INTEGER",
+        "ALTER TABLE messages ADD COLUMN saved_usd REAL",
+    ),
 ]
 
 

@@ -95,9 +95,8 @@ class ReplyBuilder:
 
 def total_usage(usages: list[Usage]) -> Usage:
     """Sum token counts over a turn's requests; a count unknown for every request stays unknown."""
-    fields = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
     sums: dict[str, int | None] = {}
-    for name in fields:
+    for name in Usage.__dataclass_fields__:
         known = [getattr(u, name) for u in usages if getattr(u, name) is not None]
         sums[name] = sum(known) if known else None
     return Usage(**sums)

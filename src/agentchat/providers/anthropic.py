@@ -11,8 +11,8 @@ both with a base64 source; in a user turn they come before the user's own text, 
 recommends for images and long documents.
 
 Usage is reported like OpenAI's: `input_tokens` counts every prompt token (uncached + cache
-writes + cache reads) and `cached_tokens` the cache reads among them, so cost math is the same
-for every provider.
+writes + cache reads), `cached_tokens` the cache reads and `cache_write_tokens` the writes among
+them, so cost math is the same for every provider. Prompt caching: anthropic_cache.py.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from agentchat.core.messages import (
     ToolResultPart,
 )
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.providers.anthropic_cache import mark_breakpoints
 from agentchat.providers.anthropic_schema import output_config, with_fallback
 from agentchat.providers.anthropic_stream import StreamDecoder, message_events
 from agentchat.providers.base import (
@@ -252,6 +253,7 @@ def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, 
         params["extra_body"] = {"temperature": request.temperature}
     if request.schema is not None:
         params["output_config"] = output_config(request.schema)  # providers/anthropic_schema.py
+    mark_breakpoints(params, request.cache)
     return params
 
 

@@ -57,6 +57,7 @@ def _usage(raw: dict[str, int], *, with_output: bool = True) -> Usage:
         output_tokens=raw.get("output_tokens") if with_output else None,
         cached_tokens=raw.get("cache_read_input_tokens"),
         reasoning_tokens=raw.get("thinking_tokens") if with_output else None,
+        cache_write_tokens=raw.get("cache_creation_input_tokens"),
     )
 
 

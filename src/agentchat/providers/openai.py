@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from agentchat.core.attachments import user_segments
+from agentchat.core.caching import conversation_key
 from agentchat.core.capabilities import Capabilities, table_capabilities
 from agentchat.core.errors import (
     BadRequestError,
@@ -195,6 +196,9 @@ class OpenAIProvider:
             params[key] = request.max_tokens
         if request.schema is not None:
             params["response_format"] = response_format(request.schema)
+        cache_key = conversation_key(request.messages) if request.cache and request.cache.enabled else None
+        if cache_key and self._official:  # OpenAI caches by itself; the key keeps a conversation on one cache
+            params["prompt_cache_key"] = cache_key
         return params
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ProviderEvent]:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agentchat.core.messages import Message, ToolCallPart, Usage
+from agentchat.core.output_limit import LENGTH
 from agentchat.core.stats import group_stats
 from agentchat.core.store import AssistantRecord
 
@@ -59,8 +60,12 @@ def _record(m: Message) -> AssistantRecord:
     return AssistantRecord(
         m.id or 0, m.conversation_id or 0, m.created_at or 0.0, m.provider, m.model, m.status,
         m.finish_reason, u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens,
-        m.cost, m.ttft_s, m.total_s, m.error,
+        m.cost, m.ttft_s, m.total_s, m.error, u.cache_write_tokens, m.saved_usd,
     )  # fmt: skip
+
+
+def _count(tokens: int | None) -> str:
+    return "?" if tokens is None else f"{tokens:,}"
 
 
 def duration_label(seconds: float | None) -> str | None:
@@ -90,6 +95,8 @@ def message_label(message: Message, timefmt: TimeFormat) -> str:
             head.append(f"empty reply (finish reason: {message.finish_reason or 'none given'})")
         elif message.status != "complete":
             head.append(message.status)
+        if message.finish_reason == LENGTH:  # as `ask` says it on stderr
+            head.append(f"cut at the output limit ({_count(message.usage.output_tokens)} tokens)")
     if message.created_at is not None:
         head.append(timefmt(message.created_at))
     return " · ".join(head)

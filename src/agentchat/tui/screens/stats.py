@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from agentchat.core.stats import GroupStats, group_stats, sparkline
-from agentchat.tui.format import duration_label, spend_label
+from agentchat.tui.format import cost_label, duration_label, spend_label
 from agentchat.tui.plain import plain_text
 
 if TYPE_CHECKING:
@@ -26,9 +26,10 @@ COLUMNS = (
     "provider",
     "model",
     "requests",
-    "tokens in",
-    "tokens out",
+    "in",  # tokens: short headers leave room for every column at 120 columns
+    "out",
     "cost",
+    "saved by caching",
     "ttft p50",
     "tok/s p50",
     "errors",
@@ -44,6 +45,7 @@ def row_cells(row: GroupStats) -> list[Text]:
         f"{row.input_tokens:,}",
         f"{row.output_tokens:,}",
         "-" if nothing_priced else spend_label(row.cost, row.unpriced),
+        (cost_label(row.saved_usd) if row.saved_usd else None) or "-",
         duration_label(row.median_ttft_s) or "-",
         "-" if row.median_tokens_per_s is None else f"{row.median_tokens_per_s:.1f}",
         f"{row.error_rate:.0%}",
@@ -82,7 +84,8 @@ class StatsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body", id="stats"):
-            yield Label(f"Usage statistics, last {self.days} days (escape closes)", classes="dialog-title")
+            title = f"Usage statistics, last {self.days} days: requests, tokens in and out (escape closes)"
+            yield Label(title, classes="dialog-title")
             yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="daily")
             yield Label(LOWER_BOUND_HINT, id="stats-hint")
