@@ -40,6 +40,7 @@ provider = "{provider}"
 tools = ["now", "read_file"]
 temperature = 0.3
 thinking_budget = 1024
+max_output_tokens = 2000
 """
 
 
@@ -79,7 +80,9 @@ async def test_ask_and_the_tui_send_the_same_request(
     assert "Answer exactly." in text and "read_file" in text and "now" in text
     if provider == "anthropic":
         assert from_ask["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+        assert from_ask["max_tokens"] == 2000
     elif provider == "ollama":
         assert from_ask["think"] is True and from_ask["options"]["temperature"] == 0.3
+        assert from_ask["options"]["num_predict"] == 2000
     else:
-        assert from_ask["temperature"] == 0.3
+        assert from_ask["temperature"] == 0.3 and from_ask["max_completion_tokens"] == 2000
