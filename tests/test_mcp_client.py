@@ -394,3 +394,23 @@ def test_ask_asks_a_server_question_on_the_terminal(user_env: UserEnv, openai_fa
     assert child.exitstatus == 0, child.before
     tool = [m for m in openai_fake.chat_requests()[1].body["messages"] if m["role"] == "tool"]
     assert tool[0]["content"] == "booked for 4 (confirmed: True)"
+
+
+def test_a_tool_added_mid_turn_is_offered_in_the_next_request(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    """The model calls `grow` (the server announces a new tool); the very next request of the same
+    turn offers it, and the model's call of it runs."""
+    mcp_config(user_env, openai_fake)  # stdio: growing changes that server process only
+    openai_fake.queue(
+        oai.tool_calls([("call_1", "demo__grow", {})]),
+        oai.tool_calls([("call_2", "demo__extra", {})]),
+        oai.text(["done"]),
+    )
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "--yes", "grow and use it")
+    assert proc.returncode == 0, proc.stderr
+    first, second, third = (r.body for r in openai_fake.chat_requests())
+    offered = [{t["function"]["name"] for t in body["tools"]} for body in (first, second)]
+    assert "demo__extra" not in offered[0] and "demo__extra" in offered[1]
+    tool = [m for m in third["messages"] if m.get("tool_call_id") == "call_2"]
+    assert tool[0]["content"] == "extra here"
