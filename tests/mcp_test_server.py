@@ -89,10 +89,11 @@ def picture() -> list[Any]:
 
 
 @server.tool()
-async def count(steps: int, ctx: Context) -> str:
-    """Report progress once per step, then answer."""
+async def count(steps: int, ctx: Context, pause: float = 0.0) -> str:
+    """Report progress once per step (`pause` seconds after each), then answer."""
     for step in range(1, steps + 1):
         await ctx.report_progress(step, steps, f"step {step}")
+        await asyncio.sleep(pause)
     return f"counted to {steps}"
 
 

@@ -111,3 +111,21 @@ def _entry() -> Any:
     from agentchat.tools.mcp.context import PromptEntry
 
     return PromptEntry("demo", "review", "", [("language", True), ("focus", False)])
+
+
+async def test_a_tools_progress_shows_in_the_tool_pane(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    from agentchat.tui.widgets.tools import ToolEntry
+
+    openai_fake.queue(oai.tool_calls([("call_1", "demo__count", {"steps": 2, "pause": 0.5})]), oai.text(["ok"]))
+    async with mcp_app(user_env, openai_fake) as pilot:
+        await send(pilot, "count")
+        for _ in range(300):
+            entries = list(pilot.app.screen.query(ToolEntry))
+            if entries and "1/2 · step 1" in str(entries[0].title):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("no progress in the tool pane")
+        await settle(pilot)
+        (entry,) = pilot.app.screen.query(ToolEntry)
+        assert entry.status == "done" and "step 1" not in str(entry.title)  # gone once it finished
