@@ -114,12 +114,18 @@ async def test_bad_servers_are_one_line_each_and_never_hang(tmp_path: Path) -> N
             await asyncio.sleep(3600)
 
     garbage = "import sys\nfor line in sys.stdin: print('{not json', flush=True)"
-    with serve(oauth) as auth, serve(status_app(500)) as broken, serve(never) as mute:
+    with (
+        serve(oauth) as auth,
+        serve(status_app(500)) as broken,
+        serve(never) as mute,
+        serve(status_app(404)) as nowhere,
+    ):
         cfg = config(
             tmp_path,
             oauth={"url": f"{auth}/mcp"},
             broken={"url": f"{broken}/mcp"},
             gone={"url": "http://127.0.0.1:9/mcp"},
+            nowhere={"url": f"{nowhere}/mcp"},  # 404: SSE is tried too, the first answer reported
             mute={"url": f"{mute}/mcp", "startup_timeout": 0.5},
             garbage={"command": sys.executable, "args": ["-c", garbage], "startup_timeout": 0.5},
             good=stdio(),
@@ -136,6 +142,7 @@ async def test_bad_servers_are_one_line_each_and_never_hang(tmp_path: Path) -> N
         'not do; give a token in headers = { Authorization = "Bearer ${TOKEN}" }'
     )
     assert errors["broken"] == f"{broken}/mcp answered HTTP 500 over streamable-http"
+    assert errors["nowhere"] == f"{nowhere}/mcp answered HTTP 404 over streamable-http"
     assert errors["gone"] == "cannot reach http://127.0.0.1:9/mcp: All connection attempts failed"
     assert errors["mute"] == "did not start within 0.5 s"
     assert (

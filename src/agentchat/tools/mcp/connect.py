@@ -50,7 +50,14 @@ class Seen:
             self.authenticate = response.headers.get("www-authenticate")
 
     def wants_sse(self) -> bool:
-        return self.method == "POST" and self.status in (404, 405)
+        """The spec's rule: a 4xx to the first POST means an SSE-only server (not 401/403: those
+        are about the user, and say so)."""
+        return (
+            self.method == "POST"
+            and self.status is not None
+            and 400 <= self.status < 500
+            and (self.status not in (401, 403))
+        )
 
 
 def _client_info() -> Any:
@@ -115,15 +122,20 @@ async def connect(cfg: MCPServerConfig, seen: Seen, **callbacks: Any) -> AsyncIt
     kinds = [cfg.transport]
     if cfg.transport == "http" and not cfg.transport_set:
         kinds.append("sse")
+    first: tuple[Exception, int | None] | None = None  # how Streamable HTTP failed, before SSE was tried
     for index, kind in enumerate(kinds):
         seen.transport = {"http": "streamable-http"}.get(kind, kind)
         seen.status = None
         try:
             client = Client(_transport(cfg, seen, kind), client_info=_client_info(), **callbacks)
             await client.__aenter__()
-        except Exception:
+        except Exception as exc:
             if index + 1 < len(kinds) and seen.wants_sse():
+                first = exc, seen.status
                 continue
+            if first is not None:  # neither spoke: the Streamable HTTP answer is the one to report
+                seen.transport, seen.status = "streamable-http", first[1]
+                raise first[0] from None
             raise
         try:
             yield client
