@@ -35,12 +35,6 @@ class ServerReport:
 
 def report(server: Server, manager: MCPManager) -> ServerReport:
     cfg = server.config
-    if server.error is not None:
-        state = "failed"
-    elif server.client is not None:
-        state = "connected"
-    else:
-        state = "disabled" if not cfg.enabled else "failed"
     transport = server.seen.transport or {"http": "streamable-http"}.get(cfg.transport, cfg.transport)
     held = [(k, m) for k, m in manager.errors.items() if k.startswith(f"{cfg.name}/")]
     notes = [f"{key.split('/', 1)[1]}: {message}" for key, message in held]
@@ -48,7 +42,7 @@ def report(server: Server, manager: MCPManager) -> ServerReport:
         name=cfg.name,
         transport=transport,
         where=clean(cfg.where),
-        state=state,
+        state=server.state,
         error=server.error,
         tools=[clean(t.name) for t in server.listed],
         resources=[clean(str(r.uri)) for r in server.resources]

@@ -43,7 +43,7 @@ NEEDS_TASKS = (
     'not offered: it runs only as an MCP task (execution.taskSupport "required"), '
     "which agentchat does not support"
 )
-State = Literal["disabled", "starting", "connected", "failed"]
+State = Literal["connected", "failed", "disabled", "not started"]
 
 ProgressHook = Callable[[str, float, float | None, str | None], None]
 """(tool name as the model sees it, progress, total or None, message or None), per notification."""
@@ -83,11 +83,12 @@ class Server:
 
     @property
     def state(self) -> State:
-        if not self.config.enabled:
-            return "disabled"
+        """Connected or failed once started (a disabled one may be started on purpose: `mcp test`)."""
         if self.error is not None:
             return "failed"
-        return "connected" if self.client is not None else "starting"
+        if self.client is not None:
+            return "connected"
+        return "disabled" if not self.config.enabled else "not started"
 
     async def run(self) -> None:
         try:
