@@ -97,7 +97,8 @@ async def test_a_conversation_with_an_image_moves_openai_to_anthropic_to_ollama(
             "type": "image",
             "source": {"type": "base64", "media_type": "image/png", "data": base64.b64encode(PNG).decode()},
         },
-        {"type": "text", "text": "What is in this?"},
+        # the end of the turn before the newest: where the last request's cache was written
+        {"type": "text", "text": "What is in this?", "cache_control": {"type": "ephemeral"}},
     ]
 
     ollama_fake.queue(oll.text(["Red."]))
@@ -221,7 +222,7 @@ async def test_text_files_are_fragments_wrapped_with_their_names_everywhere(
     assert openai_fake.chat_requests()[0].body["messages"][0]["content"] == f"{wrapped}\n\nStyle?"
     assert anthropic_fake.chat_requests()[0].body["messages"][0]["content"] == [
         {"type": "text", "text": wrapped},
-        {"type": "text", "text": "Style?"},
+        {"type": "text", "text": "Style?", "cache_control": {"type": "ephemeral"}},  # [caching]
     ]
     assert ollama_fake.chat_requests()[0].body["messages"][0] == {
         "role": "user",

@@ -313,6 +313,29 @@ def test_a_continued_conversation_carries_the_first_turn(user: UserEnv, peer: Li
     ]
 
 
+def test_cache_breakpoints_pass_through_and_the_backends_cache_reads_come_back(
+    user: UserEnv, peer: LiteLLM
+) -> None:
+    """[caching] is on by default: the system prompt and the user turns carry cache_control, which
+    LiteLLM takes (and drops on the way to a Chat Completions backend); the backend's cached
+    prompt tokens come back as Anthropic cache reads, shown by --json."""
+    peer.backend.queue(
+        text(["Paris."], usage=usage(2000, 3)), text(["2.1 million."], usage=usage(2100, 3, cached=1900))
+    )
+
+    first = user.run("ask", "-m", ALIAS, "-s", "Be brief.", "Capital of France?")
+    second = user.run("ask", "--json", "-c", "-m", ALIAS, "Its population?")
+
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert json.loads(second.stdout)["cache_read_tokens"] == 1900
+    assert dialogue(peer.backend.chat_requests()[1].body) == [
+        ("system", "Be brief."),
+        ("user", "Capital of France?"),
+        ("assistant", "Paris."),
+        ("user", "Its population?"),
+    ]
+
+
 def test_switching_provider_mid_conversation_keeps_the_history(user: UserEnv, peer: LiteLLM) -> None:
     """openai (straight to the backend) -> anthropic (through LiteLLM) -> openai again."""
     peer.backend.queue(text(["One."]), text(["Two."]), text(["Three."]))
