@@ -111,7 +111,7 @@ class TurnSummary:
             saved = self.saved_usd
             parts.append(
                 f"cache read {u.cached_tokens or 0} write {u.cache_write_tokens or 0}"
-                + (f" saved ${saved:.6f}" if saved is not None else "")
+                + (f" saved {'-' if saved < 0 else ''}${abs(saved):.6f}" if saved is not None else "")
             )
         if u.reasoning_tokens:
             parts.append(f"reasoning {u.reasoning_tokens}")
