@@ -172,3 +172,20 @@ async def test_the_embedded_model_stops_where_it_used_to_loop() -> None:
     events = await collect(LocalProvider(ProviderSettings("local", "local")), request)
     used = next(e.usage for e in events if isinstance(e, UsageReport))
     assert events[-1] == Finish("stop") and used.output_tokens is not None and used.output_tokens < 100
+
+
+def test_max_tokens_goes_through_a_gateway_and_the_cut_is_said_the_same(
+    user_env: UserEnv, openai_fake: oai.OpenAIFake
+) -> None:
+    from tests.gateway_server import running_gateway
+    from tests.test_gateway import configure as gateway_configure
+
+    gateway_configure(user_env, openai_fake)
+    openai_fake.queue(cut_reply("openai"))
+    with running_gateway(user_env) as url:
+        proc = user_env.run(
+            "ask", "--via", url, "-m", "gpt-4o-mini", "--max-tokens", "40", "List every prime."
+        )
+    assert (proc.returncode, proc.stdout) == (0, "The list goes on\n"), proc.stderr
+    assert sent_limit("openai", openai_fake.chat_requests()[0].body) == 40
+    assert CUT.format(n=40) in proc.stderr.splitlines()

@@ -109,6 +109,8 @@ def _request(opts: AskOptions) -> dict[str, Any]:
         body["stream_options"] = {"include_usage": True}
     if opts.temperature is not None:
         body["temperature"] = opts.temperature
+    if opts.max_tokens is not None:  # --max-tokens: the gateway holds the reply to it
+        body["max_tokens"] = opts.max_tokens
     return body
 
 
