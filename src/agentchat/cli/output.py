@@ -59,6 +59,7 @@ class TurnSummary:
         self.context_window: int | None = None
         self._sent: int | None = None  # the last request as counted before it was sent
         self.structured: StructuredReply | None = None  # the outcome under `--schema`
+        self.max_tokens: int | None = None  # the limit asked for: a cut reply's size when none is reported
 
     def turn_started(self, event: TurnStarted) -> None:
         self.conversation_id = event.conversation_id
@@ -195,7 +196,7 @@ class AnswerWriter:
         self._close_thinking()
         self.end_answer()
         for reply in self.summary.cut:
-            self.err.write(cut_notice(reply.usage.output_tokens) + "\n")
+            self.err.write(cut_notice(reply.usage.output_tokens or self.summary.max_tokens) + "\n")
         if self.show_usage:
             self.err.write(clean(self.summary.usage_line()) + "\n")
         self.err.flush()

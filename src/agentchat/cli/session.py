@@ -170,6 +170,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             terminal=terminal,
             schema=schema is not None,
         )
+        writer.summary.max_tokens = turn.max_tokens
     except BaseException:
         store.close()
         raise

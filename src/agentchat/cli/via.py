@@ -76,6 +76,7 @@ def run_via(config: Config, opts: AskOptions) -> int | None:
     writer = make_writer(
         as_json=opts.as_json, hold_messages=False, show_usage=opts.usage, terminal=stdout_is_terminal()
     )
+    writer.summary.max_tokens = opts.max_tokens
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return _ask(url, config.gateway.token, opts, writer)
