@@ -64,10 +64,6 @@ def _record(m: Message) -> AssistantRecord:
     )  # fmt: skip
 
 
-def _count(tokens: int | None) -> str:
-    return "?" if tokens is None else f"{tokens:,}"
-
-
 def duration_label(seconds: float | None) -> str | None:
     if seconds is None:
         return None
@@ -96,7 +92,8 @@ def message_label(message: Message, timefmt: TimeFormat) -> str:
         elif message.status != "complete":
             head.append(message.status)
         if message.finish_reason == LENGTH:  # as `ask` says it on stderr
-            head.append(f"cut at the output limit ({_count(message.usage.output_tokens)} tokens)")
+            tokens = message.usage.output_tokens
+            head.append("cut at the output limit" + (f" ({tokens:,} tokens)" if tokens is not None else ""))
     if message.created_at is not None:
         head.append(timefmt(message.created_at))
     return " · ".join(head)
