@@ -8,11 +8,7 @@ and are ignored.
 
 Attachments: text fragments are text blocks, images `image` blocks and PDFs `document` blocks,
 both with a base64 source; in a user turn they come before the user's own text, as Anthropic
-recommends for images and long documents.
-
-Usage is reported like OpenAI's: `input_tokens` counts every prompt token (uncached + cache
-writes + cache reads), `cached_tokens` the cache reads and `cache_write_tokens` the writes among
-them, so cost math is the same for every provider. Prompt caching: anthropic_cache.py.
+recommends for images and long documents. Usage: anthropic_stream.py; caching: anthropic_cache.py.
 """
 
 from __future__ import annotations

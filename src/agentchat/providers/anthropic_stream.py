@@ -46,6 +46,9 @@ def _counts_prompt(usage: Any) -> bool:
 
 
 def _usage(raw: dict[str, int], *, with_output: bool = True) -> Usage:
+    """Counted like OpenAI's: `input_tokens` is every prompt token (uncached + cache writes + cache
+    reads), `cached_tokens` the reads and `cache_write_tokens` the writes among them, so cost math
+    is the same for every provider."""
     uncached = raw.get("input_tokens")
     total_in = None
     if uncached is not None:
