@@ -189,3 +189,18 @@ def test_max_tokens_goes_through_a_gateway_and_the_cut_is_said_the_same(
     assert (proc.returncode, proc.stdout) == (0, "The list goes on\n"), proc.stderr
     assert sent_limit("openai", openai_fake.chat_requests()[0].body) == 40
     assert CUT.format(n=40) in proc.stderr.splitlines()
+
+
+async def test_the_tui_labels_a_reply_cut_at_its_limit(
+    user_env: UserEnv, openai_fake: oai.OpenAIFake
+) -> None:
+    from tests.test_tui_helpers import SIZE, make_app, ready, send, settle, wait_for_text
+    from tests.test_tui_helpers import write_config as tui_config
+
+    openai_fake.queue(cut_reply("openai"))
+    app = make_app(user_env, tui_config(user_env, openai=openai_fake))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await send(pilot, "List every prime.")
+        await settle(pilot)
+        await wait_for_text(pilot, "cut at the output limit (40 tokens)")

@@ -78,6 +78,9 @@ def message_label(message: Message, timefmt: TimeFormat) -> str:
         head = ["tool results"]
     else:
         head = [f"{message.provider or '?'} · {message.model or '?'}"]
+        if message.finish_reason == LENGTH:  # as `ask` says it on stderr; first, so a narrow label keeps it
+            tokens = message.usage.output_tokens
+            head.append("cut at the output limit" + (f" ({tokens:,} tokens)" if tokens is not None else ""))
         head += [
             label
             for label in (
@@ -91,9 +94,6 @@ def message_label(message: Message, timefmt: TimeFormat) -> str:
             head.append(f"empty reply (finish reason: {message.finish_reason or 'none given'})")
         elif message.status != "complete":
             head.append(message.status)
-        if message.finish_reason == LENGTH:  # as `ask` says it on stderr
-            tokens = message.usage.output_tokens
-            head.append("cut at the output limit" + (f" ({tokens:,} tokens)" if tokens is not None else ""))
     if message.created_at is not None:
         head.append(timefmt(message.created_at))
     return " · ".join(head)
