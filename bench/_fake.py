@@ -72,6 +72,11 @@ def serve(tokens: int) -> None:
             return reply  # the same reply for every request, however many runs
 
     with Fake() as fake:
+        # Like a real server: each SSE frame leaves at once (no Nagle wait on the client's delayed
+        # ACK, ~40 ms per stream on loopback), and a burst of clients (bench_gateway's 32) queues
+        # instead of being reset at socketserver's backlog of 5.
+        fake._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+        fake._httpd.socket.listen(256)
         print(fake.base_url, flush=True)
         sys.stdin.read()  # the driver closes our stdin (or exits) to stop us
 

@@ -15,7 +15,6 @@ Headers a client may send: `X-Agentchat-Conversation` (the conversation's name; 
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -26,7 +25,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from agentchat.core.errors import UsageError
 from agentchat.core.events import AssistantStarted, Event
@@ -35,51 +33,12 @@ from agentchat.gateway.errors import anthropic_error, message_for, openai_error,
 from agentchat.gateway.openai_out import OpenAIReply
 from agentchat.gateway.requests import from_anthropic, from_openai
 from agentchat.gateway.service import Gateway, Outcome, Routing
+from agentchat.gateway.sse import EventStream
 
 CONVERSATION_HEADER = "x-agentchat-conversation"
 AGENT_HEADER = "x-agentchat-agent"
 NO_LOG_HEADER = "x-agentchat-no-log"
 ErrorBody = Callable[[int, str], dict[str, object]]
-
-
-class EventStream:
-    """SSE frames sent from the request's own task; a client hang-up cancels that task (the
-    engine then stores the partial reply as interrupted) and ends the response quietly."""
-
-    def __init__(self, frames: AsyncIterator[bytes], headers: dict[str, str]) -> None:
-        self.frames = frames
-        self.raw_headers = [
-            (b"content-type", b"text/event-stream; charset=utf-8"),
-            (b"cache-control", b"no-cache"),
-            *((k.encode(), v.encode()) for k, v in headers.items()),
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        gone = asyncio.Event()
-
-        async def watch() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            gone.set()
-            task.cancel()
-
-        watcher = asyncio.create_task(watch())
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            async for frame in self.frames:
-                await send({"type": "http.response.body", "body": frame, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except asyncio.CancelledError:
-            if not gone.is_set():
-                raise
-            task.uncancel()
-        finally:
-            watcher.cancel()
-            aclose = getattr(self.frames, "aclose", None)
-            if aclose is not None:
-                await aclose()
 
 
 def _authorized(request: Request, token: str | None) -> bool:

@@ -178,9 +178,9 @@ class Gateway:
         if no_log:
             placement = Placement(None, None, False, list(turn.messages))
         else:
-            placement = await asyncio.to_thread(
-                place, store, routing.conversation, turn.system, turn.messages
-            )
+            placement = place(
+                store, routing.conversation, turn.system, turn.messages
+            )  # on the loop, as the engine's
         model, provider = self.split_model(turn.model)
         agent = load_agent(self.config, routing.agent)
         request = assemble_turn(
