@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -142,6 +143,15 @@ def test_serve_refuses_a_public_address_without_a_token(user_env: UserEnv) -> No
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "without a token" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_serve_on_a_taken_port_is_one_line(user_env: UserEnv) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        proc = user_env.run("serve", "--port", str(taken.getsockname()[1]))
+    assert proc.returncode == 2 and proc.stderr.startswith("agentchat: error: cannot serve on 127.0.0.1:")
+    assert proc.stderr.count("\n") == 1
 
 
 def test_serve_generates_a_token_prints_it_once_and_requires_it(
