@@ -197,7 +197,7 @@ async def test_thinking_is_shown_collapsed(user_env, anthropic_fake) -> None:  #
         assert "makes four" not in text
         stored = app.store.get_message(app.store.leaf(1))
         assert isinstance(stored.parts[0], ThinkingPart)
-        await pilot.click("CollapsibleTitle")
+        await pilot.click("MessageBox CollapsibleTitle")
         await pilot.pause()
         assert "Two plus two makes four." in screen_text(app)
 

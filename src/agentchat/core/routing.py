@@ -125,9 +125,9 @@ class Router:
         if provider:
             settings = self.settings(provider)
             chosen = model or await self._default_or_discovered(settings)
-            if settings.type == "local" and chosen not in self._local_models(settings):
+            if settings.type == "local" and chosen not in self.local_models(settings):
                 raise UnknownModelError(
-                    f"the local provider serves {', '.join(self._local_models(settings))}, not {chosen!r}"
+                    f"the local provider serves {', '.join(self.local_models(settings))}, not {chosen!r}"
                 )
             return Route(settings, chosen, "explicit provider")
         if model:
@@ -181,13 +181,14 @@ class Router:
         return self.config.provider(name)  # "local" included: its table is checked like the others
 
     @staticmethod
-    def _local_models(settings: ProviderSettings) -> list[str]:
+    def local_models(settings: ProviderSettings) -> list[str]:
+        """What the embedded provider serves: its GGUF's name (the model picker lists it)."""
         path = settings.extra.get("model_path")
         return [Path(str(path)).stem] if path else [DEFAULT_MODELS["local"]]
 
     def _default_model(self, settings: ProviderSettings) -> str:
         if settings.type == "local":
-            return self._local_models(settings)[0]
+            return self.local_models(settings)[0]
         if settings.models:
             return settings.models[0]
         cached = self.cache.models(settings.name)

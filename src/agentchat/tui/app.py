@@ -22,6 +22,7 @@ from agentchat.core.routing import Router
 from agentchat.providers import list_models, preload
 from agentchat.tui.format import TimeFormat, local_time
 from agentchat.tui.plain import clean
+from agentchat.tui.provider_state import HealthBoard
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -88,7 +89,7 @@ class AgentchatApp(App[None]):
         self._agents: dict[str, Agent] = {}
         self.exit_on_signals = False  # set by run_tui: a test's app must not own the process's signals
         self.stopped_by = 0  # the signal that ended the app, if one did
-        self.health: dict[str, str] = {}  # provider -> its last live check (key panel, model picker)
+        self.health = HealthBoard()  # provider -> its last live check; the providers pane watches it
         self._gates: dict[int | None, ApprovalGate] = {}
 
     def on_mount(self) -> None:

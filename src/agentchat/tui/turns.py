@@ -28,6 +28,7 @@ from agentchat.tui.attachments import Attachment
 from agentchat.tui.errors import notify_error
 from agentchat.tui.presenter import TurnPresenter
 from agentchat.tui.screens.dialogs import TextPrompt
+from agentchat.tui.waiting import FirstTokenWait
 
 if TYPE_CHECKING:
     from agentchat.tui.screens.main import MainScreen
@@ -190,15 +191,16 @@ class TurnRunner:
             if extra.model or extra.provider:
                 choices.model, choices.provider = extra.model, extra.provider
             choices.system, choices.tool_names = extra.system, extra.tool_names
-        turn = assemble_turn(
-            app.config,
-            agent,
-            prompt,
-            conversation_id=conversation,
-            parent_id=parent_id,
-            from_root=from_root,
-            choices=choices,
-        )
+        waiting = FirstTokenWait(screen, choices.provider, choices.model)
+        await waiting.start()  # the message and "connecting…" are drawn before anything else runs
+        try:
+            turn = assemble_turn(
+                app.config, agent, prompt, conversation_id=conversation, parent_id=parent_id,
+                from_root=from_root, choices=choices,
+            )  # fmt: skip
+        except BaseException:
+            await waiting.stop()
+            raise
         app.engine.gate = app.gate_for(conversation, agent)
         presenter = TurnPresenter(
             screen.view,
@@ -214,13 +216,16 @@ class TurnRunner:
         try:
             async with aclosing(app.engine.run_turn(turn)) as events:
                 async for event in events:
+                    await waiting.seen(event)
                     await presenter.show(event)
             if presenter.route is not None:
                 screen.set_route(*presenter.route)
         except AgentchatError as exc:
+            waiting.failed(exc)
             notify_error(screen, exc, timeout=12)
             await self._show_stored_failure(turn.conversation_id or presenter.conversation_id)
         finally:
+            await waiting.stop()
             await presenter.close(app.store)
             screen.generating = False
             screen.set_timer(FULL_COLLECTION_DELAY_S, self._allow_full_collections)

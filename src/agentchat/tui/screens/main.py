@@ -34,6 +34,7 @@ from agentchat.tui.widgets.chips import AttachmentBar
 from agentchat.tui.widgets.conversation import ConversationView, MessageBox
 from agentchat.tui.widgets.prompt import PromptInput
 from agentchat.tui.widgets.provider_bar import ProviderBar
+from agentchat.tui.widgets.providers import ProvidersPane
 from agentchat.tui.widgets.sidebar import DEFAULT_AGENT, Sidebar
 from agentchat.tui.widgets.slash import SlashMenu
 from agentchat.tui.widgets.tools import ToolPane
@@ -76,6 +77,8 @@ class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the b
         Binding("f9", "focus_messages", "Messages", priority=True, show=False, id="focus-messages"),
     ]
 
+    # Below 100 columns the sidebar gives its room to the conversation (ctrl+b brings it back).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (Screen types it so)
     AUTO_FOCUS = "#prompt"  # may run before the prompt is mounted: _ready focuses it then
     generating: reactive[bool] = reactive(False)
 
@@ -143,6 +146,10 @@ class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the b
 
     def action_pick_model(self) -> None:
         self.route.pick()
+
+    async def on_providers_pane_selected(self, event: ProvidersPane.Selected) -> None:
+        event.stop()
+        await self.route.choose(event.provider)
 
     def action_keys(self) -> None:
         app = self.app

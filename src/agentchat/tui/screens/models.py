@@ -21,6 +21,7 @@ from agentchat.core.keycheck import failure_label
 from agentchat.core.request import has_key
 from agentchat.core.routing import DEFAULT_MODELS
 from agentchat.tui.plain import clean, plain
+from agentchat.tui.provider_state import LOCAL, local_health
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -70,7 +71,8 @@ class ModelPicker(ModalScreen[Choice | None]):
 
     def on_mount(self) -> None:
         for name, rows in self.router.known_models().items():
-            if name == "local" and not rows:
+            if name == LOCAL:  # the embedded model: listed when installed, else why not
+                self._add_local([m for m, _ in rows])
                 continue
             self.models[name] = [m for m, _ in rows]
             if not rows and name in DEFAULT_MODELS:
@@ -79,6 +81,18 @@ class ModelPicker(ModalScreen[Choice | None]):
         self.fill()
         self.filter_input.focus()
         self.discover()
+
+    def _add_local(self, configured: list[str]) -> None:
+        health = local_health(self.config, self.router)
+        self.models[LOCAL] = []
+        if health == "ready":
+            served = self.router.local_models(self.config.provider(LOCAL))
+            self.models[LOCAL] = list(dict.fromkeys([*served, *configured]))
+            self.status[LOCAL] = "embedded llama.cpp: offline, no key"
+        elif health == "not installed":
+            self.status[LOCAL] = "not installed: pip install 'agentchat[local]'"
+        else:
+            self.status[LOCAL] = health
 
     def fill(self) -> None:
         """List matching models grouped by provider; keeps the highlight on the same model."""
@@ -157,6 +171,6 @@ class ModelPicker(ModalScreen[Choice | None]):
             self.models[name] = list(dict.fromkeys([*known, *found]))
             self.fill()
 
-        names = [n for n in self.models if n != "local"]
+        names = [n for n in self.models if n != LOCAL]
         await asyncio.gather(*(one(n) for n in names))
         self.fill()

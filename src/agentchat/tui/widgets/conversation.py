@@ -15,8 +15,12 @@ from agentchat.core.messages import Message, ToolResultPart
 from agentchat.tui.format import TimeFormat
 from agentchat.tui.tcss import tcss_beside
 from agentchat.tui.widgets.message import MessageBox, ReplyBox
+from agentchat.tui.widgets.pending import PendingReply
+from agentchat.tui.widgets.welcome import Welcome
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from agentchat.core.store import Store
 
 __all__ = ["LIVE_REPLIES", "PAGE", "ConversationView", "MessageBox", "ReplyBox"]
@@ -55,7 +59,7 @@ class ConversationView(VerticalScroll):
         await self.remove_children()
         messages = self.store.thread(leaf, limit=PAGE) if leaf is not None else []
         self.earlier = (self.store.thread_length(leaf) - len(messages)) if leaf is not None else 0
-        widgets: list[EarlierMarker | MessageBox] = []
+        widgets: list[Widget] = [Welcome()] if not messages else []  # an empty conversation
         if self.earlier:
             widgets.append(self._earlier_marker())
         widgets += [MessageBox(m, self.timefmt) for m in messages]
@@ -107,17 +111,39 @@ class ConversationView(VerticalScroll):
         finally:
             self._loading = False
 
+    def on_mount(self) -> None:
+        if not self.children:  # the screen opens on a new conversation
+            self.mount(Welcome())
+
     async def append(self, message: Message) -> MessageBox:
+        await self.query_children(Welcome).remove()
         box = MessageBox(message, self.timefmt)
-        await self.mount(box)
+        await self.mount(box, before=self._pending())
         return box
+
+    # --- the wait for a reply's first token (agentchat.tui.widgets.pending) --------------------
+    def _pending(self) -> PendingReply | None:
+        found = self.query_children(PendingReply)
+        return found.first() if found else None
+
+    async def show_waiting(self, label: str) -> None:
+        """Under the newest message until the reply's first token; a reply mounts above it."""
+        pending = self._pending()
+        if pending is not None:
+            pending.relabel(label)
+            return
+        await self.mount(PendingReply(label))
+        self.anchor()
+
+    async def stop_waiting(self) -> None:
+        await self.query_children(PendingReply).remove()
 
     async def start_reply(self, message: Message) -> ReplyBox:
         finished = [box for box in self.query_children(ReplyBox) if box.finished and not box.settled]
         for old in finished[: max(len(finished) - LIVE_REPLIES + 1, 0)]:
             await old.settle()
         box = ReplyBox(message, self.timefmt)
-        await self.mount(box)
+        await self.mount(box, before=self._pending())
         return box
 
     async def add_tool_result(self, result: ToolResultPart) -> None:

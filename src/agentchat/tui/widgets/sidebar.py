@@ -1,4 +1,5 @@
-"""The agent list: agents with their conversations (newest first) and full-text search of history.
+"""The agent list: agents with their conversations (newest first) and full-text search of history;
+at its foot, the providers pane (`agentchat.tui.widgets.providers`).
 
 Titles and snippets are a user's or a model's text: labels are Rich `Text` of `clean`ed text, as a
 `str` label is read as markup (`[/b]` in a title made the app exit at every start).
@@ -25,6 +26,7 @@ from agentchat.core.store import MATCH_CLOSE, MATCH_OPEN
 from agentchat.tui.errors import notify_error
 from agentchat.tui.plain import clean, plain_text
 from agentchat.tui.tcss import tcss_beside
+from agentchat.tui.widgets.providers import ProvidersPane
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -145,6 +147,7 @@ class Sidebar(Vertical):
         tree.guide_depth = 2
         yield tree
         yield OptionList(id="results")
+        yield ProvidersPane(id="providers")
 
     def on_mount(self) -> None:
         self.results.display = False
