@@ -18,7 +18,9 @@ def test_slash_popup(snap_compare, user_env, openai_fake) -> None:  # type: igno
     templates.mkdir()
     (templates / "review.md").write_text("---\ndescription: Review a file for bugs\n---\nReview $1\n")
     app = make_app(user_env, write_config(user_env, openai=openai_fake))
-    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("/", "r")))
+    # over a conversation: an empty one's welcome names the config file, a temporary path here
+    steps = scenario(open_seeded(branched(app)), keys("/", "r"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps)
 
 
 def branched(app: Any) -> int:
@@ -46,7 +48,8 @@ def test_prompt_written_in_the_editor(snap_compare, user_env, openai_fake, tmp_p
     )
     monkeypatch.setenv("VISUAL", f"{sys.executable} {script}")
     app = make_app(user_env, write_config(user_env, openai=openai_fake))
-    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("ctrl+e")))
+    steps = scenario(open_seeded(branched(app)), keys("ctrl+e"))  # (see test_slash_popup)
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps)
 
 
 def test_theme_and_keys_from_the_config(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
