@@ -6,7 +6,7 @@ to vanish while a provider connects or the embedded model loads).
 The real `python -m agentchat` runs in a 120x40 tmux pane with a fresh config and data directory,
 no key in its environment. The script types a prompt, presses Enter and polls `capture-pane` until:
   message   the prompt's text is in the conversation (the input is empty again)      target <= 100 ms
-  indicator "connecting…" or "loading model…" is on screen
+  indicator "connecting…", "loading model…" (or "waiting for MODEL…", loaded) is on screen
   first     the first token of the reply is on screen
 Two providers: the OpenAI fake (tests/fakes) answering its first byte after CONNECT_S, and the
 embedded llama.cpp model (`local`, the newcomer's provider; its first message loads the model,
@@ -33,7 +33,7 @@ from tests.fakes import openai_fake  # noqa: E402
 POLL_S = 0.002
 CONNECT_S = 1.5  # the fake's wait before its first byte: a slow provider
 EMPTY_PROMPT = "Message (enter sends"
-INDICATORS = ("connecting", "loading model")
+INDICATORS = ("connecting", "loading model", "waiting for")
 REPLY = "pong-from-the-fake"
 
 
@@ -88,10 +88,10 @@ class Terminal:
                     seen["first"] = now
             if "generating" in pane:
                 busy = True
-            elif busy and "message" in seen:  # the turn is over (without an indicator: no "first")
+            elif "message" in seen and (busy or "first" in seen):  # the turn is over
                 return seen
             time.sleep(POLL_S)
-        raise RuntimeError(f"the reply never finished:\n{self.screen()}")
+        raise RuntimeError(f"the reply never finished ({seen}, busy={busy}):\n{self.screen()}")
 
     def close(self) -> None:
         subprocess.run([*self.tmux, "kill-server"], capture_output=True)

@@ -7,13 +7,17 @@ Update after looking at the report: `pytest tests/test_tui_snapshots.py --snapsh
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import pytest
 
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
 from tests.fakes.openai_fake import text as gpt_text
 from tests.fakes.openai_fake import tool_calls as gpt_tools
 from tests.test_tui_helpers import SIZE, make_app, ready, usage_store, write_config
+from tests.test_tui_newcomer import NARROW, newcomer_app, openai_at
 
 CODE_ANSWER = """Use `itertools.batched` (Python 3.12+):
 
@@ -25,6 +29,12 @@ for chunk in batched(range(10), 3):
 ```
 
 On older versions, slice a list in a loop."""
+
+
+@pytest.fixture(autouse=True)
+def _home_is_the_test_dir(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The welcome shows the config file from ~ (`~/config.toml`): the same path in every run."""
+    monkeypatch.setenv("HOME", str(tmp_path))
 
 
 def seed(app: Any) -> int:
@@ -266,3 +276,50 @@ def test_file_picker(snap_compare, user_env, openai_fake, tmp_path) -> None:  # 
     app.workspace = attach_workspace(tmp_path)
     steps = scenario(attach("docs/chart.png"), keys("@"), keys(*"rep"))
     assert snap_compare(app, terminal_size=SIZE, run_before=steps)
+
+
+# --- a newcomer (issue 16): the welcome, the providers pane, 80x24, the wait for a first token ----
+def test_newcomer_first_screen(snap_compare, user_env) -> None:  # type: ignore[no-untyped-def]
+    """No key, no config file, the embedded model installed: the welcome and the providers pane."""
+    assert snap_compare(newcomer_app(user_env, None), terminal_size=SIZE, run_before=scenario())
+
+
+def test_newcomer_at_80x24(snap_compare, user_env) -> None:  # type: ignore[no-untyped-def]
+    """The sidebar collapsed on its own; the route, the welcome, the prompt and its keys fit."""
+    assert snap_compare(newcomer_app(user_env, None), terminal_size=NARROW, run_before=scenario())
+
+
+def test_a_conversation_at_80x24(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = newcomer_app(user_env, openai_at(openai_fake))
+    conversation = seed(app)
+    assert snap_compare(app, terminal_size=NARROW, run_before=scenario(open_seeded(conversation)))
+
+
+def test_model_picker_lists_the_embedded_model(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    app = newcomer_app(user_env, openai_at(openai_fake))
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("ctrl+l")))
+
+
+def test_waiting_for_the_first_token(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    from agentchat.tui.widgets.pending import PendingReply
+    from tests.test_tui_helpers import wait_for_text
+
+    reply = gpt_text(["Here it is."])
+    reply.hold, reply.hold_after = threading.Event(), 1  # the role chunk only: no token yet
+    openai_fake.queue(reply)
+    app = newcomer_app(user_env, openai_at(openai_fake))
+
+    async def run(pilot: Any) -> None:
+        await ready(pilot)
+        pilot.app.screen.query_one("#prompt").load_text("Are you there?")
+        await pilot.press("enter")
+        await wait_for_text(pilot, "connecting to openai…")
+        for pending in pilot.app.screen.query(PendingReply):
+            pending.freeze()
+        pilot.app.screen.query_one("#prompt").cursor_blink = False
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run)
+    finally:
+        reply.hold.set()

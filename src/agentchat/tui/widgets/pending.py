@@ -17,7 +17,7 @@ from agentchat.tui.tcss import tcss_beside
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPINNER = "◐◓◑◒"
 TICK_S = 0.1
 
 

@@ -8,6 +8,8 @@ and the environment: all `Text`, never markup.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual import getters
 from textual.widgets import Static
@@ -54,6 +56,14 @@ def key_line(row: ProviderRow) -> tuple[str, str]:
     return f"no key needed{' · running' if running else ''} · {row.source}", "green" if running else "dim"
 
 
+def home_relative(path: Path) -> str:
+    """`~/.config/agentchat/config.toml`: shorter, and what the user would type."""
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except (ValueError, RuntimeError):  # elsewhere, or no home directory
+        return str(path)
+
+
 def route_lines(provider: str | None, model: str | None, rows: list[ProviderRow]) -> Text:
     text = Text("Your next message goes to  ")
     if provider is None:
@@ -78,7 +88,7 @@ def welcome_text(config: Config, rows: list[ProviderRow], provider: str | None, 
         text.append(clean(words), style=style)
         text.append("\n")
     text.append("\nConfig  ", style="bold")
-    text.append(clean(str(config.path)))
+    text.append(clean(home_relative(config.path)))
     if not config.path.exists():
         text.append("\n  not created yet: saving a key with f2 creates it", style="dim")
     text.append("\n\n")
