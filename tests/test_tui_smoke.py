@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -106,3 +107,43 @@ def test_sigterm_while_a_reply_streams_keeps_it_as_interrupted(user_env, openai_
         assert reply.status == "interrupted" and reply.text.startswith("word0 word1 word2")
     finally:
         store.close()
+
+
+@NO_TMUX
+def test_a_newcomer_without_keys_sets_one_and_talks(user_env, openai_fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """80x24, no key anywhere, no embedded model, Ollama not running: the welcome says what to
+    do, f2 takes a key, ctrl+o goes to the provider that now has one, and the reply comes."""
+    openai_fake.queue(text(["Welcome ", "aboard."], delay_s=0.05))
+    user_env.write_config(
+        f'[providers.openai]\nbase_url = "{openai_fake.base_url}"\nmodels = ["gpt-4o-mini"]\n'
+    )
+    tmux = [str(TMUX), "-S", str(tmp_path / "tmux.sock")]
+    env = {**user_env.env, "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
+    status = tmp_path / "exit-status"
+    command = f"{sys.executable} -m agentchat; echo $? > {status}"
+    subprocess.run([*tmux, "new-session", "-d", "-x", "80", "-y", "24", command], env=env, check=True)
+    try:
+        pane = _wait_for(tmux, "no provider yet: add a key with f2")
+        assert "no key: export OPENAI_API_KEY or press f2" in pane and "Search history" not in pane
+        subprocess.run([*tmux, "send-keys", "F2"], check=True)
+        _wait_for(tmux, "API keys")
+        subprocess.run([*tmux, "send-keys", "s"], check=True)  # the openai row
+        _wait_for(tmux, "New key for openai")
+        subprocess.run([*tmux, "send-keys", "-l", "sk-newcomer-1"], check=True)
+        subprocess.run([*tmux, "send-keys", "Enter"], check=True)
+        _wait_for(tmux, "key for openai saved")
+        subprocess.run([*tmux, "send-keys", "Escape"], check=True)
+        _wait_for(tmux, "key in the config file")  # the welcome follows
+        subprocess.run([*tmux, "send-keys", "C-o"], check=True)
+        _wait_for(tmux, "Your next message goes to   openai  gpt-4o-mini")
+        subprocess.run([*tmux, "send-keys", "-l", "hello, I am new"], check=True)
+        subprocess.run([*tmux, "send-keys", "Enter"], check=True)
+        pane = _wait_for(tmux, "Welcome aboard.")
+        assert "hello, I am new" in pane and "sk-newcomer-1" not in pane
+        subprocess.run([*tmux, "send-keys", "C-q"], check=True)
+        assert _exit_status(status) == 0
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    [request] = openai_fake.chat_requests()
+    assert request.header("authorization") == "Bearer sk-newcomer-1"
+    assert stat.S_IMODE(user_env.config_path.stat().st_mode) == 0o600
