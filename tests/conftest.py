@@ -47,6 +47,7 @@ XDIST_GROUPS = {
     "test_llama_server.py": "llama",
     "test_llama_attach.py": "llama",
     "test_provider_local.py": "llama",
+    "test_context_local.py": "llama",
     "test_peer_litellm.py": "litellm",
 }
 

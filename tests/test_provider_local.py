@@ -167,9 +167,9 @@ async def test_prompt_beyond_the_context_window_is_a_bad_request(
 ) -> None:
     """Streamed or not, the same error (exit 2) with the size and the window."""
     provider = LocalProvider(settings)
-    events = provider.stream(request([Message.user("word " * 3000)], stream=stream))
-    with pytest.raises(
-        BadRequestError, match=r"^local: Requested tokens \(\d+\) exceed context window of 2048"
+    events = provider.stream(request([Message.user("word " * 9000)], stream=stream))
+    with pytest.raises(  # the model's trained window (SmolLM2: 8,192); the engine fits before this
+        BadRequestError, match=r"^local: Requested tokens \(\d+\) exceed context window of 8192"
     ):
         await anext(events)
 
