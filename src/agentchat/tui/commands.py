@@ -44,6 +44,11 @@ COMMANDS = (
     Command(
         "Focus messages", "Move to the messages: c copy, y code, e edit, r regenerate (f9)", "focus_messages"
     ),
+    Command(
+        "Compact conversation",
+        "Summarise it into a new branch to free the context window; the original is kept (f7)",
+        "compact",
+    ),
     Command("Load earlier messages", "Mount the previous page of this conversation", "load_earlier"),
     Command("Edit prompt in $EDITOR", "Write the prompt in $VISUAL or $EDITOR (ctrl+e)", "editor"),
     Command("Previous branch", "The newest branched message's older sibling (alt+left)", "branch(-1)"),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from agentchat.core.events import (
     AssistantFinished,
     AssistantStarted,
+    ContextMeasured,
     Notice,
     ProviderEvent,
     Retrying,
@@ -35,6 +36,7 @@ class TurnPresenter:
         notify: Callable[..., None],
         on_started: Callable[[int], None],
         on_finished: Callable[[int], None],
+        on_context: Callable[[int, int | None], None] | None = None,
     ) -> None:
         self.view = view
         self.tools = tools
@@ -42,6 +44,8 @@ class TurnPresenter:
         self.notify = notify
         self.on_started = on_started
         self.on_finished = on_finished
+        self.on_context = on_context  # the meter: (tokens, window)
+        self.window: int | None = None
         self.reply: ReplyBox | None = None
         self.route: tuple[str, str] | None = None
         self.conversation_id: int | None = None  # the turn's, once the engine has stored the prompt
@@ -62,7 +66,14 @@ class TurnPresenter:
                 status="streaming",
             )  # fmt: skip
             self.reply = await self.view.start_reply(message)
+        elif isinstance(event, ContextMeasured):
+            self.window = event.window
+            if self.on_context is not None:
+                self.on_context(event.tokens, event.window)
         elif isinstance(event, AssistantFinished):
+            sent = event.usage.input_tokens
+            if self.on_context is not None and sent is not None:  # the provider's own count, and the reply
+                self.on_context(sent + (event.usage.output_tokens or 0), self.window)
             if self.reply is not None:
                 await self.reply.close(event.message)
                 self.reply = None

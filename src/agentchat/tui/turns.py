@@ -209,6 +209,7 @@ class TurnRunner:
             screen.notify,
             partial(self._started, sent=sent),
             screen.show_cost,
+            screen.show_context,
         )
         screen.show_cost()  # a regeneration drops the replaced reply's cost at once
         screen.generating = True

@@ -22,6 +22,7 @@ from agentchat import gc_policy
 from agentchat.tui.app import AgentchatApp
 from agentchat.tui.attach import AttachControl
 from agentchat.tui.branches import BranchControl
+from agentchat.tui.context import branch_tokens, compact_current
 from agentchat.tui.format import running_cost
 from agentchat.tui.route import RouteControl
 from agentchat.tui.screens.dialogs import Confirm, TextPrompt
@@ -75,6 +76,7 @@ class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the b
         # The footer has no room left at 120 columns: these two are in the palette (ctrl+p) only.
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, id="toggle-sidebar"),
         Binding("f9", "focus_messages", "Messages", priority=True, show=False, id="focus-messages"),
+        Binding("f7", "compact", "Compact", priority=True, show=False, id="compact"),  # over select-all
     ]
 
     # Below 100 columns the sidebar gives its room to the conversation (ctrl+b brings it back).
@@ -221,7 +223,15 @@ class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the b
         if leaf is None:
             stored = [box.message.id for box in self.view.boxes() if box.message.id is not None]
             leaf = stored[-1] if stored else None
-        self.bar.cost = running_cost(self.app.store.thread(leaf)) if leaf is not None else None
+        thread = self.app.store.thread(leaf) if leaf is not None else []
+        self.bar.cost = running_cost(thread) if leaf is not None else None
+        self.bar.show_context(branch_tokens(thread))
+
+    def show_context(self, tokens: int | None, window: int | None) -> None:
+        self.bar.show_context(tokens, window)
+
+    def action_compact(self) -> None:
+        compact_current(self)
 
     def on_sidebar_open(self, event: Sidebar.Open) -> None:
         event.stop()

@@ -1,7 +1,9 @@
-"""The line above the conversation: active provider and model, the conversation and what it has
-cost so far, and what is running."""
+"""The line above the conversation: active provider and model, the conversation, how full the
+model's context window is and what it has cost so far, and what is running."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -18,7 +20,20 @@ class ProviderBar(Static):
     model: reactive[str | None] = reactive(None)
     title: reactive[str] = reactive("new conversation")
     cost: reactive[str | None] = reactive(None)  # the displayed branch's spend, as a label
+    context: reactive[str | None] = reactive(None)  # the context meter, "ctx 1.2k/8.2k" (tui/context.py)
     busy: reactive[bool] = reactive(False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.windows: dict[tuple[str | None, str | None], int] = {}  # (provider, model) -> window
+
+    def show_context(self, tokens: int | None, window: int | None = None) -> None:
+        """The meter for the shown route: a window learnt once (a turn measured it) is kept."""
+        from agentchat.tui.context import context_label
+
+        if window:
+            self.windows[(self.provider, self.model)] = window
+        self.context = context_label(tokens, self.windows.get((self.provider, self.model)))
 
     def render(self) -> Text:
         """When the line is too narrow the key hints go first, then the title shortens (…): the
@@ -32,6 +47,8 @@ class ProviderBar(Static):
             text.append(" first usable provider ", style="italic")
         hints = Text("  ^o provider  ^l models", style="dim")
         tail = Text()
+        if self.context:
+            tail.append(f" · {self.context}", style="dim" if "!" not in self.context else "bold yellow")
         if self.cost:
             tail.append(f" · {self.cost}", style="bold")
         if self.busy:
