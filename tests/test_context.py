@@ -196,3 +196,13 @@ def test_compact_on_demand_with_a_focus_then_a_prompt(user_env: UserEnv, openai_
     assert [m["content"] for m in sent[1:]] == ["what now?"]
     proc = user_env.run("ask", "--compact")
     assert proc.returncode == 2 and "-c or --cid" in proc.stderr
+
+
+def test_a_wrong_strategy_is_a_config_error_naming_the_choices(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    user_env.write_config(config(openai_fake, "summarise"))
+    openai_fake.queue(oai.text(["hi"]))
+    proc = user_env.run("ask", "-m", MODEL, "hello")
+    assert proc.returncode == 2
+    assert "context.strategy must be one of compact, truncate, error" in proc.stderr

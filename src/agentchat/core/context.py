@@ -123,6 +123,7 @@ class Fitting:
         return exact if exact is not None else estimate
 
     async def run(self) -> AsyncGenerator[Event, None]:
+        _ = self.engine.config.context  # a mistake in [context] is named on the first request, fitting or not
         caps = await self.capabilities(self.route)
         lowered = limit_output(self.request, caps, self.engine.config)  # the reply's limit: output_limit.py
         if lowered:
