@@ -25,7 +25,9 @@ os.environ["TEXTUAL_ANIMATIONS"] = "none"
 from tests.attach_files import make_image, make_pdf  # noqa: E402
 from tests.fakes import anthropic_fake, ollama_fake, openai_fake  # noqa: E402
 
-from agentchat.config import load_config  # noqa: E402
+from agentchat.config import Config, load_config  # noqa: E402
+from agentchat.core.routing import Router  # noqa: E402
+from agentchat.providers import list_models  # noqa: E402
 from agentchat.core.messages import Message, TextPart  # noqa: E402
 from agentchat.core.store import Store  # noqa: E402
 from agentchat.tools.registry import build_registry  # noqa: E402
@@ -71,11 +73,11 @@ def monospace_font() -> str:
     return "monospace"
 
 
-def write_png(svg: str, path: Path, font: str) -> None:
+def write_png(svg: str, path: Path, font: str, width: int = SIZE[0]) -> None:
     import cairosvg
 
     svg = svg.replace("Fira Code", font)
-    cairosvg.svg2png(bytestring=svg.encode(), write_to=str(path), output_width=SIZE[0] * 12)
+    cairosvg.svg2png(bytestring=svg.encode(), write_to=str(path), output_width=width * 12)
 
 
 def seed(store: Store) -> None:
@@ -120,11 +122,13 @@ async def shoot(out: Path, work: Path) -> list[Path]:
         ollama_fake.OllamaFake() as llama,
     ):
         gpt.models = ["gpt-4o-mini", "gpt-4.1", "gpt-4.1-nano", "o4-mini"]
-        config_path = work / "config.toml"
+        os.environ["HOME"] = str(work)  # the welcome shows ~/.config/agentchat/config.toml
+        config_path = work / ".config" / "agentchat" / "config.toml"
+        config_path.parent.mkdir(parents=True)
         config_path.write_text(
             f'[providers.openai]\nbase_url = "{gpt.base_url}"\napi_key = "sk-demo"\nmodels = ["gpt-4o-mini"]\n\n'
             f'[providers.anthropic]\nbase_url = "{claude.root}"\napi_key = "sk-ant-demo"\n\n'
-            f'[providers.ollama]\nhost = "{llama.root}"\n\n[providers.local]\nenabled = false\n\n'
+            f'[providers.ollama]\nhost = "{llama.root}"\n\n'
             '[agents.reviewer]\nsystem = "You review code."\n'
         )
         os.environ["AGENTCHAT_DATA_DIR"] = str(work)
@@ -137,6 +141,7 @@ async def shoot(out: Path, work: Path) -> list[Path]:
         app = AgentchatApp(
             config,
             store,
+            router=installed_local(config),  # listed as installed; never loaded here
             registry=build_registry(config, workspace, plugins=False),
             timefmt=lambda ts: "09:41",
             engine_clock=clock(0.0, 0.05),
@@ -173,9 +178,16 @@ async def shoot(out: Path, work: Path) -> list[Path]:
             await settle()
             await save("main")
 
+            screen.query_one("#provider-list").focus()  # the providers pane, checked now
+            await pilot.press("c")
+            await settle()
+            await pilot.press("down")
+            await save("provider-switcher")
+            screen.prompt.focus()
+
             await pilot.press("ctrl+l")
             await settle()
-            await save("provider-switcher")
+            await save("model-picker")
             await pilot.press("escape")
 
             await pilot.press("f2")
@@ -213,7 +225,35 @@ async def shoot(out: Path, work: Path) -> list[Path]:
             await settle()
             await save("attachments")
         store.close()
+    written += await newcomer(out, work, font)
     return written
+
+
+def installed_local(config: Config) -> Router:
+    """The real router, told the embedded model is installed (the pictures never load it)."""
+    return Router(config, discover=list_models, local_available=lambda: True)
+
+
+async def newcomer(out: Path, work: Path, font: str) -> list[Path]:
+    """What someone with no key and no config file sees first, in an 80x24 terminal."""
+    os.environ["HOME"] = str(work / "newcomer")
+    for variable in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OLLAMA_HOST"):  # a stranger's shell
+        os.environ.pop(variable, None)
+    config = load_config(work / "newcomer" / ".config" / "agentchat" / "config.toml")
+    store = Store(work / "newcomer.db", clock=clock(EPOCH, 7.0))
+    app = AgentchatApp(config, store, router=installed_local(config), timefmt=lambda ts: "09:41")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.clear_notifications()  # the start-up notice would hide half the welcome
+        for field in app.screen.query("Input, TextArea"):
+            field.cursor_blink = False  # type: ignore[attr-defined]
+        await pilot.pause()
+        svg = app.export_screenshot(title="agentchat")
+    store.close()
+    (out / "newcomer.svg").write_text(svg)
+    write_png(svg, out / "newcomer.png", font, width=80)
+    return [out / "newcomer.svg", out / "newcomer.png"]
 
 
 def main() -> None:
