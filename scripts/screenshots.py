@@ -26,10 +26,10 @@ from tests.attach_files import make_image, make_pdf  # noqa: E402
 from tests.fakes import anthropic_fake, ollama_fake, openai_fake  # noqa: E402
 
 from agentchat.config import Config, load_config  # noqa: E402
-from agentchat.core.routing import Router  # noqa: E402
-from agentchat.providers import list_models  # noqa: E402
 from agentchat.core.messages import Message, TextPart  # noqa: E402
+from agentchat.core.routing import Router  # noqa: E402
 from agentchat.core.store import Store  # noqa: E402
+from agentchat.providers import list_models  # noqa: E402
 from agentchat.tools.registry import build_registry  # noqa: E402
 from agentchat.tui.app import AgentchatApp  # noqa: E402
 
