@@ -126,12 +126,13 @@ def openai_encoding_name(model: str) -> str | None:
 
 @cache
 def _encoding(name: str) -> Any:
-    try:
-        import bpe_openai  # type: ignore[import-untyped]  # ships no type information
-    except ImportError:
-        return None
-    with warnings.catch_warnings():  # its data loader uses a deprecated importlib.resources call
+    # Importing it reads its data through a deprecated importlib.resources call: not our warning.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import bpe_openai  # type: ignore[import-untyped]  # ships no type information
+        except ImportError:
+            return None
         return bpe_openai.get_encoding(name)
 
 
