@@ -317,7 +317,11 @@ async def test_a_pdf_and_a_text_file_reach_anthropic_in_its_format_and_enter_sen
             },
             "title": "docs/report.pdf",
         },
-        {"type": "text", "text": '<file name="notes.md">\nPrefer the standard library.\n</file>'},
+        {
+            "type": "text",
+            "text": '<file name="notes.md">\nPrefer the standard library.\n</file>',
+            "cache_control": {"type": "ephemeral"},  # the last user turn is a cache breakpoint
+        },
     ]
 
 

@@ -197,5 +197,7 @@ async def test_ask_f_and_the_tui_chips_send_the_same_request(user_env: UserEnv, 
         await pilot.press("enter")
         await settle(pilot)
     from_ask, from_tui = (r.body for r in openai_fake.chat_requests())
+    # Each conversation has its own cache key; everything else is the same body.
+    assert from_ask.pop("prompt_cache_key") != from_tui.pop("prompt_cache_key")
     assert from_tui == from_ask
     assert [c["type"] for c in from_ask["messages"][-1]["content"]] == ["image_url", "text", "text"]
