@@ -216,10 +216,13 @@ async def test_ask_with_a_named_endpoint_on_a_fresh_data_dir(server: str, user_e
     assert data["provider"] == "llamacpp" and data["model"] == str(bundled_gguf()) and data["text"].strip()
 
 
+LONG_ANSWER = "Count from 1 to 50, one number per line."  # no model ends that within 3 tokens
+
+
 async def test_a_reply_cut_by_max_tokens_says_so(server: str, user_env: UserEnv) -> None:
     """llama.cpp's `finish_reason: length` reaches the user as ask says it for every provider."""
     user_env.write_config(f'[providers.llamacpp]\ntype = "openai"\nbase_url = "{server}"\n')
-    proc = user_env.run("ask", "-p", "llamacpp", "--json", "--max-tokens", "3", PROMPT, timeout=120)
+    proc = user_env.run("ask", "-p", "llamacpp", "--json", "--max-tokens", "3", LONG_ANSWER, timeout=120)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["finish_reason"], data["truncated"]) == ("length", True)
