@@ -52,3 +52,8 @@ async def test_an_image_is_refused_before_llama_cpp_sees_anything(tmp_path: Path
     with pytest.raises(UsageError, match="model smollm2 cannot take images"):
         await run(engine, prompt="What?", provider="llamacpp", model="smollm2", attachments=parts)
     assert store.list_conversations() == []
+
+
+# The real llama.cpp (its server and the embedded model) is a real peer: run with `-m peers` (.ci/run),
+# which keeps the default run inside its time budget.
+pytestmark = pytest.mark.peers

@@ -296,3 +296,8 @@ def test_ask_schema_through_the_real_server(server: str, user_env: UserEnv) -> N
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert isinstance(data["name"], str) and isinstance(data["age"], int) and set(data) == {"name", "age"}
+
+
+# The real llama.cpp (its server and the embedded model) is a real peer: run with `-m peers` (.ci/run),
+# which keeps the default run inside its time budget.
+pytestmark = pytest.mark.peers

@@ -248,3 +248,8 @@ async def test_missing_extra_says_how_to_install(tmp_path: Path, monkeypatch: py
         await anext(provider.stream(request(HELLO)))
     assert str(info.value) == UNAVAILABLE
     assert not local_available(model)
+
+
+# The real llama.cpp (its server and the embedded model) is a real peer: run with `-m peers` (.ci/run),
+# which keeps the default run inside its time budget.
+pytestmark = pytest.mark.peers
