@@ -1,6 +1,6 @@
 """`agentchat serve` with the real `openai` SDK as its client: every request is an engine turn
 against the loopback OpenAI fake, routed, priced and stored; the client's tools pass through;
-conversations continue, branch and are named as the README says."""
+conversations continue, branch and are named as docs/gateway.md says."""
 
 from __future__ import annotations
 

@@ -26,3 +26,18 @@ def test_example_config_is_valid_toml() -> None:
 
     data = tomllib.loads((REPO / "config.example.toml").read_text())
     assert {"providers", "agents", "tools", "mcp_servers", "retry", "failover", "pricing"} <= set(data)
+
+
+def test_readme_fits_the_embedded_models_window_with_room_for_a_reply() -> None:
+    """`cat README.md | agentchat ask "Summarize"` is the context issue's own example: on the
+    embedded model (8,192 tokens, up to 1,024 kept for the reply) it must be answered, not refused.
+    The estimate errs high, so a README it lets through fits the model's own tokenizer too."""
+    from agentchat.core.tokens import estimate
+
+    assert estimate((REPO / "README.md").read_text() + "\n\nSummarize") <= 8192 - 1024
+
+
+def test_readme_and_docs_links_point_at_files_that_exist() -> None:
+    for page in [REPO / "README.md", *(REPO / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"

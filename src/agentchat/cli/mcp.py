@@ -73,7 +73,7 @@ def list_servers(
         print(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
         return 0
     if not reports:
-        err("no MCP servers configured: add [mcp_servers.NAME] to the config (see README, MCP)")
+        err("no MCP servers configured: add [mcp_servers.NAME] to the config (see docs/mcp.md)")
     for r in reports:
         _show(r, verbose=True)
     return 0
