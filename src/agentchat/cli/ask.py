@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import signal
 import sys
 from typing import TYPE_CHECKING
 
 from agentchat import gc_policy
-from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe, run_guarded
+from agentchat.cli.common import err, quiet_broken_pipe, run_answer, run_guarded
 from agentchat.cli.session import AskOptions, Session, build_session
 from agentchat.core import events as ev
-from agentchat.core.errors import AgentchatError, StoreError
+from agentchat.core.errors import StoreError
 from agentchat.core.structured import StructuredReply, run_structured
 
 if TYPE_CHECKING:
@@ -238,23 +237,10 @@ def run_ask(opts: AskOptions) -> int:
         if code is not None:
             return code
     session = build_session(config, opts)
-    writer = session.writer
-    signal.signal(signal.SIGTERM, _terminate)  # `timeout`, `kill`: stop like Ctrl-C, keep the partial
     try:
-        code = asyncio.run(_drive(session))
-    except AgentchatError:
-        writer.abort()  # what was shown ends with a newline before the one-line error
-        raise
-    except KeyboardInterrupt:
-        writer.abort()
-        err("interrupted; the partial reply is stored" if not opts.no_log else "interrupted")
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        quiet_broken_pipe()
-        return 0
+        return run_answer(session.writer, opts.no_log, lambda: asyncio.run(_drive(session)))
     finally:
         session.close()
-    return code
 
 
 async def _drive(session: Session) -> int:
@@ -326,7 +312,3 @@ def _show(event: Event | StructuredReply, writer: AnswerWriter) -> None:
     elif isinstance(event, ev.ToolFinished):
         size = len(event.result.content.encode())
         err(f"tool {event.call.name} {event.status} in {event.duration_s:.2f}s ({size} bytes)")
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
@@ -12,6 +13,7 @@ from agentchat.core.errors import AgentchatError
 from agentchat.core.text import clean
 
 if TYPE_CHECKING:
+    from agentchat.cli.output import AnswerWriter
     from agentchat.config import Config
     from agentchat.core.store import Store
 
@@ -62,6 +64,29 @@ def guarded(body: Callable[P, int | None]) -> Callable[P, None]:
         raise typer.Exit(run_guarded(lambda: body(*args, **kwargs)))
 
     return command
+
+
+def run_answer(writer: AnswerWriter, no_log: bool, body: Callable[[], T]) -> T | int:
+    """Run the part of an `ask` that writes the answer (in process or through a gateway), so
+    both end alike: an error ends the shown line before its one-line message, Ctrl-C or SIGTERM
+    (`timeout`, `kill`) keeps the partial reply and exits 130, a reader gone (`| head`) exits 0."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return body()
+    except AgentchatError:
+        writer.abort()  # what was shown ends with a newline before the one-line error
+        raise
+    except KeyboardInterrupt:
+        writer.abort()
+        err("interrupted; the partial reply is stored" if not no_log else "interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        quiet_broken_pipe()
+        return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def quiet_broken_pipe() -> None:

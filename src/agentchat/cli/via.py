@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import signal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from agentchat.cli.common import EXIT_INTERRUPTED, err, quiet_broken_pipe
+from agentchat.cli.common import err, run_answer
 from agentchat.core import events as ev
 from agentchat.core.errors import AgentchatError, ProviderNetworkError, UsageError
 from agentchat.core.messages import Usage
@@ -77,23 +76,18 @@ def run_via(config: Config, opts: AskOptions) -> int | None:
         as_json=opts.as_json, hold_messages=False, show_usage=opts.usage, terminal=stdout_is_terminal()
     )
     writer.summary.max_tokens = opts.max_tokens
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return _ask(url, config.gateway.token, opts, writer)
-    except _NoGateway:
-        if opts.via is None:
-            return None
-        raise ProviderNetworkError(f"no gateway answers at {url}: start one with `agentchat serve`") from None
-    except AgentchatError:
-        writer.abort()
-        raise
-    except KeyboardInterrupt:
-        writer.abort()
-        err("interrupted; the partial reply is stored" if not opts.no_log else "interrupted")
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        quiet_broken_pipe()
-        return 0
+
+    def answer() -> int | None:
+        try:
+            return _ask(url, config.gateway.token, opts, writer)
+        except _NoGateway:  # before any output: nothing for the writer to end
+            if opts.via is None:
+                return None
+            raise ProviderNetworkError(
+                f"no gateway answers at {url}: start one with `agentchat serve`"
+            ) from None
+
+    return run_answer(writer, opts.no_log, answer)
 
 
 def _request(opts: AskOptions) -> dict[str, Any]:
@@ -228,7 +222,3 @@ def _finish(x: dict[str, Any], writer: AnswerWriter, conv: str | None) -> int:
         )
         return EXIT_EMPTY_REPLY
     return 0
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
