@@ -6,7 +6,6 @@ shown as `plain` text, never markup.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from textual import getters
@@ -18,6 +17,7 @@ from textual.widgets import Button, Label, Static
 from agentchat.tools.approval import Decision
 from agentchat.tui.format import pretty_json
 from agentchat.tui.plain import plain
+from agentchat.tui.screens.modal_answer import answer_of
 
 if TYPE_CHECKING:
     from textual.app import App, ComposeResult
@@ -70,17 +70,4 @@ class ApprovalScreen(ModalScreen[Decision]):
 
 async def ask_approval(app: App[Any], call: ToolCallPart, tool: Tool) -> Decision:
     """Show the modal and wait for the answer; if the turn is cancelled meanwhile, close it."""
-    answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-    screen = ApprovalScreen(call, tool)
-
-    def done(decision: Decision | None) -> None:
-        if not answer.done():
-            answer.set_result(decision or "deny")
-
-    app.push_screen(screen, callback=done)
-    try:
-        return await answer
-    except asyncio.CancelledError:
-        if screen.is_attached and app.screen is screen:
-            app.pop_screen()
-        raise
+    return await answer_of(app, ApprovalScreen(call, tool), "deny")

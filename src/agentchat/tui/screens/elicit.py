@@ -5,7 +5,6 @@ tool approval; Escape declines. The server's text is shown as plain text, never 
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import getters
@@ -16,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from agentchat.tools.mcp.elicit import Answer, Elicitation, parse, shown
 from agentchat.tui.plain import plain
+from agentchat.tui.screens.modal_answer import answer_of
 
 if TYPE_CHECKING:
     from textual.app import App, ComposeResult
@@ -85,17 +85,4 @@ class ElicitScreen(ModalScreen[Answer]):
 
 async def ask_elicitation(app: App[Any], request: Elicitation) -> Answer:
     """Show the modal and wait for the answer; a cancelled call closes it (the server is told)."""
-    answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-    screen = ElicitScreen(request)
-
-    def done(result: Answer | None) -> None:
-        if not answer.done():
-            answer.set_result(result or Answer("cancel"))
-
-    app.push_screen(screen, callback=done)
-    try:
-        return await answer
-    except asyncio.CancelledError:
-        if screen.is_attached and app.screen is screen:
-            app.pop_screen()
-        raise
+    return await answer_of(app, ElicitScreen(request), Answer("cancel"))
