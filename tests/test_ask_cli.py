@@ -17,6 +17,7 @@ from tests.fakes import anthropic_fake as anth
 from tests.fakes import openai_fake as oai
 from tests.fakes.base import Reply
 from tests.fakes.openai_fake import OpenAIFake
+from tests.terminal import on_terminal, without_terminal
 
 KEY = "sk-test-SECRET-0123456789"
 
@@ -415,15 +416,7 @@ def test_tool_needing_approval_without_terminal_is_denied_exit_6(
         ),
         oai.text(["I could not write the file."]),
     )
-    proc = subprocess.run(  # a new session has no controlling terminal: nobody can be asked
-        [sys.executable, "-m", "agentchat", "ask", "-T", "all", "-m", "gpt-4o-mini", "write out.txt"],
-        capture_output=True,
-        text=True,
-        env=user_env.env,
-        cwd=user_env.root,
-        timeout=60,
-        start_new_session=True,
-    )
+    proc = without_terminal(user_env, "ask", "-T", "all", "-m", "gpt-4o-mini", "write out.txt")
     assert proc.returncode == 6, proc.stderr
     assert proc.stdout == "I could not write the file.\n"  # only the final answer; narration went to stderr
     assert "Let me write it." in proc.stderr
@@ -437,26 +430,16 @@ def test_allow_tool_runs_it_and_activity_goes_to_stderr(user_env: UserEnv, opena
         oai.tool_calls([("call_1", "write_file", {"path": "out.txt", "content": "x"})]),
         oai.text(["Written."]),
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agentchat",
-            "ask",
-            "-T",
-            "write_file",
-            "--allow-tool",
-            "write_file",
-            "-m",
-            "gpt-4o-mini",
-            "write out.txt",
-        ],
-        capture_output=True,
-        text=True,
-        env=user_env.env,
-        cwd=user_env.root,
-        timeout=60,
-        start_new_session=True,
+    proc = without_terminal(
+        user_env,
+        "ask",
+        "-T",
+        "write_file",
+        "--allow-tool",
+        "write_file",
+        "-m",
+        "gpt-4o-mini",
+        "write out.txt",
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "Written.\n"
@@ -515,39 +498,16 @@ def test_named_agent_supplies_system_model_and_tools(user_env: UserEnv, openai_f
 def test_terminal_gets_rendered_markdown_and_no_color_is_honoured(
     user_env: UserEnv, openai_fake: OpenAIFake
 ) -> None:
-    pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a real terminal")
     user_env.write_config(openai_config(openai_fake))
     for _ in range(2):
         openai_fake.queue(oai.text(["# Title\n\n", "Some **bold** text."]))
-    env = dict(user_env.env, TERM="xterm-256color", COLUMNS="80", LINES="24")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"],
-        env=env,
-        cwd=str(user_env.root),
-        encoding="utf-8",
-        dimensions=(24, 80),
-        timeout=30,
-    )
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-    shown = child.before
+    code, shown = on_terminal(user_env, "ask", "-m", "gpt-4o-mini", "hi", size=(24, 80))
+    assert code == 0
     assert "bold" in shown and "**bold**" not in shown  # Markdown was rendered, not printed raw
     assert "\x1b[" in shown  # styled
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "hi"],
-        env=dict(env, NO_COLOR="1"),
-        cwd=str(user_env.root),
-        encoding="utf-8",
-        dimensions=(24, 80),
-        timeout=30,
-    )
-    child.expect(pexpect.EOF)
-    child.close()
-    assert "**bold**" not in child.before
-    assert not any(f"\x1b[{c}" in child.before for c in ("31m", "32m", "33m", "34m", "35m", "36m", "38;"))
+    code, shown = on_terminal(user_env, "ask", "-m", "gpt-4o-mini", "hi", size=(24, 80), NO_COLOR="1")
+    assert "**bold**" not in shown
+    assert not any(f"\x1b[{c}" in shown for c in ("31m", "32m", "33m", "34m", "35m", "36m", "38;"))
 
 
 def test_approval_question_goes_to_the_terminal_while_stdin_is_piped(

@@ -21,6 +21,7 @@ from agentchat.core.text import HOLD_LIMIT, StreamCleaner, clean, encodable
 from tests.conftest import UserEnv
 from tests.fakes import openai_fake as oai
 from tests.fakes.openai_fake import OpenAIFake
+from tests.terminal import on_terminal
 
 CONTROLS = "\x9b\x85\x7f" + "".join(chr(c) for c in range(32) if c not in (9, 10))  # C1, DEL, C0
 HOSTILE = {
@@ -120,24 +121,6 @@ def config(fake: OpenAIFake, extra: str = "") -> str:
         f'[providers.openai]\napi_key = "sk-test"\nbase_url = "{fake.base_url}"\nmodels = ["gpt-4o-mini"]\n'
         f"[retry]\nmax_attempts = 1\n{extra}"
     )
-
-
-def on_terminal(user_env: UserEnv, *args: str) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal: its exit code and everything it wrote (stdout and stderr)."""
-    pexpect = pytest.importorskip("pexpect", reason="pexpect gives the CLI a real terminal")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "agentchat", *args],
-        env=dict(user_env.env, TERM="xterm-256color", COLUMNS="120", LINES="40"),
-        cwd=str(user_env.root),
-        encoding="utf-8",
-        codec_errors="replace",
-        dimensions=(40, 120),
-        timeout=60,
-    )
-    child.expect(pexpect.EOF)
-    child.close()
-    return child.exitstatus, child.before
 
 
 def assert_nothing_leaks(shown: str) -> None:

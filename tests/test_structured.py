@@ -4,7 +4,6 @@ with the errors, exit 7 after that; stdout is the JSON only, the schema stored w
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from tests.fakes import openai_fake as oai
 from tests.fakes.anthropic_fake import AnthropicFake
 from tests.fakes.ollama_fake import OllamaFake
 from tests.fakes.openai_fake import OpenAIFake
+from tests.terminal import on_terminal
 from tests.test_ask_cli import KEY, openai_config
 
 PERSON = {
@@ -178,24 +178,13 @@ def test_bad_schema_and_resume_are_usage_errors(user_env: UserEnv, openai_fake: 
 
 
 def test_on_a_terminal_the_json_is_indented_not_rendered(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
-    pexpect = pytest.importorskip("pexpect", reason="pexpect is needed to give ask a real terminal")
     user_env.write_config(openai_config(openai_fake))
     openai_fake.queue(oai.text(['{"name": "Ada \\u001b[31mred", "age": 36}']))
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "agentchat", "ask", "-m", "gpt-4o-mini", "--schema", "name str, age int", "who?"],
-        env=dict(user_env.env, TERM="xterm-256color"),
-        cwd=str(user_env.root),
-        encoding="utf-8",
-        dimensions=(24, 80),
-        timeout=30,
+    code, shown = on_terminal(
+        user_env, "ask", "-m", "gpt-4o-mini", "--schema", "name str, age int", "who?", size=(24, 80)
     )
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-    assert (
-        child.before == '{\r\n  "name": "Ada \\u001b[31mred",\r\n  "age": 36\r\n}\r\n'
-    )  # escaped, never obeyed
+    assert code == 0
+    assert shown == '{\r\n  "name": "Ada \\u001b[31mred",\r\n  "age": 36\r\n}\r\n'  # escaped, never obeyed
 
 
 def test_anthropic_without_structured_outputs_is_asked_through_a_forced_tool(
