@@ -52,3 +52,32 @@ async def test_meter_shows_used_over_window_and_compaction_makes_a_new_branch(us
     assert (
         len(openai_fake.chat_requests()) == 4
     )  # the palette compacted again (an unscripted reply: an error)
+
+
+async def test_a_turn_compacted_on_its_own_shows_the_new_branch_it_continues(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    """When the engine compacts before a request (the window is full), the reply hangs on a new
+    branch whose root is the summary: the pane shows that branch, not the old one with the reply
+    seemingly missing, and the next prompt continues it."""
+    long = "word " * 800  # about 900 tokens by the estimate: three of them overflow a 2,000 window
+    openai_fake.queue(
+        gpt_text(["one"], model="gpt-4o-mini"),
+        gpt_text(["two"], model="gpt-4o-mini"),
+        gpt_text(["SUMMARY of the chat"], model="gpt-4o-mini"),
+        gpt_text(["three"], model="gpt-4o-mini"),
+        gpt_text(["four"], model="gpt-4o-mini"),
+    )
+    models = '\n[models."gpt-4o-mini"]\ncontext_window = 2000\nmax_output_tokens = 100\n'
+    app = make_app(user_env, write_config(user_env, openai=openai_fake, extra=models))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.screen.set_route("openai", "gpt-4o-mini")
+        for prompt in ("first " + long, "second " + long, "third " + long):
+            await send(pilot, prompt)
+            await settle(pilot)
+        summary, *rest = [box.message.text for box in app.screen.view.boxes()]
+        assert "SUMMARY of the chat" in summary and [text[:15] for text in rest] == ["third word word", "three"]
+        assert "first word" not in summary  # the summarised turn is on the old branch, one ‹ away
+        await send(pilot, "fourth")
+        await settle(pilot)
+    fourth = openai_fake.chat_requests()[-1].body["messages"]
+    assert "SUMMARY of the chat" in str(fourth) and "first word" not in str(fourth)

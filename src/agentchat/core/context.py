@@ -135,7 +135,7 @@ class Fitting:
         self.reserve = reply_reserve(
             self.window, caps.max_output_tokens if caps else None, self.request.max_tokens
         )
-        tokens = await self.count(self.request)
+        tokens, asked_on = await self.count(self.request), self.parent
         if tokens > self.budget:
             self.scale = min(1.0, tokens / max(request_tokens(self.request), 1) * SAFETY)
             async for event in self._fit(tokens):
@@ -145,7 +145,7 @@ class Fitting:
                 self.scale = 1.0
                 yield Notice(self._truncate(self._split(), f"still {tokens:,} tokens", "fitted"))
                 tokens = request_tokens(self.request)
-        yield ContextMeasured(tokens, self.window, self.parent)
+        yield ContextMeasured(tokens, self.window, self.parent, new_branch=self.parent != asked_on)
 
     # --- fitting --------------------------------------------------------------------------------
     def _size(self, messages: list[Message]) -> float:

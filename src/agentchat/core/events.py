@@ -78,12 +78,14 @@ class Notice:
 @dataclass(slots=True)
 class ContextMeasured:
     """How full the model's context window is with the request about to be sent (the meter).
-    `window` None: the model's window is unknown. `parent_id`: where the reply will hang (a new
-    branch when the conversation was just compacted)."""
+    `window` None: the model's window is unknown. `parent_id`: where the reply will hang;
+    `new_branch`: on a branch the conversation was just compacted into, which a face shows
+    instead of the one the prompt was typed on."""
 
     tokens: int
     window: int | None
     parent_id: int | None = None
+    new_branch: bool = False
 
 
 @dataclass(slots=True)

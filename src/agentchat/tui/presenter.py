@@ -49,6 +49,7 @@ class TurnPresenter:
         self.reply: ReplyBox | None = None
         self.route: tuple[str, str] | None = None
         self.conversation_id: int | None = None  # the turn's, once the engine has stored the prompt
+        self.rebranched = False  # compacted before the request: the reply continues a new branch
 
     async def show(self, event: Event) -> None:
         if isinstance(event, ProviderEvent):  # what the provider streamed goes to the reply
@@ -68,6 +69,7 @@ class TurnPresenter:
             self.reply = await self.view.start_reply(message)
         elif isinstance(event, ContextMeasured):
             self.window = event.window
+            self.rebranched = self.rebranched or event.new_branch
             if self.on_context is not None:
                 self.on_context(event.tokens, event.window)
         elif isinstance(event, AssistantFinished):
@@ -77,6 +79,9 @@ class TurnPresenter:
             if self.reply is not None:
                 await self.reply.close(event.message)
                 self.reply = None
+            if self.rebranched:  # the pane shows the branch the reply is on: summary, kept turns, reply
+                self.rebranched = False
+                await self.view.show(event.message_id)
             if event.store_error:  # the reply is on screen; the history could not take it
                 self.notify(event.store_error, title="History", severity="error", timeout=20)
             self.on_finished(event.message_id)
