@@ -75,7 +75,10 @@ async def test_a_turn_compacted_on_its_own_shows_the_new_branch_it_continues(use
             await send(pilot, prompt)
             await settle(pilot)
         summary, *rest = [box.message.text for box in app.screen.view.boxes()]
-        assert "SUMMARY of the chat" in summary and [text[:15] for text in rest] == ["third word word", "three"]
+        assert "SUMMARY of the chat" in summary and [text[:15] for text in rest] == [
+            "third word word",
+            "three",
+        ]
         assert "first word" not in summary  # the summarised turn is on the old branch, one ‹ away
         await send(pilot, "fourth")
         await settle(pilot)
