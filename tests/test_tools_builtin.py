@@ -183,13 +183,21 @@ async def test_run_shell_gets_no_api_keys(
     assert "sk-oai-SECRET" not in bare and "ant-token-SECRET" not in bare and "or-SECRET" in bare
 
 
-async def test_cancelled_shell_call_kills_its_children(root: Path) -> None:
+@pytest.mark.parametrize(
+    "child",
+    [
+        pytest.param("sleep 30", id="in-its-group"),
+        # `setsid` (or a daemonising double fork) escapes the process-group kill: the call's marker does not
+        pytest.param("setsid sleep 30", id="left-its-group"),
+    ],
+)
+async def test_cancelled_shell_call_kills_its_children(root: Path, child: str) -> None:
     """The registry's own deadline (a hung tool) cancels run_shell, which must not leave processes."""
     reg = registry(root, shell_timeout_s=30)
     tool = reg.get("run_shell")
     assert tool is not None
     tool.timeout_s = 0.5
-    message = await failed(reg, "run_shell", command="sleep 30 & echo $! > child.pid; wait")
+    message = await failed(reg, "run_shell", command=f"{child} & echo $! > child.pid; wait")
     assert message == "error: run_shell timed out after 0.5 s and was stopped"
     assert _exits(int((root / "child.pid").read_text()))
 
@@ -438,17 +446,6 @@ async def test_a_search_stops_at_its_own_limit_and_keeps_what_it_found(root: Pat
     assert "simplify the pattern" in partial and partial.endswith("the matches above were found before that]")
     nothing = await failed(reg, "search_files", pattern=CATASTROPHIC, path="evil.txt")
     assert "stopped after 0.5 s" in nothing and nothing.endswith("no match was found before that")
-
-
-async def test_cancelled_shell_call_kills_children_that_left_its_process_group(root: Path) -> None:
-    """`setsid` (or a daemonising double fork) escapes the process-group kill: the call's marker does not."""
-    reg = registry(root, shell_timeout_s=30)
-    tool = reg.get("run_shell")
-    assert tool is not None
-    tool.timeout_s = 0.5
-    message = await failed(reg, "run_shell", command="setsid sleep 30 & echo $! > child.pid; wait")
-    assert message == "error: run_shell timed out after 0.5 s and was stopped"
-    assert _exits(int((root / "child.pid").read_text()))
 
 
 async def test_a_fifo_is_refused_instead_of_blocking_a_thread_forever(root: Path) -> None:

@@ -21,7 +21,7 @@ import stat
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from agentchat.config import SECRET_ENV
 from agentchat.config.sections import MAX_OUTPUT_BYTES
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from agentchat.config import Config
 
 Clock = Callable[[], datetime]
+P = ParamSpec("P")
 
 NOTE_ROOM = 600  # bytes kept free in every capped result for the note that says how to see more
 READ_LIMIT_LINES = 2000
@@ -81,7 +82,9 @@ class Workspace:
 
 class BuiltinTools:
     """Holds the workspace, clock, limits, the sandbox setting and the key variables run_shell must
-    not pass on. `config_file` and `data_dir` are agentchat's, which the sandbox hides."""
+    not pass on. `secret_env`: variables kept from run_shell's commands (the SDKs' key variables
+    always are). `config_file` and `data_dir` are agentchat's, which a sandboxed run_shell does not
+    see (see `builtin_options`)."""
 
     def __init__(
         self,
@@ -314,28 +317,14 @@ def builtin_options(config: Config) -> dict[str, Any]:
     }
 
 
-def builtin_tools(
-    root: Path,
-    *,
-    clock: Clock | None = None,
-    shell_timeout_s: float = 120.0,
-    secret_env: Iterable[str] = SECRET_ENV,
-    max_output_bytes: int = MAX_OUTPUT_BYTES,
-    sandbox: bool = False,
-    config_file: Path | None = None,
-    data_dir: Path | None = None,
-    search_timeout_s: float = SEARCH_TIMEOUT_S,
-) -> list[Tool]:
-    """`secret_env`: variables kept from run_shell's commands (the SDKs' key variables always are).
-    `config_file`, `data_dir`: hidden from a sandboxed run_shell (see `builtin_options`)."""
-    return BuiltinTools(
-        root,
-        clock=clock,
-        shell_timeout_s=shell_timeout_s,
-        secret_env=secret_env,
-        max_output_bytes=max_output_bytes,
-        sandbox=sandbox,
-        config_file=config_file,
-        data_dir=data_dir,
-        search_timeout_s=search_timeout_s,
-    ).tools()
+def _listing(make: Callable[P, BuiltinTools]) -> Callable[P, list[Tool]]:
+    """A function taking what `make` takes and giving its tools: the options are declared once,
+    on `BuiltinTools`."""
+
+    def tools(*args: P.args, **kwargs: P.kwargs) -> list[Tool]:
+        return make(*args, **kwargs).tools()
+
+    return tools
+
+
+builtin_tools = _listing(BuiltinTools)
