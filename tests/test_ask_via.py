@@ -4,21 +4,15 @@ stderr and the exit codes are what `ask` gives without it."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 from tests.conftest import UserEnv
 from tests.fakes import openai_fake as oai
 from tests.fakes.openai_fake import OpenAIFake
 from tests.gateway_server import running_gateway
+from tests.loopback import free_port
 from tests.test_gateway import configure, rows
 from tests.test_import_hygiene import SDKS, packages_of_cli_run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_ask_via_prints_the_answer_and_the_gateway_stores_it(

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +27,7 @@ from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
 from agentchat.providers import Provider, create_provider
 from agentchat.providers.local import bundled_gguf
 from tests.conftest import UserEnv
+from tests.loopback import free_port, wait_answering
 
 SERVER_MODULES = (
     "llama_cpp",
@@ -42,26 +40,6 @@ SERVER_MODULES = (
 READY_TIMEOUT_S = 60.0
 PROMPT = "Say hello in five words."
 NOW = ToolSpec("now", "The current date and time", {"type": "object", "properties": {}})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll /v1/models: the server gives no other readiness signal than answering."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"llama.cpp server exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/models", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"llama.cpp server not ready after {READY_TIMEOUT_S} s:\n{log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc = subprocess.Popen([*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=out)
     try:
         base_url = f"http://127.0.0.1:{port}/v1"
-        wait_ready(base_url, proc, log)
+        wait_answering(f"{base_url}/models", proc, log, "llama.cpp server", READY_TIMEOUT_S)
         yield base_url
     finally:
         proc.terminate()

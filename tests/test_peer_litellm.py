@@ -30,10 +30,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +45,7 @@ from agentchat.providers.anthropic import AnthropicProvider
 from tests.conftest import REPO, SCRUB, UserEnv
 from tests.fakes.base import Recorded
 from tests.fakes.openai_fake import error, midstream_error, text, tool_calls, usage
+from tests.loopback import free_port, wait_answering
 from tests.peers.scripted_server import ScriptedServer, scripted_server
 
 pytestmark = pytest.mark.peers
@@ -70,12 +68,6 @@ class LiteLLM:
     root: str
     backend: ScriptedServer
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def proxy_config(backend: ScriptedServer) -> dict[str, Any]:
@@ -101,24 +93,6 @@ def proxy_config(backend: ScriptedServer) -> dict[str, Any]:
         },
         "router_settings": {"disable_cooldowns": True},  # a failure must not refuse the next test
     }
-
-
-def tail(log: Path, chars: int = 3000) -> str:
-    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
-
-
-def wait_ready(root: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll the liveliness endpoint: the proxy gives no other readiness signal than answering."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"LiteLLM exited with {proc.returncode} while starting:\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(f"{root}/health/liveliness", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"LiteLLM not ready after {READY_TIMEOUT_S:g} s:\n{tail(log)}")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -159,7 +133,7 @@ def litellm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLM]:
             )
         try:
             root = f"http://127.0.0.1:{port}"
-            wait_ready(root, proc, log)
+            wait_answering(f"{root}/health/liveliness", proc, log, "LiteLLM", READY_TIMEOUT_S)
             yield LiteLLM(root, backend, log)
         finally:
             stop(proc)

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from agentchat.tools.registry import ToolRegistry, build_registry
 from tests.conftest import UserEnv
 from tests.fakes import openai_fake as oai
 from tests.fakes.openai_fake import OpenAIFake
+from tests.loopback import free_port
 
 pytestmark = pytest.mark.peers
 
@@ -345,9 +345,7 @@ def everything_at(kind: str) -> Iterator[str]:
     """server-everything as a remote server (`streamableHttp` or `sse` mode) on a free loopback
     port; its URL once it says it listens."""
     table = server("everything")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         ["node", str(Path(table["command"]).resolve()), kind],
         env={**os.environ, "PORT": str(port)},

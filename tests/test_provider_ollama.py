@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -32,6 +31,7 @@ from tests.fakes.ollama_fake import (
     text,
     tool_calls,
 )
+from tests.loopback import free_port
 from tests.streams import collect, collect_until_error
 
 KEY = "olk-secret-test-key-123456"
@@ -78,12 +78,6 @@ async def provider(fake: OllamaFake) -> AsyncIterator[OllamaProvider]:
 
 def ask(text_: str = "hi", **kw: object) -> ChatRequest:
     return ChatRequest(model=MODEL, messages=[Message.user(text_)], **kw)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- streaming ------------------------------------------------------------------------------------
@@ -354,7 +348,7 @@ async def test_garbled_line_is_interrupted_after_the_deltas(
 
 @pytest.mark.parametrize("stream", [True, False])
 async def test_connection_refused_says_how_to_fix_it(stream: bool) -> None:
-    host = f"http://127.0.0.1:{closed_port()}"
+    host = f"http://127.0.0.1:{free_port()}"
     p = OllamaProvider(settings(host))
     try:
         _, exc = await collect_until_error(p, ask(stream=stream))
@@ -394,7 +388,7 @@ async def test_list_models_as_the_server_names_them(fake: OllamaFake, provider: 
 
 
 async def test_list_models_unreachable_is_a_network_error() -> None:
-    p = OllamaProvider(settings(f"http://127.0.0.1:{closed_port()}"))
+    p = OllamaProvider(settings(f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(ProviderNetworkError, match="OLLAMA_HOST"):
         await p.list_models()
     await p.aclose()
@@ -402,6 +396,6 @@ async def test_list_models_unreachable_is_a_network_error() -> None:
 
 async def test_reachable(fake: OllamaFake) -> None:
     up = OllamaProvider(settings(fake.root))
-    down = OllamaProvider(settings(f"http://127.0.0.1:{closed_port()}"))
+    down = OllamaProvider(settings(f"http://127.0.0.1:{free_port()}"))
     assert await up.reachable() is True
     assert await down.reachable() is False
