@@ -34,8 +34,9 @@ from agentchat.core.events import (
 from agentchat.core.ledger import Ledger, hold_budget
 from agentchat.core.messages import Message
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
+from agentchat.core.provider_clients import ProviderClients
 from agentchat.core.ratelimit import limiter_for
-from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.core.request import ChatRequest, ToolSpec
 from agentchat.core.retry import next_delay
 from agentchat.core.routing import Route, Router
 from agentchat.core.turn import ReplyBuilder, TurnRequest, store_prompt
@@ -46,12 +47,9 @@ from agentchat.core.turn_tools import (
     tool_message,
     with_instructions,
 )
-from agentchat.providers import create_provider, preload
-from agentchat.providers.base import Provider
 
 if TYPE_CHECKING:
     from agentchat.config import Config
-    from agentchat.core.capabilities import Capabilities
     from agentchat.core.store import Store
     from agentchat.tools.approval import ApprovalGate
     from agentchat.tools.registry import ToolRegistry
@@ -59,7 +57,7 @@ if TYPE_CHECKING:
 CONTENT_EVENTS = (TextDelta, ThinkingDelta, ToolCall)
 
 
-class Engine:
+class Engine(ProviderClients):
     """One per face session: caches provider clients, owns retries, failover and the tool loop."""
 
     def __init__(
@@ -77,6 +75,7 @@ class Engine:
         records: Store | None = None,
         store_wait_s: float = FINAL_WAIT_S,
     ) -> None:
+        super().__init__()
         self.config = config
         self.store = store
         self.router = router or Router(config)
@@ -92,33 +91,9 @@ class Engine:
         self.ledger = Ledger(self.records, wall_clock) if str(self.records.path) != ":memory:" else None
         self.retry_policy = config.retry
         self.caching = config.caching  # read now: a bad [caching] fails before anything is stored
-        self._providers: dict[str, Provider] = {}
         self._reported: set[str] = set()  # tool loading problems already shown to the user
-        self._prepared: set[str] = set()  # providers whose SDK (or local model) is loaded
 
-    # --- providers ------------------------------------------------------------------------------
-    def provider_for(self, settings: ProviderSettings) -> Provider:
-        provider = self._providers.get(settings.name)
-        if provider is None:
-            provider = self._providers[settings.name] = create_provider(settings)
-        return provider
-
-    async def capabilities(self, route: Route) -> Capabilities:
-        """What the route's model takes (vision, PDF, window): its provider's answer, then config."""
-        from agentchat.core.capabilities import capabilities_for, model_overrides
-
-        return await capabilities_for(
-            self.provider_for(route.settings), route.model, model_overrides(self.config)
-        )
-
-    async def aclose(self) -> None:
-        providers, self._providers = list(self._providers.values()), {}
-        for provider in providers:
-            try:
-                await provider.aclose()
-            except Exception:  # closing a client must not mask the turn's outcome
-                pass
-
+    # --- providers (the clients themselves: core/provider_clients.py) ---------------------------
     async def fallback_routes(self, names: list[str]) -> list[Route]:
         """Routes from `--fallback` names, or else the config's `[failover] chain`."""
         routes: list[Route] = []
@@ -371,14 +346,6 @@ class Engine:
             store_error,
             message,
         )
-
-    async def _prepare(self, provider: Provider, settings: ProviderSettings) -> None:
-        if settings.name not in self._prepared:
-            preload(settings)
-            prepare = getattr(provider, "prepare", None)
-            if prepare is not None:
-                await prepare()
-            self._prepared.add(settings.name)
 
     def _finalise(self, message: Message, started: float, status: str, error: str | None) -> None:
         """The reply's final status, time and cost; the caller hands it to its writer."""
