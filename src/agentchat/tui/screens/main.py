@@ -4,7 +4,8 @@ The screen owns what is on show (the conversation, its agent, the branch a promp
 the widgets. Turns, and the rule that one job runs at a time, are `TurnRunner`'s
 (`agentchat.tui.turns`, as `self.turns`); the provider and model a turn goes to are
 `RouteControl`'s (`agentchat.tui.route`, as `self.route`); the files attached to the next prompt
-are `AttachControl`'s (`agentchat.tui.attach`, as `self.attach`).
+are `AttachControl`'s (`agentchat.tui.attach`, as `self.attach`); renaming and deleting a
+conversation are `ConversationEdits`'s (`agentchat.tui.conversation_edits`, as `self.edits`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from agentchat.tui.app import AgentchatApp
 from agentchat.tui.attach import AttachControl
 from agentchat.tui.branches import BranchControl
 from agentchat.tui.context import branch_tokens, compact_current
+from agentchat.tui.conversation_edits import ConversationEdits
 from agentchat.tui.format import running_cost
 from agentchat.tui.route import RouteControl
-from agentchat.tui.screens.dialogs import Confirm, TextPrompt
 from agentchat.tui.screens.keys import KeyStatusScreen
 from agentchat.tui.screens.power_keys import PowerKeys
 from agentchat.tui.screens.stats import StatsScreen
@@ -102,6 +103,7 @@ class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the b
         self.attach = AttachControl(self)
         self.slash = SlashControl(self)  # `/` commands and templates
         self.branches = BranchControl(self)  # ‹ 2/3 › between sibling messages
+        self.edits = ConversationEdits(self)  # rename, delete
         self.ready = asyncio.Event()  # set once every widget is mounted and startup work has begun
 
     # --- layout ----------------------------------------------------------------------------------
@@ -283,9 +285,9 @@ class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the b
 
     def new_chat(self, agent: str) -> None:
         self.set_focus(self.prompt)
-        self.turns.run_job(lambda: self._show_new_chat(agent))
+        self.turns.run_job(lambda: self.show_new_chat(agent))
 
-    async def _show_new_chat(self, agent: str) -> None:
+    async def show_new_chat(self, agent: str) -> None:
         self.conversation_id, self.agent, self.branch_tip = None, agent, None
         settings = self.app.agent(agent)
         if settings.model or settings.provider:
@@ -314,43 +316,10 @@ class MainScreen(PowerKeys):  # PowerKeys: the slash popup's, ctrl+e's and the b
             self.delete(self.conversation_id)
 
     def rename(self, conversation_id: int) -> None:
-        store = self.app.store
-        info = store.conversation(conversation_id)
-
-        async def job(title: str) -> None:
-            store.rename_conversation(conversation_id, title)
-            self.reload_sidebar()
-            if conversation_id == self.conversation_id:
-                self.show_title()
-
-        def done(title: str | None) -> None:
-            if title and title.strip():
-                self.turns.run_background(lambda: job(title.strip()))
-
-        self.app.push_screen(TextPrompt("Rename conversation", (info.title if info else None) or ""), done)
+        self.edits.rename(conversation_id)
 
     def delete(self, conversation_id: int) -> None:
-        store = self.app.store
-        info = store.conversation(conversation_id)
-        name = (info.title if info else None) or "(untitled)"
-
-        async def job() -> None:
-            store.delete_conversation(conversation_id)
-            if conversation_id == self.conversation_id:
-                await self._show_new_chat(self.agent)
-            else:
-                self.reload_sidebar()
-            self.notify(f"deleted “{name}”", timeout=3, markup=False)
-
-        def done(yes: bool | None) -> None:
-            if not yes:
-                return
-            if conversation_id == self.conversation_id:
-                self.turns.run_job(job)  # stops a reply streaming into it first
-            else:
-                self.turns.run_background(job)
-
-        self.app.push_screen(Confirm(f"Delete “{name}” and all its messages?"), done)
+        self.edits.delete(conversation_id)
 
     def action_load_earlier(self) -> None:
         self.run_worker(self.view.load_earlier(), group="history", exclusive=True)
