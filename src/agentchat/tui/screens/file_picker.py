@@ -14,12 +14,12 @@ from textual import getters, work
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from agentchat.tui.files import MAX_FILES, Hit, Listing, list_files, rank
 from agentchat.tui.plain import clean
+from agentchat.tui.screens.filtered_picker import FilteredPicker
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,7 +40,7 @@ def hit_label(hit: Hit, attached: bool) -> Content:
     return Content("● " if attached else "  ") + label
 
 
-class FilePicker(ModalScreen[str | None]):
+class FilePicker(FilteredPicker[str | None]):
     """Dismissed with the chosen path (relative to the workspace, as `ask -f` would take it) or None."""
 
     CSS_PATH = "file_picker.tcss"
@@ -102,10 +102,6 @@ class FilePicker(ModalScreen[str | None]):
         more = f", the best {SHOWN} shown" if self.matching > SHOWN else ""
         return f"{self.matching:,} matching of {total}{more}"
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.fill()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         index = self.options.highlighted
@@ -115,9 +111,3 @@ class FilePicker(ModalScreen[str | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(self.hits[event.option_index].path)
-
-    def action_move(self, step: int) -> None:
-        if step > 0:
-            self.options.action_cursor_down()
-        else:
-            self.options.action_cursor_up()

@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import getters, work
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -22,6 +21,7 @@ from agentchat.core.request import has_key
 from agentchat.core.routing import DEFAULT_MODELS
 from agentchat.tui.plain import clean, plain
 from agentchat.tui.provider_state import LOCAL, local_health
+from agentchat.tui.screens.filtered_picker import FilteredPicker
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -33,7 +33,7 @@ DISCOVERY_TIMEOUT_S = 5.0
 Choice = tuple[str | None, str]  # (provider, model); provider None: let the router decide
 
 
-class ModelPicker(ModalScreen[Choice | None]):
+class ModelPicker(FilteredPicker[Choice | None]):
     CSS_PATH = "models.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel", id="dialog-cancel"),
@@ -115,10 +115,6 @@ class ModelPicker(ModalScreen[Choice | None]):
         except OptionDoesNotExist:  # the model is filtered out: highlight the first match instead
             options.action_first()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.fill()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         option = self.options.highlighted_option
@@ -135,12 +131,6 @@ class ModelPicker(ModalScreen[Choice | None]):
     def _pick(self, key: str) -> None:
         provider, model = key.split("\t", 1)
         self.dismiss((provider, model))
-
-    def action_move(self, step: int) -> None:
-        if step > 0:
-            self.options.action_cursor_down()
-        else:
-            self.options.action_cursor_up()
 
     @work(group="discovery")
     async def discover(self) -> None:
