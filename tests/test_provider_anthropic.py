@@ -21,6 +21,7 @@ from agentchat.core.errors import (
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, ThinkingDelta, ToolCall, UsageReport
 from agentchat.core.messages import Message, TextPart, ThinkingPart, ToolCallPart, ToolResultPart, Usage
 from agentchat.core.request import ChatRequest, ProviderSettings, ToolSpec
+from agentchat.core.turn import ReplyBuilder
 from agentchat.providers.anthropic import AnthropicProvider, build_params
 from tests.fakes.anthropic_fake import (
     LITELLM_START_USAGE,
@@ -86,24 +87,11 @@ def usage_of(events: list[ProviderEvent]) -> Usage:
 
 
 def assistant_from(events: list[ProviderEvent]) -> Message:
-    """What the engine stores: deltas folded into parts; a signed or redacted block is complete."""
-    parts: list[Any] = []
-    for e in events:
-        last = parts[-1] if parts else None
-        if isinstance(e, TextDelta):
-            if isinstance(last, TextPart):
-                last.text += e.text
-            else:
-                parts.append(TextPart(e.text))
-        elif isinstance(e, ThinkingDelta):
-            if e.redacted or not isinstance(last, ThinkingPart) or last.signature or last.redacted:
-                last = ThinkingPart("", redacted=e.redacted)
-                parts.append(last)
-            last.text += e.text
-            last.signature = e.signature or last.signature
-        elif isinstance(e, ToolCall):
-            parts.append(e.call)
-    return Message(role="assistant", parts=parts)
+    """What the engine stores: the events folded into parts by the engine's own ReplyBuilder."""
+    builder = ReplyBuilder(Message(role="assistant"))
+    for event in events:
+        builder.add(event)
+    return builder.message
 
 
 # --- streaming replies ----------------------------------------------------------------------------
