@@ -7,6 +7,8 @@ wire in each provider's format; what cannot be sent is a notification that keeps
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,19 @@ def attach_app(
     app.workspace = ws
     app.clipboard_image = clipboard or (lambda: None)
     return app
+
+
+@asynccontextmanager
+async def attaching(
+    user_env: UserEnv, openai_fake: Any, clipboard: Any = None
+) -> AsyncIterator[tuple[AgentchatApp, Any]]:
+    """The app on `workspace`'s files, OpenAI's fake its provider, started (toasts shown) and ready."""
+    app = attach_app(
+        user_env, write_config(user_env, openai=openai_fake), workspace(user_env.root), clipboard
+    )
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        yield app, pilot
 
 
 def chips(app: AgentchatApp) -> list[str]:
@@ -89,10 +104,7 @@ def user_content(fake: Any, index: int = 0) -> Any:
 async def test_at_opens_the_picker_of_workspace_files_and_enter_attaches_the_best_match(
     user_env: UserEnv, openai_fake: Any
 ) -> None:
-    ws = workspace(user_env.root)
-    app = attach_app(user_env, write_config(user_env, openai=openai_fake), ws)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+    async with attaching(user_env, openai_fake) as (app, pilot):
         await pilot.press(*"look at ", "@")
         await settle(pilot)
         picker: Any = app.screen
@@ -115,10 +127,7 @@ async def test_at_opens_the_picker_of_workspace_files_and_enter_attaches_the_bes
 async def test_escape_in_the_picker_types_the_at_and_an_at_inside_a_word_is_text(
     user_env: UserEnv, openai_fake: Any
 ) -> None:
-    ws = workspace(user_env.root)
-    app = attach_app(user_env, write_config(user_env, openai=openai_fake), ws)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+    async with attaching(user_env, openai_fake) as (app, pilot):
         await pilot.press(*"mail me@example.com or ", "@")
         await settle(pilot)
         assert type(app.screen).__name__ == "FilePicker"  # only the @ after a space opened it
@@ -132,10 +141,7 @@ async def test_escape_in_the_picker_types_the_at_and_an_at_inside_a_word_is_text
 async def test_the_picker_marks_what_is_attached_and_a_second_pick_of_it_is_refused(
     user_env: UserEnv, openai_fake: Any
 ) -> None:
-    ws = workspace(user_env.root)
-    app = attach_app(user_env, write_config(user_env, openai=openai_fake), ws)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+    async with attaching(user_env, openai_fake) as (app, pilot):
         await pick(pilot, "notes")
         await pilot.press("@")
         await settle(pilot)
@@ -147,10 +153,7 @@ async def test_the_picker_marks_what_is_attached_and_a_second_pick_of_it_is_refu
 
 
 async def test_chips_are_removed_with_the_keyboard_and_the_mouse(user_env: UserEnv, openai_fake: Any) -> None:
-    ws = workspace(user_env.root)
-    app = attach_app(user_env, write_config(user_env, openai=openai_fake), ws)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+    async with attaching(user_env, openai_fake) as (app, pilot):
         await paste(pilot, "docs/photo.png docs/report.pdf ./notes.md")
         assert chips(app) == ["docs/photo.png", "docs/report.pdf", "./notes.md"]
         assert prompt_text(app) == ""
@@ -204,11 +207,8 @@ async def test_a_pasted_path_attaches_the_file_and_other_pastes_are_text(
 async def test_ctrl_v_attaches_the_clipboard_image_and_the_send_carries_it(
     user_env: UserEnv, openai_fake: Any
 ) -> None:
-    ws = workspace(user_env.root)
     openai_fake.queue(oai.text(["A red square."]))
-    app = attach_app(user_env, write_config(user_env, openai=openai_fake), ws, clipboard=lambda: PNG)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+    async with attaching(user_env, openai_fake, clipboard=lambda: PNG) as (app, pilot):
         await pilot.press(*"what is this?", "ctrl+v")
         await settle(pilot)
         assert chips(app) == ["clipboard.png"]
