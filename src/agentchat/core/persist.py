@@ -2,17 +2,24 @@
 
 Another process may hold the database's write lock for a while (a long `history rm`, a backup, a
 stuck editor of the file) and a disk may fill up. SQLite then blocks the writer for its busy
-timeout, and a write on the event loop would freeze the stream. So each reply gets a writer
-thread with its own connection: the event loop hands it the newest snapshot and goes on; the
-thread writes it, retrying while the store is unavailable, and always writes the newest one. At the
-end the engine waits a bounded time for the final write; if the store is still unavailable the
-reply goes to a recovery file (core/recovery.py) and the face says so in one line.
+timeout, and a write on the event loop would freeze the stream. So replies are written by a
+writer thread with its own connection: the event loop hands it the newest snapshot and goes on;
+the thread writes it, retrying while the store is unavailable, and always writes the newest one.
+At the end the engine waits a bounded time for the final write; if the store is still unavailable
+the reply goes to a recovery file (core/recovery.py) and the face says so in one line.
+
+One writer thread per store serves every reply streaming into it (a gateway streams dozens at
+once): a thread and a connection per reply cost the event loop a thread start (a GIL hand-off,
+~1 ms) and each reply its own commit. The thread writes what is pending in one transaction, and
+ends (closing its connection) once nothing has come for `IDLE_S`; the next reply starts another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
+import weakref
 from typing import TYPE_CHECKING
 
 from agentchat.core.errors import StoreError
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
 
 RETRY_WAIT_S = 0.25  # one attempt's busy timeout, and the pause after any other failure
 FINAL_WAIT_S = 3.0  # how long a finished reply waits for the store before it goes to a file
+IDLE_S = 2.0  # a writer thread with nothing to write for this long ends
 
 
 class ReplyWriter:
@@ -32,15 +40,14 @@ class ReplyWriter:
     def __init__(self, store: Store, *, final_wait_s: float = FINAL_WAIT_S) -> None:
         self.store = store
         self.final_wait_s = final_wait_s
-        self._cond = threading.Condition()
-        self._pending: Snapshot | None = None
-        self._closing = False
         self._done = threading.Event()  # the final snapshot is written (or the message is gone)
-        self._abandon = threading.Event()
+        self._closing = False
+        self._abandoned = False
         self._error: StoreError | None = None
-        self._thread: threading.Thread | None = None
+        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
         # An in-memory store (--no-log) has no other process and no disk: written in place.
         self._inline = str(store.path) == ":memory:"
+        self._writer = None if self._inline else _writer_for(store)
 
     def save(self, message: Message) -> None:
         """Hand over the reply as it is now; the writer stores it when it can."""
@@ -50,22 +57,33 @@ class ReplyWriter:
         """Store the final reply; None when it is stored, else the one-line reason, with the
         reply kept in a recovery file for the next process to import."""
         self._hand_over(message, closing=True)
-        if self._inline or await asyncio.to_thread(self._done.wait, self.final_wait_s):
+        if self._writer is None:
             return None
-        return self._give_up(message)
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+        with self._writer.cond:
+            if self._done.is_set():
+                return None
+            self._waiter = (loop, written)
+        try:
+            await asyncio.wait_for(written, self.final_wait_s)
+            return None
+        except TimeoutError:
+            return self._give_up(message)
 
     def close_now(self, message: Message) -> str | None:
         """`close` for a turn being torn down (Ctrl-C, a cancelled task), where nothing may be
         awaited any more: the same bounded wait, blocking."""
         self._hand_over(message, closing=True)
-        if self._inline or self._done.wait(self.final_wait_s):
+        if self._writer is None or self._done.wait(self.final_wait_s):
             return None
         return self._give_up(message)
 
     def _give_up(self, message: Message) -> str:
-        self._abandon.set()
-        with self._cond:
-            self._cond.notify()
+        assert self._writer is not None
+        with self._writer.cond:
+            self._abandoned = True
+            self._writer.pending.pop(self, None)
         reason = str(self._error) if self._error else "the history database did not answer"
         try:
             kept = write_recovery(self.store.path, message)
@@ -77,58 +95,101 @@ class ReplyWriter:
         from agentchat.core.store import snapshot
 
         snap = snapshot(message)
-        if self._inline:
+        if self._writer is None:
             self.store.write_snapshot(snap)
             return
-        with self._cond:  # the final snapshot and the closing flag arrive together
-            self._pending = snap
-            self._closing = self._closing or closing
-            self._cond.notify()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="agentchat-reply-writer", daemon=True)
-            self._thread.start()
+        self._writer.put(self, snap, closing)
 
-    # --- the writer thread ------------------------------------------------------------------------
+    def _written(self) -> None:
+        """Called by the writer thread (holding its lock) once the final snapshot is stored."""
+        self._done.set()
+        if self._waiter is not None:
+            loop, written = self._waiter
+            try:
+                loop.call_soon_threadsafe(_resolve, written)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+
+
+def _resolve(written: asyncio.Future[None]) -> None:
+    if not written.done():
+        written.set_result(None)
+
+
+class _StoreWriter:
+    """The writer thread of one store, shared by every reply streaming into it."""
+
+    def __init__(self, store: Store) -> None:
+        self.path = store.path
+        self.cond = threading.Condition()
+        self.pending: dict[ReplyWriter, Snapshot] = {}  # each reply's newest snapshot
+        self._running = False
+
+    def put(self, reply: ReplyWriter, snap: Snapshot, closing: bool) -> None:
+        with self.cond:  # the final snapshot and the closing flag arrive together
+            if reply._abandoned:
+                return
+            self.pending[reply] = snap
+            reply._closing = reply._closing or closing
+            start = not self._running
+            self._running = True
+            self.cond.notify()
+        if start:
+            threading.Thread(target=self._run, name="agentchat-reply-writer", daemon=True).start()
+
     def _run(self) -> None:
         own: Store | None = None
         try:
-            while not self._abandon.is_set():
-                with self._cond:
-                    while self._pending is None and not self._abandon.is_set():
-                        self._cond.wait()
-                    snap, self._pending = self._pending, None
-                if snap is None:
-                    return
-                own = self._write(own, snap)
-                with self._cond:
-                    if self._closing and self._pending is None and self._error is None:
-                        self._done.set()
+            while True:
+                with self.cond:
+                    if not self.pending:
+                        self.cond.wait(IDLE_S)
+                    if not self.pending:
+                        self._running = False  # the next `put` starts a new thread
                         return
+                    batch, self.pending = self.pending, {}
+                own = self._write(own, batch)
         finally:
             if own is not None:
                 own.close()
 
-    def _write(self, own: Store | None, snap: Snapshot) -> Store | None:
-        """Write `snap`, or a newer snapshot that arrives meanwhile, retrying until it is written
-        or the writer is abandoned. Its own connection, so the event loop's is never held."""
-        from agentchat.core.store import MessageGone, Store
+    def _write(self, own: Store | None, batch: dict[ReplyWriter, Snapshot]) -> Store | None:
+        """Write the batch (taking in newer snapshots that arrive meanwhile), retrying until it is
+        written or every reply in it was given up. Its own connection, so the event loop's is never
+        held."""
+        from agentchat.core.store import Store
 
-        while not self._abandon.is_set():
+        while batch:
             try:
                 if own is None:
-                    own = Store(self.store.path, timeout_s=RETRY_WAIT_S, maintain=False)
-                own.write_snapshot(snap)
-                self._error = None
-                return own
-            except MessageGone:  # deleted while it streamed (the TUI's delete): nothing to keep
-                self._error = None
-                self._done.set()
-                return own
+                    own = Store(self.path, timeout_s=RETRY_WAIT_S, maintain=False)
+                gone = own.write_snapshots(list(batch.values()))
             except StoreError as exc:
-                self._error = exc
+                for reply in batch:
+                    reply._error = exc
                 if "locked" not in str(exc):  # a lock wait already took the busy timeout
-                    self._abandon.wait(RETRY_WAIT_S)
-            with self._cond:
-                if self._pending is not None:
-                    snap, self._pending = self._pending, None
+                    time.sleep(RETRY_WAIT_S)
+                with self.cond:
+                    batch = {r: s for r, s in {**batch, **self.pending}.items() if not r._abandoned}
+                    self.pending = {}
+                continue
+            with self.cond:
+                for reply, snap in batch.items():
+                    reply._error = None
+                    # a reply deleted while it streamed (the TUI's delete) has nothing left to keep
+                    if snap.message_id in gone or (reply._closing and reply not in self.pending):
+                        reply._written()
+            return own
         return own
+
+
+_WRITERS: weakref.WeakKeyDictionary[Store, _StoreWriter] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_for(store: Store) -> _StoreWriter:
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(store)
+        if writer is None:
+            writer = _WRITERS[store] = _StoreWriter(store)
+        return writer

@@ -11,7 +11,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -241,16 +241,26 @@ class Store:
 
     def write_snapshot(self, snap: Snapshot) -> None:
         """Store a message's content and metadata as `snapshot` captured them."""
+        if self.write_snapshots([snap]):
+            raise MessageGone(f"message {snap.message_id} no longer exists in {self.path}")
+
+    def write_snapshots(self, snaps: Sequence[Snapshot]) -> set[int]:
+        """`write_snapshot` for several messages in one transaction (the replies a gateway streams
+        at once: one commit, not one each); the ids of those deleted meanwhile, left out."""
         assignments = ", ".join(f"{name} = ?" for name in UPDATABLE_FIELDS)
+        gone: set[int] = set()
         with self._write() as conn:
-            cur = conn.execute(
-                f"UPDATE messages SET {assignments} WHERE id = ?", (*snap.values, snap.message_id)
-            )
-            if cur.rowcount == 0:
-                raise MessageGone(f"message {snap.message_id} no longer exists in {self.path}")
-            conn.execute(
-                "UPDATE message_fts SET text = ? WHERE rowid = ?", (snap.search_text, snap.message_id)
-            )
+            for snap in snaps:
+                cur = conn.execute(
+                    f"UPDATE messages SET {assignments} WHERE id = ?", (*snap.values, snap.message_id)
+                )
+                if cur.rowcount == 0:
+                    gone.add(snap.message_id)
+                    continue
+                conn.execute(
+                    "UPDATE message_fts SET text = ? WHERE rowid = ?", (snap.search_text, snap.message_id)
+                )
+        return gone
 
     def get_message(self, message_id: int) -> Message | None:
         with self._read() as conn:
