@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.core.store import Store
 
+_UNTIL = "SELECT until FROM rate_blocks WHERE provider = ?"
 HOLD_TTL_S = 3600.0  # a hold older than this is stale even if its process lives (a hung request)
 
 
@@ -57,8 +58,10 @@ class Ledger:
             conn.execute("DELETE FROM rate_slots WHERE rowid = ?", (handle,))
 
     def blocked_until(self, provider: str) -> float:
-        with self.store.transaction() as conn:
-            return self._until(conn, provider)
+        """A read, not a write transaction: an unlimited provider's every request asks it, and
+        a reader never waits for (nor holds up) another writer."""
+        rows = self.store.query(_UNTIL, (provider,))
+        return float(rows[0][0]) if rows else 0.0
 
     def block(self, provider: str, until: float) -> None:
         """The server said nothing is left until `until`: every process waits for it."""
@@ -71,7 +74,7 @@ class Ledger:
 
     @staticmethod
     def _until(conn: sqlite3.Connection, provider: str) -> float:
-        row = conn.execute("SELECT until FROM rate_blocks WHERE provider = ?", (provider,)).fetchone()
+        row = conn.execute(_UNTIL, (provider,)).fetchone()
         return float(row[0]) if row else 0.0
 
     # --- the monthly budget -------------------------------------------------------------------------

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from agentchat.core.messages import Message
     from agentchat.core.store import Snapshot, Store
 
-RETRY_WAIT_S = 0.25  # one attempt's busy timeout, and the pause after any other failure
+RETRY_WAIT_S = 0.25  # the longest pause between attempts to write to an unavailable store
+FIRST_RETRY_S = 0.01  # the first pause (doubling up to RETRY_WAIT_S): another process's write is brief
 FINAL_WAIT_S = 3.0  # how long a finished reply waits for the store before it goes to a file
 IDLE_S = 2.0  # a writer thread with nothing to write for this long ends
 
@@ -121,6 +122,7 @@ class _StoreWriter:
 
     def __init__(self, store: Store) -> None:
         self.path = store.path
+        self.gate = store.gate
         self.cond = threading.Condition()
         self.pending: dict[ReplyWriter, Snapshot] = {}  # each reply's newest snapshot
         self._running = False
@@ -155,20 +157,24 @@ class _StoreWriter:
 
     def _write(self, own: Store | None, batch: dict[ReplyWriter, Snapshot]) -> Store | None:
         """Write the batch (taking in newer snapshots that arrive meanwhile), retrying until it is
-        written or every reply in it was given up. Its own connection, so the event loop's is never
-        held."""
+        written or every reply in it was given up. Its own connection, which never waits for a
+        lock: holding the store's gate it meets no other writer of this process, and while another
+        process holds the database it gives up at once and pauses without the gate, so the event
+        loop's own reads and writes are never held behind a lock wait."""
         from agentchat.core.store import Store
 
+        pause = FIRST_RETRY_S
         while batch:
             try:
                 if own is None:
-                    own = Store(self.path, timeout_s=RETRY_WAIT_S, maintain=False)
-                gone = own.write_snapshots(list(batch.values()))
+                    own = Store(self.path, timeout_s=0, maintain=False)
+                with self.gate:
+                    gone = own.write_snapshots(list(batch.values()))
             except StoreError as exc:
                 for reply in batch:
                     reply._error = exc
-                if "locked" not in str(exc):  # a lock wait already took the busy timeout
-                    time.sleep(RETRY_WAIT_S)
+                time.sleep(pause)
+                pause = min(pause * 2, RETRY_WAIT_S)
                 with self.cond:
                     batch = {r: s for r, s in {**batch, **self.pending}.items() if not r._abandoned}
                     self.pending = {}

@@ -116,6 +116,13 @@ class Store:
         self.close()
 
     # --- connection plumbing ---------------------------------------------------------------------
+    @property
+    def gate(self) -> threading.Lock:
+        """Held by every use of this store's connection. Another connection of this process to the
+        file (the reply writer's, core/persist.py) holds it for its writes, so the two never meet in
+        SQLite's busy wait, which sleeps 1-100 ms and would block the event loop meanwhile."""
+        return self._lock
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:

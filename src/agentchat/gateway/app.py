@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from agentchat import gc_policy
 from agentchat.core.errors import UsageError
 from agentchat.core.events import AssistantStarted, Event
 from agentchat.gateway.anthropic_out import AnthropicReply
@@ -167,6 +168,7 @@ def build_app(gateway: Gateway, token: str | None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        gc_policy.startup_done()  # the server's modules live as long as it: out of collections
         yield
         await gateway.aclose()  # provider clients close on the loop that opened them
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentchat import gc_policy
 from agentchat.core.agents import Choices, assemble_turn, load_agent
 from agentchat.core.events import AssistantFinished, AssistantStarted, Event, Notice, Retrying, TurnStarted
 from agentchat.core.messages import Message
@@ -102,6 +103,7 @@ class Gateway:
         self.no_log = no_log
         self.notify = notify  # what the operator should see: retries, failover, internal errors
         self._engines: dict[bool, Engine] = {}
+        self._frozen: set[str] = set()  # providers whose SDK is frozen out of GC (see `_settle`)
 
     def engine(self, no_log: bool) -> Engine:
         """The engine over the real history, or over an in-memory one (made on first use)."""
@@ -218,6 +220,15 @@ class Gateway:
         finally:
             if no_log and outcome.conversation_id is not None:
                 store.delete_conversation(outcome.conversation_id)
+            self._settle(outcome.provider)
+
+    def _settle(self, provider: str | None) -> None:
+        """After a provider's first request its SDK (hundreds of thousands of objects, alive as
+        long as the server) is imported: freeze what is alive out of later collections, so a full
+        collection no longer walks it all again (pauses of ~50 ms, ~0.3 ms of CPU per request)."""
+        if provider is not None and provider not in self._frozen:
+            self._frozen.add(provider)
+            gc_policy.startup_done()
 
     @staticmethod
     def _remember(store: Store, routing: Routing, turn: ClientTurn, event: Event) -> None:
