@@ -108,6 +108,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE messages ADD COLUMN cache_write_tokens INTEGER",
         "ALTER TABLE messages ADD COLUMN saved_usd REAL",
     ),
+    # `history import` again from a newer export: which source node each imported message came from
+    # (every node of a merged ChatGPT run names its message), so only the nodes not recorded are
+    # added, under their recorded parents (core/imports/incremental.py).
+    (
+        """CREATE TABLE import_messages (
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            node_key TEXT NOT NULL,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            PRIMARY KEY (source, source_id, node_key)
+        )""",
+        "CREATE INDEX import_messages_message ON import_messages(message_id)",
+    ),
 ]
 
 
