@@ -20,6 +20,8 @@ from agentchat.gateway.errors import message_for, openai_error, status_for
 from agentchat.gateway.service import Outcome
 
 FINISH = {"stop", "length", "tool_calls", "content_filter"}
+_MARK = "\x00agentchat-delta\x00"  # stands for a delta's text while its chunk is encoded
+_MARK_JSON = json.dumps(_MARK).encode()
 
 
 def sse(data: Any) -> bytes:
@@ -57,6 +59,17 @@ class OpenAIReply:
         self.include_usage = include_usage
         self.id = f"chatcmpl-{secrets.token_hex(12)}"
         self.created = int(time.time())
+        self._frames: dict[tuple[str, str | None], tuple[bytes, bytes]] = {}
+
+    def _delta(self, key: str, text: str) -> bytes:
+        """A text or reasoning chunk: the chunk around the text is encoded once per reply, and
+        each token encodes only its string (a whole chunk per token was a tenth of the
+        gateway's CPU per streamed token)."""
+        frame = self._frames.get((key, self.outcome.model))
+        if frame is None:
+            head, _, tail = self._chunk({key: _MARK}).partition(_MARK_JSON)
+            frame = self._frames[(key, self.outcome.model)] = (head, tail)
+        return frame[0] + json.dumps(text, ensure_ascii=False).encode() + frame[1]
 
     def _chunk(self, delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> bytes:
         choices = (
@@ -79,10 +92,10 @@ class OpenAIReply:
             async for event in events:
                 if isinstance(event, TextDelta):
                     if event.text:
-                        yield self._chunk({"content": event.text})
+                        yield self._delta("content", event.text)
                 elif isinstance(event, ThinkingDelta):
                     if event.text:
-                        yield self._chunk({"reasoning_content": event.text})
+                        yield self._delta("reasoning_content", event.text)
                 elif isinstance(event, ToolCall):
                     yield self._chunk({"tool_calls": [{"index": index, **wire_call(event.call)}]})
                     index += 1
