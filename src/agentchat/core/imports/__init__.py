@@ -4,8 +4,9 @@ Each reader (chatgpt, llm, json) turns its file into `Imported` conversations: m
 neutral model, each naming its parent, so a source's branches stay branches of our message tree.
 `import_all` writes them in ONE transaction: a record that cannot be read fails the whole import
 with its name before anything is written, and a failure while writing rolls everything back.
-Every conversation is recorded with its source id (the `imports` table), so importing the same
-file again adds nothing.
+Every conversation is recorded with its source id (the `imports` table) and every message with
+the source node(s) it came from (`import_messages`), so importing the same file again adds nothing
+and a newer export adds just what is new in it (core/imports/incremental.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Node:
     parent: str | None
     message: Message
     created_at: float
+    members: list[str] = field(default_factory=list)  # later source nodes merged into this message
 
 
 @dataclass(slots=True)
@@ -52,16 +54,28 @@ class Imported:
 @dataclass(slots=True)
 class Summary:
     source: str
-    conversations: int = 0
-    messages: int = 0
-    skipped: int = 0  # already imported earlier
+    conversations: int = 0  # new ones
+    messages: int = 0  # in the new ones
+    added: int = 0  # new messages in conversations imported before
+    continued: int = 0  # stored messages (a ChatGPT run) that a newer export continued
+    updated: int = 0  # conversations imported before that got either
+    skipped: int = 0  # imported before, nothing new
 
     def line(self) -> str:
-        text = f"imported {self.conversations} conversation{'s' if self.conversations != 1 else ''} "
+        text = f"imported {_count(self.conversations, 'conversation')} "
         text += f"({self.messages} messages) from {self.source}"
+        if self.updated:
+            news = _count(self.added, "new message")
+            if self.continued:
+                news += f" and {_count(self.continued, 'continued message')}"
+            text += f"; {news} in {_count(self.updated, 'conversation')} imported before"
         if self.skipped:
             text += f"; {self.skipped} already imported, skipped"
         return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def read_source(source: str, path: Path) -> Iterator[Imported]:
@@ -85,19 +99,19 @@ def import_all(
     conversations: list[Imported],
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Store every conversation not imported before, in one transaction; `progress(n)` after each."""
-    from agentchat.core.store_write import insert_conversation, insert_message
+    """Store what is new in each conversation, in one transaction; `progress(n)` after each."""
+    from agentchat.core.imports.incremental import matched, recorded, write_nodes
+    from agentchat.core.store_write import insert_conversation
 
     summary = Summary(source)
     now = time.time()
     with store.transaction() as conn:
         for done, conv in enumerate(conversations, 1):
             seen = conn.execute(
-                "SELECT 1 FROM imports WHERE source = ? AND source_id = ?", (source, conv.source_id)
+                "SELECT conversation_id FROM imports WHERE source = ? AND source_id = ?",
+                (source, conv.source_id),
             ).fetchone()
-            if seen is not None or not conv.nodes:
-                summary.skipped += seen is not None
-            else:
+            if seen is None and conv.nodes:
                 cid = insert_conversation(
                     conn,
                     title=conv.title,
@@ -106,23 +120,28 @@ def import_all(
                     created_at=conv.created_at,
                     updated_at=conv.created_at,
                 )
-                ids: dict[str, int] = {}
-                for node in conv.nodes:
-                    if node.parent is not None and node.parent not in ids:
-                        raise ImportFormatError(
-                            f"{source} conversation {conv.source_id}: message {node.key} names a parent "
-                            f"({node.parent}) that is not before it in the file"
-                        )
-                    node.message.parent_id = None if node.parent is None else ids[node.parent]
-                    ids[node.key] = insert_message(conn, store.path, cid, node.message, node.created_at)
-                latest = max(n.created_at for n in conv.nodes)
-                conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (latest, cid))
                 conn.execute(
                     "INSERT INTO imports (source, source_id, conversation_id, imported_at) VALUES (?, ?, ?, ?)",
                     (source, conv.source_id, cid, now),
                 )
+                write_nodes(conn, store.path, source, conv, cid, {}, saved=True)
                 summary.conversations += 1
                 summary.messages += len(conv.nodes)
+            elif seen is not None:
+                known = recorded(conn, source, conv.source_id)
+                saved = bool(known)
+                known = known or matched(conn, seen[0], conv.nodes)
+                written = (
+                    write_nodes(conn, store.path, source, conv, seen[0], known, saved=saved)
+                    if known
+                    else None
+                )
+                if written is None or not (written.added or written.continued):
+                    summary.skipped += 1
+                else:
+                    summary.updated += 1
+                    summary.added += written.added
+                    summary.continued += written.continued
             if progress is not None:
                 progress(done)
     return summary

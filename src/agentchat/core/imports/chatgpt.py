@@ -76,7 +76,10 @@ def _walk(mapping: dict[str, Any], key: str, parent: Node | None, out: Imported,
             when = created or when
             if parent is not None and parent.message.role == message.role and _linear(mapping, node, parent):
                 _merge(parent.message, message)
-                # the merged run keeps the first node's key, so its descendants still find it
+                # the merged run keeps the first node's key (stable across exports), so its
+                # descendants still find it; its other nodes are recorded too, so a newer export
+                # with more nodes in the run is seen as the run continued
+                parent.members.append(key)
             else:
                 if message.role == "system":
                     out.system = message.text if out.system is None and parent is None else out.system
