@@ -23,7 +23,8 @@ def import_command(
     path: Annotated[Path, typer.Argument(metavar="FILE", help="conversations.json, logs.db, or an export")],
 ) -> int:
     """Import conversations: ChatGPT's conversations.json (branches kept), llm's logs.db (models,
-    token counts, tool calls), or `history export --format json` output. Importing again adds nothing."""
+    token counts, tool calls), or `history export --format json` output. Importing again adds nothing;
+    a newer export adds just the new messages of conversations imported before."""
     import sys
 
     from agentchat.core.imports import import_all, read_source
