@@ -131,7 +131,11 @@ def test_a_newer_run_of_a_malformed_export_still_imports_nothing(user_env: UserE
     old.write_text(json.dumps(chatgpt_export()))
     assert user_env.run("history", "import", "chatgpt", str(old)).returncode == 0
     (continued,) = newer_export()
-    broken = {"conversation_id": "conv-9", "title": "Broken", "mapping": {"x": node("x", None, [], "user")}}
+    broken: dict[str, Any] = {
+        "conversation_id": "conv-9",
+        "title": "Broken",
+        "mapping": {"x": node("x", None, [], "user")},
+    }
     del broken["mapping"]["x"]["message"]["author"]["role"]
     new.write_text(json.dumps([continued, broken]))
     proc = user_env.run("history", "import", "chatgpt", str(new))
@@ -164,6 +168,7 @@ def test_a_grown_llm_log_adds_its_new_turns_and_forks(
     db = sqlite_utils.Database(path)
     store = LogStore(db)
     first = store.ensure_chain([turn("user", "Say hi"), turn("assistant", "Hello")])
+    assert first is not None
     thread = store.create_thread(name="Greeting", tip=first)
     db.conn.close()
     old = tmp_path / "old.db"
@@ -198,3 +203,36 @@ def test_a_grown_llm_log_adds_its_new_turns_and_forks(
     )
     again = user_env.run("history", "import", "llm", str(path))
     assert again.stdout == "imported 0 conversations (0 messages) from llm; 1 already imported, skipped\n"
+
+
+# --- our own export --------------------------------------------------------------------------------------
+
+
+def test_a_newer_json_export_of_a_conversation_continues_it(user_env: UserEnv, tmp_path: Path) -> None:
+    """Exported, continued (a follow-up and a second branch), exported again: the other history
+    that imported the first file ends up with the same conversation as the newer file holds."""
+    from agentchat.core.messages import Message
+
+    with user_env.store() as store:
+        cid = store.create_conversation(system="Be kind.")
+        question = store.add_message(cid, Message.user("Question"))
+        answer = store.add_message(cid, Message(role="assistant", parts=[], parent_id=question, model="m1"))
+    (tmp_path / "old.json").write_text(user_env.run("history", "export", str(cid), "--format", "json").stdout)
+    with user_env.store() as store:
+        for text, parent in [("Follow-up", answer), ("Rephrased", question)]:
+            message = Message.user(text)
+            message.parent_id = parent
+            store.add_message(cid, message)
+    newer = user_env.run("history", "export", str(cid), "--format", "json").stdout
+    (tmp_path / "new.json").write_text(newer)
+    other = UserEnv(user_env.root, dict(user_env.env, AGENTCHAT_DATA_DIR=str(tmp_path / "other")))
+    assert other.run("history", "import", "json", str(tmp_path / "old.json")).returncode == 0
+    proc = other.run("history", "import", "json", str(tmp_path / "new.json"))
+    assert (
+        proc.stdout
+        == "imported 0 conversations (0 messages) from json; 2 new messages in 1 conversation imported before\n"
+    )
+    assert json.loads(other.run("history", "export", "1", "--format", "json").stdout) == json.loads(newer)
+    assert other.run("history", "import", "json", str(tmp_path / "new.json")).stdout.endswith(
+        "1 already imported, skipped\n"
+    )
