@@ -100,7 +100,7 @@ def import_all(
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Store what is new in each conversation, in one transaction; `progress(n)` after each."""
-    from agentchat.core.imports.incremental import matched, recorded, write_nodes
+    from agentchat.core.imports.incremental import write_continuation, write_nodes
     from agentchat.core.store_write import insert_conversation
 
     summary = Summary(source)
@@ -128,15 +128,8 @@ def import_all(
                 summary.conversations += 1
                 summary.messages += len(conv.nodes)
             elif seen is not None:
-                known = recorded(conn, source, conv.source_id)
-                saved = bool(known)
-                known = known or matched(conn, seen[0], conv.nodes)
-                written = (
-                    write_nodes(conn, store.path, source, conv, seen[0], known, saved=saved)
-                    if known
-                    else None
-                )
-                if written is None or not (written.added or written.continued):
+                written = write_continuation(conn, store.path, source, conv, seen[0])
+                if not (written.added or written.continued):
                     summary.skipped += 1
                 else:
                     summary.updated += 1

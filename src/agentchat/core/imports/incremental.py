@@ -36,7 +36,18 @@ class Written:
     continued: int = 0  # stored runs rewritten longer
 
 
-def recorded(conn: sqlite3.Connection, source: str, source_id: str) -> dict[str, int]:
+def write_continuation(
+    conn: sqlite3.Connection, path: Path, source: str, conv: Imported, conversation_id: int
+) -> Written:
+    """What a newer export adds to a conversation imported before (nothing, if nothing is new)."""
+    known = _recorded(conn, source, conv.source_id)
+    if known:
+        return write_nodes(conn, path, source, conv, conversation_id, known, saved=True)
+    found = _matched(conn, conversation_id, conv.nodes)
+    return write_nodes(conn, path, source, conv, conversation_id, found, saved=False) if found else Written()
+
+
+def _recorded(conn: sqlite3.Connection, source: str, source_id: str) -> dict[str, int]:
     """Source node key -> stored message id, as earlier imports of this conversation recorded them."""
     rows = conn.execute(
         "SELECT node_key, message_id FROM import_messages WHERE source = ? AND source_id = ?",
@@ -104,7 +115,7 @@ def _rewrite(conn: sqlite3.Connection, message_id: int, message: Message) -> Non
 # --- conversations imported before the records ------------------------------------------------------
 
 
-def matched(conn: sqlite3.Connection, conversation_id: int, nodes: list[Node]) -> dict[str, int]:
+def _matched(conn: sqlite3.Connection, conversation_id: int, nodes: list[Node]) -> dict[str, int]:
     """Node key -> stored message for a conversation imported without records: a node matches an
     unmatched stored message under its parent's match (or a root) with its role and content, the
     one with its time first. A run that grew matches by role, time and a content it begins with;
