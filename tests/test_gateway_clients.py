@@ -17,6 +17,8 @@ import anthropic
 import httpx
 import pytest
 
+from agentchat.config import load_config
+from agentchat.gateway.server import make_server
 from tests.conftest import UserEnv
 from tests.fakes import anthropic_fake as ant
 from tests.fakes import openai_fake as oai
@@ -152,6 +154,28 @@ def test_serve_on_a_taken_port_is_one_line(user_env: UserEnv) -> None:
         proc = user_env.run("serve", "--port", str(taken.getsockname()[1]))
     assert proc.returncode == 2 and proc.stderr.startswith("agentchat: error: cannot serve on 127.0.0.1:")
     assert proc.stderr.count("\n") == 1
+
+
+def test_a_client_connecting_the_moment_the_url_is_announced_is_served(
+    openai_fake: OpenAIFake, user_env: UserEnv
+) -> None:
+    """A script that starts `serve` and connects as soon as it reads the URL waits while the
+    server starts, instead of being refused."""
+    configure(user_env, openai_fake)
+    config = load_config(user_env.config_path)
+    server, sock = make_server(config, host="127.0.0.1", port=0, token=None, no_log=False)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    try:
+        with socket.create_connection(sock.getsockname()[:2], timeout=10) as early:  # announced, not running
+            early.sendall(b"GET /v1/models HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n")
+            thread.start()
+            reply = early.makefile("rb").read()
+        assert reply.startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        if thread.is_alive():
+            thread.join(10)
+        sock.close()
 
 
 def test_serve_generates_a_token_prints_it_once_and_requires_it(

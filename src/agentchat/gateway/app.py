@@ -114,11 +114,11 @@ def build_app(gateway: Gateway, token: str | None) -> Starlette:
             outcome = Outcome()
             events = gateway.run(client, routing, outcome)
             reply: OpenAIReply | AnthropicReply = (
-                AnthropicReply(outcome, logged=logged, thinking=client.thinking_budget is not None)
+                AnthropicReply(outcome, logged=logged, thinking=client.choices.thinking_budget is not None)
                 if anthropic
                 else OpenAIReply(outcome, logged=logged, include_usage=client.include_usage)
             )
-            if client.stream:
+            if client.choices.stream:
                 stream = await _started(events)
                 return EventStream(reply.stream(stream), _headers(outcome, logged))
             async for _ in events:

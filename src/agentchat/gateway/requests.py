@@ -1,6 +1,7 @@
 """A client's request, in either wire format, as the neutral turn the engine runs: the messages it
-sent (the whole history, as OpenAI and Anthropic clients send it), the tools it runs itself, and
-the sampling it asked for. Anything malformed is a `UsageError` naming the field (HTTP 400)."""
+sent (the whole history, as OpenAI and Anthropic clients send it), and what it chose for the turn
+as `ask`'s flags would (`Choices`: the system prompt, sampling, streaming, the tools it runs
+itself). Anything malformed is a `UsageError` naming the field (HTTP 400)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentchat.core.agents import Choices
 from agentchat.core.errors import UsageError
 from agentchat.core.messages import Message, Part, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
 from agentchat.core.request import ToolSpec
@@ -18,15 +20,27 @@ class ClientTurn:
     """One request of a gateway client, provider-neutral."""
 
     model: str | None  # None: the default model, as `ask` without -m
-    messages: list[Message]  # system messages excluded: they are `system`
-    system: str | None = None
-    tools: list[ToolSpec] = field(default_factory=list)
-    temperature: float | None = None
-    max_tokens: int | None = None
-    thinking_budget: int | None = None
-    stream: bool = False
+    messages: list[Message]  # system messages excluded: they are `choices.system`
+    choices: Choices = field(default_factory=lambda: Choices(stream=False))
     include_usage: bool = False  # OpenAI's stream_options.include_usage
     user: str | None = None  # OpenAI `user`, Anthropic `metadata.user_id`: names a conversation
+
+
+def _client_turn(
+    body: dict[str, Any], messages: list[Message], tools: list[ToolSpec], **choices: Any
+) -> ClientTurn:
+    """What both wire formats share: the model, the history (ending with the user's turn), the
+    client's tools, temperature and streaming; `choices`: the rest of what it chose."""
+    return ClientTurn(
+        model=_model(body),
+        messages=_tail_check(messages),
+        choices=Choices(
+            temperature=_number(body, "temperature", float),
+            stream=bool(body.get("stream")),
+            client_tools=tools,
+            **choices,
+        ),
+    )
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
@@ -83,6 +97,15 @@ def _model(body: dict[str, Any]) -> str | None:
     return None if model in ("", "default") else model
 
 
+def _body_and_messages(body: Any) -> tuple[dict[str, Any], list[Any]]:
+    """The request body as an object, and its `messages` as sent."""
+    body = _object(body, "the request body")
+    raw = body.get("messages")
+    if not isinstance(raw, list):
+        raise UsageError("`messages` must be a list")
+    return body, raw
+
+
 def _tail_check(messages: list[Message]) -> list[Message]:
     if not messages:
         raise UsageError("`messages` must hold at least one user message")
@@ -94,11 +117,8 @@ def _tail_check(messages: list[Message]) -> list[Message]:
 # --- OpenAI Chat Completions ----------------------------------------------------------------------
 
 
-def from_openai(body: Any) -> ClientTurn:
-    body = _object(body, "the request body")
-    raw = body.get("messages")
-    if not isinstance(raw, list):
-        raise UsageError("`messages` must be a list")
+def from_openai(request: Any) -> ClientTurn:
+    body, raw = _body_and_messages(request)
     system: list[str] = []
     messages: list[Message] = []
     names: dict[str, str] = {}  # call id -> tool name, for the results that follow
@@ -140,18 +160,12 @@ def from_openai(body: Any) -> ClientTurn:
             raise UsageError(f"tools[{i}].function.name is required")
         parameters = function.get("parameters") or {"type": "object", "properties": {}}
         tools.append(ToolSpec(str(function["name"]), str(function.get("description") or ""), parameters))
+    max_tokens = _number(body, "max_completion_tokens", int) or _number(body, "max_tokens", int)
+    turn = _client_turn(body, messages, tools, system="\n\n".join(system) or None, max_tokens=max_tokens)
     options = body.get("stream_options") or {}
-    return ClientTurn(
-        model=_model(body),
-        messages=_tail_check(messages),
-        system="\n\n".join(system) or None,
-        tools=tools,
-        temperature=_number(body, "temperature", float),
-        max_tokens=_number(body, "max_completion_tokens", int) or _number(body, "max_tokens", int),
-        stream=bool(body.get("stream")),
-        include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
-        user=body.get("user") if isinstance(body.get("user"), str) else None,
-    )
+    turn.include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+    turn.user = body.get("user") if isinstance(body.get("user"), str) else None
+    return turn
 
 
 # --- Anthropic Messages ---------------------------------------------------------------------------
@@ -208,11 +222,8 @@ def _anthropic_message(item: dict[str, Any], where: str) -> list[Message]:
     return out
 
 
-def from_anthropic(body: Any) -> ClientTurn:
-    body = _object(body, "the request body")
-    raw = body.get("messages")
-    if not isinstance(raw, list):
-        raise UsageError("`messages` must be a list")
+def from_anthropic(request: Any) -> ClientTurn:
+    body, raw = _body_and_messages(request)
     messages: list[Message] = []
     for i, item in enumerate(raw):
         messages += _anthropic_message(_object(item, f"messages[{i}]"), f"messages[{i}]")
@@ -226,17 +237,10 @@ def from_anthropic(body: Any) -> ClientTurn:
     budget = None
     if isinstance(thinking, dict) and thinking.get("type") == "enabled":
         budget = _number(thinking, "budget_tokens", int)
+    system = _text(body["system"], "system") or None if body.get("system") is not None else None
+    max_tokens = _number(body, "max_tokens", int)
+    turn = _client_turn(body, messages, tools, system=system, max_tokens=max_tokens, thinking_budget=budget)
     metadata = body.get("metadata")
     user = metadata.get("user_id") if isinstance(metadata, dict) else None
-    system = body.get("system")
-    return ClientTurn(
-        model=_model(body),
-        messages=_tail_check(messages),
-        system=_text(system, "system") or None if system is not None else None,
-        tools=tools,
-        temperature=_number(body, "temperature", float),
-        max_tokens=_number(body, "max_tokens", int),
-        thinking_budget=budget,
-        stream=bool(body.get("stream")),
-        user=user if isinstance(user, str) else None,
-    )
+    turn.user = user if isinstance(user, str) else None
+    return turn

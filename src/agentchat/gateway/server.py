@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+BACKLOG = 2048  # uvicorn's default: it listens again with it
 
 
 def is_loopback(host: str) -> bool:
@@ -65,6 +66,9 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        # Listening before the URL is announced: a client that connects at once (a script that
+        # started the server) waits in the backlog while the server starts, instead of being refused.
+        sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None

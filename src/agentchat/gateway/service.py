@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentchat import gc_policy
-from agentchat.core.agents import Choices, assemble_turn, load_agent
+from agentchat.core.agents import assemble_turn, load_agent
 from agentchat.core.events import AssistantFinished, AssistantStarted, Event, Notice, Retrying, TurnStarted
 from agentchat.core.messages import Message
 from agentchat.core.text import clean
@@ -181,7 +181,7 @@ class Gateway:
             placement = Placement(None, None, False, list(turn.messages))
         else:
             placement = place(
-                store, routing.conversation, turn.system, turn.messages
+                store, routing.conversation, turn.choices.system, turn.messages
             )  # on the loop, as the engine's
         model, provider = self.split_model(turn.model)
         agent = load_agent(self.config, routing.agent)
@@ -192,17 +192,7 @@ class Gateway:
             conversation_id=placement.conversation_id,
             parent_id=placement.parent_id,
             from_root=placement.from_root,
-            choices=Choices(
-                model=model,
-                provider=provider,
-                system=turn.system,
-                temperature=turn.temperature,
-                max_tokens=turn.max_tokens,
-                thinking_budget=turn.thinking_budget,
-                stream=turn.stream,
-                history=placement.new,
-                client_tools=turn.tools,
-            ),
+            choices=replace(turn.choices, model=model, provider=provider, history=placement.new),
         )
         new_conversation = placement.conversation_id is None
         try:
@@ -238,7 +228,7 @@ class Gateway:
             if routing.conversation is not None:
                 remember(store, named_key(routing.conversation), event.conversation_id)
             elif len(turn.messages) >= 2:
-                remember(store, opening_key(turn.system, *turn.messages[:2]), event.conversation_id)
+                remember(store, opening_key(turn.choices.system, *turn.messages[:2]), event.conversation_id)
         elif (
             isinstance(event, AssistantFinished)
             and routing.conversation is None
@@ -247,5 +237,5 @@ class Gateway:
             and event.store_error is None
             and event.message.conversation_id is not None
         ):
-            key = opening_key(turn.system, turn.messages[0], event.message)
+            key = opening_key(turn.choices.system, turn.messages[0], event.message)
             remember(store, key, event.message.conversation_id)
