@@ -1,9 +1,9 @@
 """What the `ask` benchmarks share: the loopback OpenAI server and the contenders pointed at it.
 
-Run alone (`python bench/_fake.py --tokens N`) this serves the tests' `OpenAIFake` in its own process
-(so the driver reading a child's stdout never competes with the server for the GIL), answering every
-chat request with the same N-token streamed reply; it prints its base URL and serves until stdin
-closes.
+Run alone (`python bench/_fake.py --tokens N [--pace-ms MS]`) this serves the tests' `OpenAIFake` in
+its own process (so the driver reading a child's stdout never competes with the server for the GIL),
+answering every chat request with the same N-token streamed reply (a frame every MS milliseconds, as
+a model generates, or all at once); it prints its base URL and serves until stdin closes.
 
 The contenders are real processes in one isolated world (temp HOME, config, data and llm dirs, no
 provider keys from the real environment): `agentchat ask`, a minimal script making the same streamed
@@ -60,12 +60,12 @@ def answer_tokens(tokens: int) -> list[str]:
     return [words[i % len(words)] for i in range(tokens)]
 
 
-def serve(tokens: int) -> None:
+def serve(tokens: int, pace_s: float = 0.0) -> None:
     sys.path.insert(0, str(REPO))
     from tests.fakes.base import Reply
     from tests.fakes.openai_fake import OpenAIFake, text
 
-    reply = text(answer_tokens(tokens), model=MODEL)
+    reply = text(answer_tokens(tokens), model=MODEL, delay_s=pace_s)
 
     class Fake(OpenAIFake):
         def unscripted(self) -> Reply:
@@ -82,10 +82,10 @@ def serve(tokens: int) -> None:
 
 
 @contextmanager
-def fake_server(tokens: int) -> Iterator[str]:
+def fake_server(tokens: int, pace_ms: float = 0.0) -> Iterator[str]:
     """Start the fake in a child process; yield its base URL (ending in /v1)."""
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--tokens", str(tokens)],
+        [sys.executable, __file__, "--tokens", str(tokens), "--pace-ms", str(pace_ms)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -295,7 +295,22 @@ def ratio_line(name: str, value: float, target: str, ok: bool | None = None) -> 
     return f"{name:<28} {value:6.2f}x  {target:<14} {verdict}"
 
 
+@contextmanager
+def race(args: argparse.Namespace, tokens: int) -> Iterator[tuple[str, list[Contender]]]:
+    """The fake answering `tokens` tokens and the contenders `add_contender_options` chose, pointed
+    at it: (its URL, the contenders)."""
+    with (
+        fake_server(tokens) as url,
+        contenders(
+            url, agentchat=args.agentchat, llm=args.llm, with_llm=not args.no_llm, compare=args.compare
+        ) as cs,
+    ):
+        yield url, cs
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=40)
-    serve(parser.parse_args().tokens)
+    parser.add_argument("--pace-ms", type=float, default=0.0, help="between frames (default: none)")
+    options = parser.parse_args()
+    serve(options.tokens, options.pace_ms / 1e3)

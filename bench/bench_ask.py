@@ -24,10 +24,9 @@ from _fake import (
     add_contender_options,
     answer_is,
     answer_tokens,
-    contenders,
-    fake_server,
     measure,
     print_table,
+    race,
     ratio_line,
 )
 
@@ -43,12 +42,7 @@ def main() -> int:
     args = parser.parse_args()
 
     expected = "".join(answer_tokens(args.tokens))
-    with (
-        fake_server(args.tokens) as url,
-        contenders(
-            url, agentchat=args.agentchat, llm=args.llm, with_llm=not args.no_llm, compare=args.compare
-        ) as cs,
-    ):
+    with race(args, args.tokens) as (url, cs):
         print(f"fake server {url}; {args.runs} interleaved runs each, {args.tokens}-token answer")
         for c in cs:
             print(f"  {c.name:<12} {' '.join(c.argv)}")
