@@ -74,9 +74,9 @@ def parse_schema(spec: str, cwd: Path | None = None) -> dict[str, Any]:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"--schema: cannot read {spec}: {exc}") from None
-        return _checked(_load_json(text, spec), spec)
+        return checked_schema(_load_json(text, spec), spec)
     if text.startswith("{"):
-        return _checked(_load_json(text, "inline JSON"), "inline JSON")
+        return checked_schema(_load_json(text, "inline JSON"), "inline JSON")
     return concise_schema(text)
 
 
@@ -87,17 +87,19 @@ def _load_json(text: str, where: str) -> Any:
         raise UsageError(f"--schema: {where} is not JSON: {exc}") from None
 
 
-def _checked(schema: Any, where: str) -> dict[str, Any]:
+def checked_schema(schema: Any, where: str, option: str = "--schema") -> dict[str, Any]:
+    """`schema` when it is a valid JSON Schema, else a UsageError naming `option` (the flag, or a
+    gateway request's field) and `where`."""
     from jsonschema import SchemaError, validators  # type: ignore[import-untyped]  # no stubs shipped
 
     if not isinstance(schema, dict):
-        raise UsageError(f"--schema: {where} must be a JSON object (a JSON Schema)")
+        raise UsageError(f"{option}: {where} must be a JSON object (a JSON Schema)")
     try:
         validators.validator_for(schema).check_schema(schema)
     except SchemaError as exc:
         where_in = "/".join(str(p) for p in exc.path) or "(root)"
         raise UsageError(
-            f"--schema: {where} is not a valid JSON Schema at {where_in}: {exc.message}"
+            f"{option}: {where} is not a valid JSON Schema at {where_in}: {exc.message}"
         ) from None
     return schema
 

@@ -116,7 +116,12 @@ def build_app(gateway: Gateway, token: str | None) -> Starlette:
             reply: OpenAIReply | AnthropicReply = (
                 AnthropicReply(outcome, logged=logged, thinking=client.choices.thinking_budget is not None)
                 if anthropic
-                else OpenAIReply(outcome, logged=logged, include_usage=client.include_usage)
+                else OpenAIReply(
+                    outcome,
+                    logged=logged,
+                    include_usage=client.include_usage,
+                    validated=client.choices.schema is not None,
+                )
             )
             if client.choices.stream:
                 stream = await _started(events)

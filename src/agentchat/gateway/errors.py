@@ -17,12 +17,19 @@ from agentchat.core.errors import (
     UnknownModelError,
     UsageError,
 )
+from agentchat.core.structured import EXIT_INVALID
+
+
+class InvalidReply(AgentchatError):
+    """The reply failed a request's response_format schema twice (`ask --schema`'s exit 7)."""
+
 
 # status -> (OpenAI error type, Anthropic error type)
 _TYPES = {
     400: ("invalid_request_error", "invalid_request_error"),
     401: ("authentication_error", "authentication_error"),
     404: ("invalid_request_error", "not_found_error"),
+    422: ("invalid_request_error", "invalid_request_error"),
     429: ("rate_limit_error", "rate_limit_error"),
     500: ("server_error", "api_error"),
     502: ("server_error", "api_error"),
@@ -32,6 +39,8 @@ _TYPES = {
 
 
 def status_for(exc: BaseException) -> int:
+    if isinstance(exc, InvalidReply):
+        return 422
     if isinstance(exc, UnknownModelError):
         return 404
     if isinstance(exc, (UsageError, ConfigError, BadRequestError, BudgetError)):
@@ -75,6 +84,8 @@ def exit_code_for(status: int) -> int:
         return ProviderError.exit_code
     if status == 504:
         return ProviderNetworkError.exit_code
+    if status == 422:
+        return EXIT_INVALID
     if 400 <= status < 500:
         return UsageError.exit_code
     return 1

@@ -1,7 +1,9 @@
 """A turn's events as OpenAI Chat Completions: SSE chunks while it streams, or one completion.
 
 Tool calls go back to the client as `tool_calls` (it runs them); reasoning, where the model
-streams any, as `reasoning_content` (what vLLM and llama.cpp send). The last chunk (or the
+streams any, as `reasoning_content` (what vLLM and llama.cpp send). Under a `response_format` the
+text streams only once validated (a reply asked again would otherwise follow the rejected one), as
+one chunk of the JSON. The last chunk (or the
 completion) carries an `agentchat` object: conversation and message ids, provider, cost, timings.
 """
 
@@ -53,10 +55,13 @@ def wire_call(call: ToolCallPart) -> dict[str, Any]:
 
 
 class OpenAIReply:
-    def __init__(self, outcome: Outcome, *, logged: bool, include_usage: bool = False) -> None:
+    def __init__(
+        self, outcome: Outcome, *, logged: bool, include_usage: bool = False, validated: bool = False
+    ) -> None:
         self.outcome = outcome
         self.logged = logged
         self.include_usage = include_usage
+        self.validated = validated  # a response_format: the text waits for its validation
         self.id = f"chatcmpl-{secrets.token_hex(12)}"
         self.created = int(time.time())
         self._frames: dict[tuple[str, str | None], tuple[bytes, bytes]] = {}
@@ -91,7 +96,7 @@ class OpenAIReply:
         try:
             async for event in events:
                 if isinstance(event, TextDelta):
-                    if event.text:
+                    if event.text and not self.validated:
                         yield self._delta("content", event.text)
                 elif isinstance(event, ThinkingDelta):
                     if event.text:
@@ -102,6 +107,8 @@ class OpenAIReply:
         except AgentchatError as exc:  # after the first token: the stream says so and ends
             yield sse(openai_error(status_for(exc), message_for(exc)))
             return
+        if self.validated and self.outcome.content:
+            yield self._delta("content", self.outcome.content)
         finished = self.outcome.finished
         extension = self.outcome.extension(self.logged)
         if self.include_usage:
@@ -114,7 +121,8 @@ class OpenAIReply:
 
     def completion(self) -> dict[str, Any]:
         reply = self.outcome.reply
-        message: dict[str, Any] = {"role": "assistant", "content": reply.text or None, "refusal": None}
+        content = self.outcome.content or None
+        message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
         if reply.thinking:
             message["reasoning_content"] = reply.thinking
         if reply.tool_calls:

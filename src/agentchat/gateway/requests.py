@@ -13,6 +13,7 @@ from agentchat.core.agents import Choices
 from agentchat.core.errors import UsageError
 from agentchat.core.messages import Message, Part, TextPart, ThinkingPart, ToolCallPart, ToolResultPart
 from agentchat.core.request import ToolSpec
+from agentchat.core.structured import checked_schema
 
 
 @dataclass(slots=True, kw_only=True)
@@ -161,11 +162,32 @@ def from_openai(request: Any) -> ClientTurn:
         parameters = function.get("parameters") or {"type": "object", "properties": {}}
         tools.append(ToolSpec(str(function["name"]), str(function.get("description") or ""), parameters))
     max_tokens = _number(body, "max_completion_tokens", int) or _number(body, "max_tokens", int)
-    turn = _client_turn(body, messages, tools, system="\n\n".join(system) or None, max_tokens=max_tokens)
+    system_text = "\n\n".join(system) or None
+    turn = _client_turn(
+        body, messages, tools, system=system_text, max_tokens=max_tokens, schema=_response_format(body)
+    )
     options = body.get("stream_options") or {}
     turn.include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
     turn.user = body.get("user") if isinstance(body.get("user"), str) else None
     return turn
+
+
+def _response_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema a reply must match: `json_schema`'s own, any JSON object for `json_object`,
+    none for `text`. The turn then runs as `ask --schema` does (core.structured): the provider's
+    native structured output, the reply validated and asked again once with the errors."""
+    spec = body.get("response_format")
+    if spec is None:
+        return None
+    kind = _object(spec, "response_format").get("type")
+    if kind in (None, "text"):
+        return None
+    if kind == "json_object":
+        return {"type": "object"}
+    if kind != "json_schema":
+        raise UsageError(f"response_format.type must be text, json_object or json_schema, not {kind!r}")
+    inner = _object(spec.get("json_schema"), "response_format.json_schema")
+    return checked_schema(inner.get("schema"), "json_schema.schema", "response_format")
 
 
 # --- Anthropic Messages ---------------------------------------------------------------------------

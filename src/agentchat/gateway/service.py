@@ -20,7 +20,9 @@ from agentchat import gc_policy
 from agentchat.core.agents import assemble_turn, load_agent
 from agentchat.core.events import AssistantFinished, AssistantStarted, Event, Notice, Retrying, TurnStarted
 from agentchat.core.messages import Message
+from agentchat.core.structured import StructuredReply, run_structured
 from agentchat.core.text import clean
+from agentchat.gateway.errors import InvalidReply
 from agentchat.gateway.threads import Placement, named_key, opening_key, place, remember
 
 if TYPE_CHECKING:
@@ -50,9 +52,12 @@ class Outcome:
     model: str | None = None
     finished: AssistantFinished | None = None
     text: list[str] = field(default_factory=list)
+    structured: StructuredReply | None = None  # with a response_format: the validated reply
 
-    def see(self, event: Event) -> None:
-        if isinstance(event, TurnStarted):
+    def see(self, event: Event | StructuredReply) -> None:
+        if isinstance(event, StructuredReply):
+            self.structured = event
+        elif isinstance(event, TurnStarted):
             self.conversation_id, self.provider, self.model = (
                 event.conversation_id,
                 event.provider,
@@ -62,6 +67,12 @@ class Outcome:
             self.provider, self.model = event.provider, event.model
         elif isinstance(event, AssistantFinished):
             self.finished = event
+
+    @property
+    def content(self) -> str:
+        """The reply's text; under a response_format, the JSON as validated (fences removed)."""
+        structured = self.structured
+        return structured.text if structured is not None and structured.valid else self.reply.text
 
     @property
     def reply(self) -> Message:
@@ -196,8 +207,15 @@ class Gateway:
         )
         new_conversation = placement.conversation_id is None
         try:
-            async for event in engine.run_turn(request):
+            async for event in run_structured(engine, request):  # the engine's turn without a schema
                 outcome.see(event)
+                if isinstance(event, StructuredReply):
+                    if not event.valid:
+                        raise InvalidReply(
+                            "the reply did not match response_format's schema, also when asked again: "
+                            + "; ".join(event.errors)
+                        )
+                    continue
                 if isinstance(event, Notice):
                     self.notify(event.text)
                 elif isinstance(event, Retrying):
