@@ -146,8 +146,8 @@ def report(label: str, via: list[float], direct: list[float], cpu_ms: float, flo
     if floor:
         cores = os.cpu_count() or 1
         print(
-            f"saturation floor {floor * cpu_ms / cores:.2f} ms = {floor} clients x {cpu_ms:.2f} ms of gateway "
-            f"CPU / {cores} cores: below it only with less CPU per request or more cores"
+            f"saturated: ~{floor * cpu_ms / cores:.0f} ms expected = {floor} clients x {cpu_ms:.2f} ms of "
+            f"gateway CPU / {cores} cores (each request waits for the others' CPU)"
         )
     return ok
 
