@@ -11,6 +11,9 @@ from pathlib import Path
 from agentchat.core.messages import Message, TextPart
 from agentchat.core.persist import ReplyWriter
 from agentchat.core.store import Store
+from tests.conftest import UserEnv
+from tests.fakes import openai_fake as oai
+from tests.fakes.openai_fake import OpenAIFake
 
 REPLIES = 12
 
@@ -76,3 +79,22 @@ def test_a_reply_deleted_while_it_streams_does_not_hold_up_the_others(tmp_path: 
         assert store.get_message(deleted.id) is None
     finally:
         store.close()
+
+
+def test_after_ask_exits_the_history_is_one_file(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    """The writer's connection is closed as the process exits, so the write-ahead log is folded
+    into history.db: a copy of that one file (a backup) holds the newest reply."""
+    user_env.write_config(
+        f'[providers.openai]\napi_key = "sk-test-0123456789"\nbase_url = "{openai_fake.base_url}"\n'
+    )
+    openai_fake.queue(oai.text(["kept ", "whole"]))
+    proc = user_env.run_process("ask", "-m", "gpt-4o-mini", "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in user_env.data_dir.iterdir() if p.name.startswith("history")) == [
+        "history.db"
+    ]
+    copy = user_env.root / "backup.db"
+    copy.write_bytes(user_env.db_path.read_bytes())
+    with sqlite3.connect(copy) as conn:
+        (parts,) = conn.execute("SELECT parts FROM messages WHERE role = 'assistant'").fetchone()
+    assert "kept whole" in parts

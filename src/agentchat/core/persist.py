@@ -17,6 +17,7 @@ ends (closing its connection) once nothing has come for `IDLE_S`; the next reply
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 import time
 import weakref
@@ -33,6 +34,7 @@ RETRY_WAIT_S = 0.25  # the longest pause between attempts to write to an unavail
 FIRST_RETRY_S = 0.01  # the first pause (doubling up to RETRY_WAIT_S): another process's write is brief
 FINAL_WAIT_S = 3.0  # how long a finished reply waits for the store before it goes to a file
 IDLE_S = 2.0  # a writer thread with nothing to write for this long ends
+EXIT_WAIT_S = 1.0  # how long an exiting process waits for each writer to finish and close
 
 
 class ReplyWriter:
@@ -125,7 +127,8 @@ class _StoreWriter:
         self.gate = store.gate
         self.cond = threading.Condition()
         self.pending: dict[ReplyWriter, Snapshot] = {}  # each reply's newest snapshot
-        self._running = False
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def put(self, reply: ReplyWriter, snap: Snapshot, closing: bool) -> None:
         with self.cond:  # the final snapshot and the closing flag arrive together
@@ -133,21 +136,38 @@ class _StoreWriter:
                 return
             self.pending[reply] = snap
             reply._closing = reply._closing or closing
-            start = not self._running
-            self._running = True
+            thread = None
+            if self._thread is None:
+                thread = self._thread = threading.Thread(
+                    target=self._run, name="agentchat-reply-writer", daemon=True
+                )
             self.cond.notify()
-        if start:
-            threading.Thread(target=self._run, name="agentchat-reply-writer", daemon=True).start()
+        if thread is not None:
+            thread.start()
+
+    def stop(self, timeout_s: float) -> None:
+        """Write what is pending and close the connection (the process is exiting). The last
+        connection to a database to close folds its write-ahead log into the file: left open, a
+        history.db copied alone would lack the newest replies."""
+        with self.cond:
+            self._stopping = True
+            self.cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
 
     def _run(self) -> None:
         own: Store | None = None
         try:
             while True:
                 with self.cond:
-                    if not self.pending:
+                    if not self.pending and not self._stopping:
                         self.cond.wait(IDLE_S)
                     if not self.pending:
-                        self._running = False  # the next `put` starts a new thread
+                        if own is not None:  # closed before `stop` can see the thread gone
+                            own.close()
+                            own = None
+                        self._thread = None  # the next `put` starts a new thread
                         return
                     batch, self.pending = self.pending, {}
                 own = self._write(own, batch)
@@ -199,3 +219,11 @@ def _writer_for(store: Store) -> _StoreWriter:
         if writer is None:
             writer = _WRITERS[store] = _StoreWriter(store)
         return writer
+
+
+@atexit.register
+def _stop_writers() -> None:
+    with _WRITERS_LOCK:
+        writers = list(_WRITERS.values())
+    for writer in writers:
+        writer.stop(EXIT_WAIT_S)
