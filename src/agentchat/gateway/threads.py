@@ -42,6 +42,14 @@ def canonical(message: Message) -> str:
     return json.dumps([message.role, message.text.strip(), calls, results], sort_keys=True)
 
 
+def _key(message: Message) -> tuple[str, str] | str:
+    """`canonical` for matching: a message of text alone (most of a long history, which a client
+    sends whole with every request) is compared as (role, text), without writing any JSON."""
+    if message.tool_calls or message.tool_results:
+        return canonical(message)
+    return message.role, message.text.strip()
+
+
 def named_key(name: str) -> str:
     return f"name:{name}"
 
@@ -76,16 +84,16 @@ def place(store: Store, name: str | None, system: str | None, sent: list[Message
         conv = lookup(store, opening_key(system, sent[0], sent[1]))
     if conv is None:
         return Placement(None, None, False, list(sent))
-    children: dict[int | None, list[tuple[int, str]]] = {}
+    children: dict[int | None, list[tuple[int, tuple[str, str] | str]]] = {}
     rows = store.query(
         "SELECT id, parent_id, role, parts FROM messages WHERE conversation_id = ? ORDER BY id DESC", (conv,)
     )
     for message_id, parent_id, role, parts in rows:  # newest first: the newest match wins
-        children.setdefault(parent_id, []).append((message_id, canonical(_stored(role, parts))))
+        children.setdefault(parent_id, []).append((message_id, _key(_stored(role, parts))))
     parent: int | None = None
     matched = 0
     for message in sent:
-        key = canonical(message)
+        key = _key(message)
         found = next((mid for mid, canon in children.get(parent, []) if canon == key), None)
         if found is None:
             break
