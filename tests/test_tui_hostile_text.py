@@ -8,8 +8,6 @@ show each as text, markup characters as typed, with no control character left on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -101,29 +99,20 @@ async def modal(pilot: Any, screen: Any, *markers: str) -> None:
     await pilot.app.pop_screen()
 
 
-@contextmanager
-def naming(name: str) -> Iterator[None]:
-    """A failure inside says which hostile input it was."""
-    try:
-        yield
-    except AssertionError as exc:
-        raise AssertionError(f"hostile input {name!r}: {exc}") from exc
-
-
-async def test_every_widget_shows_hostile_text_as_text(user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
-    """One app; each hostile text in turn through every widget, modal and notification."""
+@pytest.mark.parametrize("name", HOSTILE)
+async def test_every_widget_shows_hostile_text_as_text(user_env, openai_fake, name: str) -> None:  # type: ignore[no-untyped-def]
+    """One app per hostile text (a case each, so two workers share the ~30 s the seven take):
+    it goes through every widget, modal and notification, after discovery found all of them."""
     openai_fake.models = [*HOSTILE.values(), "gpt-4o-mini"]  # what discovery finds at start: all of them
     config = write_config(user_env, openai=openai_fake)
     app = make_app(user_env, config)
     async with app.run_test(size=TALL, notifications=True) as pilot:
         await ready(pilot)
-        for name in HOSTILE:
-            with naming(name):
-                await every_widget_shows(pilot, openai_fake, config, name)
+        await every_widget_shows(pilot, openai_fake, config, name)
 
 
 async def every_widget_shows(pilot: Any, openai_fake: Any, config: Any, name: str) -> None:
-    """`name`'s text through every widget; the app is left as it was found."""
+    """`name`'s text through every widget."""
     app = pilot.app
     screen = app.screen
     text, marker = HOSTILE[name], MARKERS[name]
@@ -192,10 +181,6 @@ async def every_widget_shows(pilot: Any, openai_fake: Any, config: Any, name: st
     results.add_option(Option(snippet_text(hit)))
     await shows(pilot, short)
 
-    screen.notify(text, title=text)
-    notify_error(screen, ProviderError(text))
-    await shows(pilot, short)
-
     tool = Tool(ToolSpec("hostile_tool", text), run=None, source=text)  # type: ignore[arg-type]
     await modal(pilot, ApprovalScreen(call, tool), short)
     await modal(pilot, Confirm(text), short)
@@ -209,10 +194,10 @@ async def every_widget_shows(pilot: Any, openai_fake: Any, config: Any, name: st
         return text
 
     await modal(pilot, KeyStatusScreen(config, checker=checker, health={}), short[:8])
-    results.clear_options()
-    results.display = False
-    app.clear_notifications()
-    await pilot.pause()
+
+    screen.notify(text, title=text)
+    notify_error(screen, ProviderError(text))
+    await shows(pilot, short)
 
 
 @pytest.mark.parametrize("name", STORABLE)

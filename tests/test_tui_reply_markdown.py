@@ -29,11 +29,8 @@ async def test_a_streamed_code_block_shows_all_its_lines_once_in_order() -> None
     app = Host()
     async with app.run_test(size=(100, 40)) as pilot:
         markdown = app.query_one(ReplyMarkdown)
-        stream = Markdown.get_stream(markdown)
-        for fragment in fragments:
-            await stream.write(fragment)
-            await pilot.pause()
-        await stream.stop()
+        for fragment in fragments:  # each parsed and mounted on its own (a stream may batch them)
+            await markdown.append(fragment)
         await pilot.pause()
         (fence,) = markdown.query(PiecewiseFence)
         assert shown_code(fence) == CODE
