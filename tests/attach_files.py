@@ -117,7 +117,7 @@ def web_server(pages: dict[str, Page] | None = None) -> Iterator[WebServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=lambda: httpd.serve_forever(poll_interval=0.05), daemon=True)
+    thread = threading.Thread(target=lambda: httpd.serve_forever(poll_interval=0.005), daemon=True)
     thread.start()
     try:
         yield state

@@ -95,8 +95,10 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
+        # stop() waits for the loop to see the shutdown: up to one poll interval per fake, and a
+        # run starts hundreds of them (at 0.05 s that was ~10 s of the default run).
         self._thread = threading.Thread(
-            target=lambda: self._httpd.serve_forever(poll_interval=0.05), daemon=True
+            target=lambda: self._httpd.serve_forever(poll_interval=0.005), daemon=True
         )
 
     # --- lifecycle -----------------------------------------------------------------------------
