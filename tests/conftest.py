@@ -61,10 +61,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): with --dist loadgroup, one worker runs the group")
 
 
+# Modules whose tests take seconds each (a Textual app; real subprocesses, terminals or MCP
+# servers). They run first: under xdist the run then ends on tests of a few milliseconds, not with
+# one worker finishing a long test while the other has nothing left to do.
+SLOW_FIRST = (
+    "test_tui_",
+    "test_face_parity.py",
+    "test_store_faults.py",
+    "test_shared_limits.py",
+    "test_tools_mcp.py",
+    "test_mcp_client.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in XDIST_GROUPS:
             item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[item.path.name]))
+    items.sort(key=lambda item: not item.path.name.startswith(SLOW_FIRST))  # stable: files keep their order
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -72,6 +86,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     as the run: frozen, no collection walks it again (as the app itself does at start-up)."""
     gc.collect()
     gc.freeze()
+    _quicker_idle_checks()
+
+
+def _quicker_idle_checks() -> None:
+    """Textual's pilot waits for the process to go idle twice per key press and once per
+    `pause()`, sleeping in 20 ms slices until one passes with (almost) no CPU used: at least
+    40 ms a key, a third of a TUI test's time spent asleep. 5 ms slices with the same ratio still
+    see an app at work as busy, and wait a quarter as long once it is idle (textual/_wait.py
+    reads both numbers on every call)."""
+    wait = sys.modules.get("textual._wait")  # loaded with the collected TUI tests, if any
+    if wait is not None:
+        wait.SLEEP_GRANULARITY = 0.005
+        wait.SLEEP_IDLE = wait.SLEEP_GRANULARITY / 20
 
 
 @pytest.fixture(autouse=True)
