@@ -55,6 +55,11 @@ def main() -> None:
 
         sys.exit(ask_main(args[1:]))
     if not args:  # the TUI: no Typer needed either (it would add ~100 ms to the first frame)
+        from agentchat.tui.terminal import no_terminal
+
+        if refusal := no_terminal():
+            sys.stderr.write(f"agentchat: {refusal}\n")
+            sys.exit(EXIT_USAGE)
         gc_policy.pause_for_startup()
         from agentchat.cli.common import run_guarded
         from agentchat.tui.app import run_tui

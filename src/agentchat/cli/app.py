@@ -57,7 +57,12 @@ def root(
         err(f"error: config file not found: {config} (given with --config)")
         raise typer.Exit(2)
     if ctx.invoked_subcommand is None:
-        from agentchat.cli.common import run_guarded
+        from agentchat.cli.common import err, run_guarded
+        from agentchat.tui.terminal import no_terminal
+
+        if refusal := no_terminal():
+            err(refusal)
+            raise typer.Exit(2)
 
         def open_tui() -> int:
             from agentchat.tui.app import run_tui
