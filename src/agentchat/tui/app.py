@@ -131,6 +131,14 @@ class AgentchatApp(App[None]):
         markup. `markup` is accepted for Textual's signature and ignored."""
         super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c, pressed to quit out of habit: name the key that quits. Textual's own message
+        is markup, which `notify` above shows as typed; this one is plain."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app", title="Do you want to quit?")
+                return
+
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52 through the terminal, and the desktop's clipboard tool where there is one."""
         super().copy_to_clipboard(text)
