@@ -6,13 +6,14 @@ import asyncio
 
 from agentchat.config import Config
 from agentchat.core.errors import AuthError, ConfigError, ProviderError, ProviderNetworkError
-from agentchat.core.request import ProviderSettings, has_key
+from agentchat.core.request import ProviderSettings, has_key, key_needed
 from agentchat.providers import create_provider
 
 
-def key_required(config: Config, name: str) -> bool:
-    """OpenAI and Anthropic always need a key; any other provider once it names an api_key_env."""
-    return name in ("openai", "anthropic") or config.api_key_env(name) is not None
+def key_required(config: Config, settings: ProviderSettings) -> bool:
+    """What the adapters refuse to send without (OpenAI's and Anthropic's own APIs, whatever the
+    provider is called: core.request.key_needed), and any other provider once it names an api_key_env."""
+    return key_needed(settings) or config.api_key_env(settings.name) is not None
 
 
 def key_status(config: Config) -> list[dict[str, str]]:
@@ -26,7 +27,7 @@ def key_status(config: Config) -> list[dict[str, str]]:
             continue
         if has_key(settings):
             status, source = "set", settings.key_source or ""
-        elif key_required(config, name):
+        elif key_required(config, settings):
             status, source = "missing", f"set {settings.key_hint}"
         else:
             status, source = "not needed", settings.base_url or ""
@@ -36,7 +37,7 @@ def key_status(config: Config) -> list[dict[str, str]]:
 
 async def check_one(settings: ProviderSettings, timeout_s: float = 10.0) -> str:
     """valid / rejected / unreachable (or, for Ollama, how many models it serves)."""
-    if settings.name in ("openai", "anthropic") and not has_key(settings):
+    if key_needed(settings) and not has_key(settings):
         return "missing"
     provider = create_provider(settings)
     try:
@@ -73,6 +74,6 @@ async def _check(config: Config, name: str) -> str:
         settings = config.provider(name)
     except ConfigError:  # key_status's row already says what is wrong
         return "invalid"
-    if not has_key(settings) and key_required(config, name):
+    if not has_key(settings) and key_required(config, settings):
         return "missing"  # a call without the key it needs could only be rejected
     return await check_one(settings)

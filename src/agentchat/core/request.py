@@ -60,3 +60,22 @@ class ProviderSettings:
 def has_key(settings: ProviderSettings) -> bool:
     """A key is set, or a command will give one (not run here: it may ask for a passphrase)."""
     return bool(settings.api_key or settings.key_command)
+
+
+OPENAI_URL = "https://api.openai.com/"
+
+
+def key_needed(settings: ProviderSettings) -> bool:
+    """The one rule for a provider that cannot work without a key: Anthropic's API, and OpenAI's own
+    (the built-in provider, or a named one of type openai without a base_url elsewhere). The
+    embedded model, Ollama and other OpenAI-compatible servers may go keyless. The adapters refuse
+    to send without one, `agentchat keys` shows it missing, routing skips it."""
+    if settings.type == "anthropic":
+        return True
+    official = settings.name == "openai" or (settings.base_url or "").startswith(OPENAI_URL)
+    return settings.type == "openai" and official
+
+
+def keyless(settings: ProviderSettings) -> bool:
+    """A request here could only be refused before it is sent: a key is needed and none is set."""
+    return key_needed(settings) and not has_key(settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agentchat.config import Config, data_dir
 from agentchat.core.errors import AuthError, ConfigError, UnknownModelError, UsageError
-from agentchat.core.request import ProviderSettings, has_key
+from agentchat.core.request import ProviderSettings, has_key, key_needed
 
 FAMILIES: tuple[tuple[str, str], ...] = (
     ("gpt-", "openai"),
@@ -143,7 +143,7 @@ class Router:
             return settings.extra.get("enabled", True) is not False and self.local_available()
         if settings.type == "ollama":
             return self.ollama_probe(settings.base_url)
-        if settings.name in ("openai", "anthropic"):
+        if key_needed(settings):
             return has_key(settings)  # an api_key_cmd is not run just to route
         return True  # named endpoints: a key is optional
 

@@ -33,7 +33,7 @@ from agentchat.core.errors import (
 from agentchat.core.events import ProviderEvent
 from agentchat.core.images import ImageLimits, fit
 from agentchat.core.messages import AttachmentPart, Message, ToolCallPart
-from agentchat.core.request import ChatRequest, ProviderSettings
+from agentchat.core.request import ChatRequest, ProviderSettings, key_needed
 from agentchat.providers.base import (
     CONNECT_TIMEOUT_S,
     auth_message,
@@ -53,8 +53,6 @@ from agentchat.providers.openai_stream import ChunkParser, events_from_completio
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-OFFICIAL = "openai"  # the built-in provider: api.openai.com unless OPENAI_BASE_URL moves it
-OFFICIAL_URL = "https://api.openai.com/"
 _PATH = "/chat/completions"
 NO_KEY = "not-needed"  # the SDK insists on a key; keyless local servers ignore this one
 # Mid-stream error bodies carry no HTTP status; guess one from their type/code so the engine can
@@ -155,8 +153,8 @@ class OpenAIProvider:
         self.settings = settings
         self._client: AsyncOpenAI | None = None
         # OpenAI itself (needs a key, takes max_completion_tokens): the built-in provider, or a
-        # second account on it ([providers.openai-work] type = "openai").
-        self._official = settings.name == OFFICIAL or (settings.base_url or "").startswith(OFFICIAL_URL)
+        # second account on it ([providers.openai-work] type = "openai"); core.request's one rule.
+        self._official = key_needed(settings)
 
     def _sdk(self) -> AsyncOpenAI:
         if self._client is None:
