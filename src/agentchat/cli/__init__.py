@@ -48,6 +48,12 @@ def main() -> None:
     if args == ["--version"]:
         print(f"agentchat {__version__}")
         return
+    if args[:1] == ["ask"] or not args:  # Typer's root checks it for the other commands
+        from agentchat.cli.common import err, missing_config
+
+        if missing := missing_config(None):
+            err(missing)
+            sys.exit(EXIT_USAGE)
     if args[:1] == ["ask"]:
         # ask re-enables the collector once the reply streams, the TUI once it has painted.
         gc_policy.pause_for_startup()

@@ -6,9 +6,7 @@ reaches it from `main()` without importing Typer at all.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -46,18 +44,16 @@ def root(
 ) -> None:
     """Chat with language models. Without a command, open the TUI."""
     state.config_path = config
-    flagged = config is not None and config != os.environ.get("AGENTCHAT_CONFIG")
     argv = sys.argv[1:]
     creating = ctx.invoked_subcommand == "keys" and argv[argv.index("keys") + 1 :][:1] == ["set"]
-    if flagged and not creating and not Path(config or "").expanduser().exists():
-        # A file named on the command line must exist (AGENTCHAT_CONFIG may name one not written
-        # yet); only `keys set` creates it.
-        from agentchat.cli.common import err
+    # A file named by --config or AGENTCHAT_CONFIG must exist; only `keys set` creates it.
+    from agentchat.cli.common import err, missing_config
 
-        err(f"error: config file not found: {config} (given with --config)")
+    if not creating and (missing := missing_config(config)):
+        err(missing)
         raise typer.Exit(2)
     if ctx.invoked_subcommand is None:
-        from agentchat.cli.common import err, run_guarded
+        from agentchat.cli.common import run_guarded
         from agentchat.tui.terminal import no_terminal
 
         if refusal := no_terminal():

@@ -98,6 +98,16 @@ def quiet_broken_pipe() -> None:
         pass
 
 
+def missing_config(flag: str | None) -> str | None:
+    """The one-line error when the config file named by --config (`flag`) or AGENTCHAT_CONFIG does
+    not exist: a name given on purpose that points nowhere is a typo, not a wish for defaults."""
+    env = os.environ.get("AGENTCHAT_CONFIG")
+    named, how = (flag, "given with --config") if flag and flag != env else (env, "named by AGENTCHAT_CONFIG")
+    if not named or os.path.exists(os.path.expanduser(named)):
+        return None
+    return f"error: config file not found: {named} ({how})"
+
+
 def load(config_path: str | None) -> Config:
     """The config; each unknown key is a warning on stderr (a typo must not pass for a setting)."""
     from agentchat.config import load_config
