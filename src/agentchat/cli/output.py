@@ -60,9 +60,10 @@ class TurnSummary:
         self._sent: int | None = None  # the last request as counted before it was sent
         self.structured: StructuredReply | None = None  # the outcome under `--schema`
         self.max_tokens: int | None = None  # the limit asked for: a cut reply's size when none is reported
+        self.unstored = False  # --no-log: the ids are of a scratch store, so none is reported
 
     def turn_started(self, event: TurnStarted) -> None:
-        self.conversation_id = event.conversation_id
+        self.conversation_id = None if self.unstored else event.conversation_id
         self.provider, self.model = event.provider, event.model
 
     def context_measured(self, event: ContextMeasured) -> None:
@@ -77,7 +78,8 @@ class TurnSummary:
             self.context_tokens = sent + (event.usage.output_tokens or 0)
 
         self.finished.append(event)
-        self.provider, self.model, self.message_id = event.provider, event.model, event.message_id
+        self.provider, self.model = event.provider, event.model
+        self.message_id = None if self.unstored else event.message_id
         self.finish_reason, self.status = event.finish_reason, event.status
         self.store_error = event.store_error
         if self.ttft_s is None and event.ttft_s is not None:

@@ -171,6 +171,7 @@ def build_session(config: Config, opts: AskOptions) -> Session:
             schema=schema is not None,
         )
         writer.summary.max_tokens = turn.max_tokens
+        writer.summary.unstored = opts.no_log
     except BaseException:
         store.close()
         raise
