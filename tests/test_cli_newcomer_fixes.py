@@ -46,3 +46,34 @@ def test_a_missing_config_named_by_the_environment_is_an_error(
     proc = user_env.run("keys", "set", "openai", input="sk-new-key-123456\n")  # how it gets made
     assert proc.returncode == 0, proc.stderr
     assert missing.exists()
+
+
+def test_out_of_range_numbers_are_one_line_usage_errors(user_env: UserEnv, openai_fake: OpenAIFake) -> None:
+    user_env.write_config(config(openai_fake))
+    cases = {
+        ("ask", "-t", "-3", "hi"): "-t/--temperature must be between 0 and 2",
+        ("ask", "-t", "5", "hi"): "-t/--temperature must be between 0 and 2",
+        ("ask", "--max-cost", "-1", "hi"): "--max-cost must be at least 0",
+        ("history", "-n", "-1"): "-n/--limit must be at least 1",
+        ("history", "search", "-n", "-1", "x"): "-n/--limit must be at least 1",
+        ("stats", "--days", "-5"): "--days must be at least 0",
+    }
+    for args, message in cases.items():
+        proc = user_env.run(*args)
+        assert (proc.returncode, proc.stderr) == (2, f"agentchat: error: {message}\n"), args
+    assert openai_fake.chat_requests() == []
+    openai_fake.queue(oai.text(["edge ok"]))
+    assert user_env.run("ask", "-m", "gpt-4o-mini", "-t", "2", "--max-cost", "0.5", "hi").returncode == 0
+
+
+def test_a_thinking_budget_a_provider_cannot_use_is_a_warning(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    user_env.write_config(config(openai_fake))
+    openai_fake.queue(oai.text(["answer"]))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "--thinking-budget", "100", "hi")
+    assert (proc.returncode, proc.stdout) == (0, "answer\n"), proc.stderr
+    assert proc.stderr == (
+        "agentchat: thinking budget ignored: openai/gpt-4o-mini cannot think first "
+        "(Anthropic and Ollama models can)\n"
+    )

@@ -158,6 +158,12 @@ def main(argv: list[str], config_path: str | None = None) -> int:
         if value is not None and value < 1:
             err(f"error: {flag} must be at least 1")
             return 2
+    if a.temperature is not None and not 0 <= a.temperature <= 2:
+        err("error: -t/--temperature must be between 0 and 2")
+        return 2
+    if a.max_cost is not None and not a.max_cost >= 0:  # `not >=`: NaN is refused too
+        err("error: --max-cost must be at least 0")
+        return 2
     if a.schema is not None and a.resume:
         err("error: --resume continues the interrupted reply as it was and takes no --schema")
         return 2

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from agentchat.core.errors import AgentchatError
+from agentchat.core.errors import AgentchatError, UsageError
 from agentchat.core.text import clean
 
 if TYPE_CHECKING:
@@ -96,6 +96,12 @@ def quiet_broken_pipe() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def at_least(flag: str, value: float, minimum: float) -> None:
+    """A numeric option below its floor is a usage error (a negative count or span means nothing)."""
+    if value < minimum:
+        raise UsageError(f"{flag} must be at least {minimum}")
 
 
 def missing_config(flag: str | None) -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentchat.cli.common import err, guarded, open_store
+from agentchat.cli.common import at_least, err, guarded, open_store
 from agentchat.cli.output import for_stdout, inert_json
 from agentchat.core.errors import UsageError
 from agentchat.core.text import clean
@@ -47,6 +47,7 @@ def history(
 
 @guarded
 def _list(limit: int) -> int:
+    at_least("-n/--limit", limit, 1)
     with open_store() as store:
         for c in store.list_conversations(limit=limit):
             model = clean("/".join(filter(None, (c.provider, c.model)))) or "-"  # imported: no provider
@@ -86,6 +87,7 @@ def search(
     limit: Annotated[int, typer.Option("-n", "--limit")] = 20,
 ) -> int:
     """Full-text search; prints each match's conversation id and a snippet."""
+    at_least("-n/--limit", limit, 1)
     with open_store() as store:
         hits = store.search(" ".join(text), limit=limit)
     for hit in hits:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from agentchat.cli.common import err, guarded, load, open_store
+from agentchat.cli.common import at_least, err, guarded, load, open_store
 from agentchat.core.text import clean
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def stats(
     from agentchat.cli import state
     from agentchat.core.stats import group_stats
 
+    at_least("--days", days, 0)
     load(state.config_path)  # a malformed config is reported like everywhere else
     since = time.time() - days * 86400 if days > 0 else None
     with open_store() as store:

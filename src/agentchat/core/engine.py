@@ -39,6 +39,7 @@ from agentchat.core.ratelimit import limiter_for
 from agentchat.core.request import ChatRequest, ToolSpec
 from agentchat.core.retry import next_delay
 from agentchat.core.routing import Route, Router
+from agentchat.core.thinking import ignored_budget
 from agentchat.core.turn import ReplyBuilder, TurnRequest, store_prompt
 from agentchat.core.turn_tools import (
     offered_tools,
@@ -138,6 +139,8 @@ class Engine(ProviderClients):
         yield TurnStarted(conv_id, user.id if user else None, route.provider, route.model, user)
         if route.reason == "nothing else usable":
             yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
+        if thinking := ignored_budget(route, turn.thinking_budget):
+            yield Notice(thinking, kind="warning")
 
         routes = [route, *fallbacks]
         for step in range(1, turn.max_steps + 1):  # tools offered anew per request: an MCP list may change
