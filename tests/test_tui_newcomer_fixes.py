@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.test_tui_helpers import SIZE, make_app, ready, screen_lines, toasts, write_config
+from tests.fakes.openai_fake import text as gpt_text
+from tests.fakes.openai_fake import usage
+from tests.test_tui_helpers import SIZE, make_app, ready, screen_lines, send, settle, toasts, write_config
 
 if TYPE_CHECKING:
     from tests.conftest import UserEnv
@@ -29,3 +31,23 @@ async def test_the_footer_ends_cleanly_at_80_columns(user_env: UserEnv, openai_f
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         assert screen_lines(app)[-1].endswith("^p palette ")
+
+
+async def test_switching_model_drops_the_old_models_window_from_the_meter(
+    user_env: UserEnv, openai_fake
+) -> None:  # type: ignore[no-untyped-def]
+    openai_fake.queue(gpt_text(["one"], usage(prompt=1200, completion=34), model="gpt-4o-mini"))
+    extra = '\n[models."gpt-4o-mini"]\ncontext_window = 8000\n'
+    app = make_app(user_env, write_config(user_env, openai=openai_fake, extra=extra))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.screen.set_route("openai", "gpt-4o-mini")
+        await send(pilot, "first")
+        await settle(pilot)
+        assert "ctx 1.2k/8k" in screen_lines(app)[0]
+        await send(pilot, "/model gpt-4o")
+        await settle(pilot)
+        assert " gpt-4o " in screen_lines(app)[0] and "ctx" not in screen_lines(app)[0], screen_lines(app)[0]
+        app.screen.set_route("openai", "gpt-4o-mini")  # back: its window is known again
+        await pilot.pause()
+        assert "ctx 1.2k/8k" in screen_lines(app)[0]

@@ -26,14 +26,27 @@ class ProviderBar(Static):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.windows: dict[tuple[str | None, str | None], int] = {}  # (provider, model) -> window
+        self.tokens: int | None = None  # the shown branch's size, measured against each route's window
 
     def show_context(self, tokens: int | None, window: int | None = None) -> None:
         """The meter for the shown route: a window learnt once (a turn measured it) is kept."""
-        from agentchat.tui.context import context_label
-
         if window:
             self.windows[(self.provider, self.model)] = window
-        self.context = context_label(tokens, self.windows.get((self.provider, self.model)))
+        self.tokens = tokens
+        self._meter()
+
+    def _meter(self) -> None:
+        from agentchat.tui.context import context_label
+
+        self.context = context_label(self.tokens, self.windows.get((self.provider, self.model)))
+
+    def watch_provider(self) -> None:
+        """Another route: its own window (none until a turn on it measures one: no meter then),
+        never the previous model's."""
+        self._meter()
+
+    def watch_model(self) -> None:
+        self._meter()
 
     def render(self) -> Text:
         """When the line is too narrow the key hints go first, then the title shortens (…): the
