@@ -38,7 +38,7 @@ from agentchat.core.provider_clients import ProviderClients
 from agentchat.core.ratelimit import limiter_for
 from agentchat.core.request import ChatRequest, ToolSpec
 from agentchat.core.retry import next_delay
-from agentchat.core.routing import Route, Router
+from agentchat.core.routing import Route, Router, refuse_keyless
 from agentchat.core.thinking import ignored_budget
 from agentchat.core.turn import ReplyBuilder, TurnRequest, store_prompt
 from agentchat.core.turn_tools import (
@@ -120,6 +120,7 @@ class Engine(ProviderClients):
             model, provider = info.model, info.provider  # continuing keeps its provider and model
         route = await self.router.resolve(model, provider)
         fallbacks = await self.fallback_routes(turn.fallbacks)
+        refuse_keyless([route, *fallbacks])  # a prompt nothing could be sent with is not stored
         if turn.attachments:  # what the model cannot take is refused before anything is stored
             caps = await self.capabilities(route)
             await asyncio.to_thread(check_new, turn.attachments, caps, route.model)

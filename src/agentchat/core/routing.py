@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agentchat.config import Config, data_dir
 from agentchat.core.errors import AuthError, ConfigError, UnknownModelError, UsageError
-from agentchat.core.request import ProviderSettings, has_key, key_needed
+from agentchat.core.request import ProviderSettings, has_key, key_needed, keyless
 
 FAMILIES: tuple[tuple[str, str], ...] = (
     ("gpt-", "openai"),
@@ -52,6 +52,16 @@ def family_provider(model: str) -> str | None:
         if model.startswith(prefix):
             return provider
     return None
+
+
+def refuse_keyless(routes: list[Route]) -> None:
+    """A turn none of its routes could send (each lacks the key it needs) is refused before the
+    prompt is stored, as the adapter would refuse it ("no API key for openai: set ..."); one route
+    that can send is enough: failover reaches it as before."""
+    if routes and all(keyless(route.settings) for route in routes):
+        from agentchat.providers.base import require_key
+
+        require_key(routes[0].settings)
 
 
 def ollama_reachable(base_url: str | None, timeout_s: float = 0.5) -> bool:
