@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import UserEnv
+from tests.fakes import ollama_fake as olm
 from tests.fakes import openai_fake as oai
 from tests.fakes.openai_fake import OpenAIFake
 
@@ -77,3 +78,51 @@ def test_a_thinking_budget_a_provider_cannot_use_is_a_warning(
         "agentchat: thinking budget ignored: openai/gpt-4o-mini cannot think first "
         "(Anthropic and Ollama models can)\n"
     )
+
+
+def _stored_turn(user_env: UserEnv, *args: str) -> None:
+    proc = user_env.run("ask", *args, "remember the fox")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_compaction_that_fails_exits_with_the_code_of_what_failed(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    user_env.write_config(config(openai_fake))
+    openai_fake.queue(oai.text(["noted"]))
+    _stored_turn(user_env, "-m", "gpt-4o-mini")
+    openai_fake.queue(oai.error(401, "Incorrect API key provided"))
+    proc = user_env.run("ask", "--cid", "1", "-m", "gpt-4o-mini", "--compact")
+    assert proc.returncode == 3, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("agentchat: error: openai/gpt-4o-mini: ") and "internal" not in line
+    openai_fake.queue(oai.error(400, "bad request"))
+    assert user_env.run("ask", "-c", "--compact").returncode == 2
+    openai_fake.queue(oai.text([""]))
+    proc = user_env.run("ask", "-c", "--compact")
+    assert (proc.returncode, proc.stderr) == (4, "agentchat: error: gpt-4o-mini returned an empty summary\n")
+
+
+def test_compaction_with_ollama_not_running_is_a_network_error(
+    user_env: UserEnv, ollama_fake: object
+) -> None:
+    user_env.write_config(f'[providers.ollama]\nhost = "{ollama_fake.root}"\nmodels = ["llama3.2"]\n')  # type: ignore[attr-defined]
+    ollama_fake.queue(olm.text(["noted"]))  # type: ignore[attr-defined]
+    _stored_turn(user_env, "-p", "ollama", "-m", "llama3.2")
+    user_env.write_config('[providers.ollama]\nhost = "http://127.0.0.1:9"\nmodels = ["llama3.2"]\n')
+    proc = user_env.run("ask", "-c", "--compact")
+    assert proc.returncode == 5, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "internal" not in proc.stderr
+
+
+def test_the_tui_heads_a_failed_compaction_by_what_failed_not_as_an_internal_error() -> None:
+    """f7 and /compact run compaction as a TUI job: an AgentchatError there is a notification
+    headed by its class (turns.py `_guarded`), anything else "Internal error"."""
+    from agentchat.core.compact import failed_by
+    from agentchat.core.errors import AgentchatError, AuthError, NotListening
+    from agentchat.tui.errors import error_title
+
+    missing_key = failed_by(AuthError("no API key for openai"), "openai/gpt-4o: no API key for openai")
+    assert isinstance(missing_key, AgentchatError)
+    assert error_title(missing_key) == error_title(AuthError("x"))
+    assert error_title(failed_by(NotListening("down"), "ollama/llama3.2: down")) == "Provider unreachable"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agentchat.core.attachments import fragment
-from agentchat.core.errors import ProviderError, UsageError
+from agentchat.core.errors import AgentchatError, ProviderError, UsageError
 from agentchat.core.events import Event, Notice, TextDelta, UsageReport
 from agentchat.core.messages import AttachmentPart, Message, TextPart, ToolCallPart, ToolResultPart
 from agentchat.core.request import ChatRequest
@@ -46,8 +46,29 @@ MAX_SUMMARY_TOKENS = 2_000
 MIN_SUMMARY_TOKENS = 64
 
 
-class CompactionFailed(Exception):
-    """Compaction could not run (nothing older, no room, the model failed): the caller truncates."""
+class CompactionFailed(AgentchatError):
+    """Compaction could not run (nothing older, no room, the model failed): the engine truncates
+    instead; compaction on demand reports it with the exit code of what failed (`failed_by`)."""
+
+    exit_code = UsageError.exit_code  # nothing to summarise, or it does not fit: the user's choice
+
+
+class EmptySummary(CompactionFailed):
+    exit_code = 4  # as an empty reply to `ask`
+
+
+_FAILED_AS: dict[type[AgentchatError], type[CompactionFailed]] = {}
+
+
+def failed_by(exc: AgentchatError, message: str) -> CompactionFailed:
+    """The failure `exc` caused, said as `message`, as a CompactionFailed that is also `exc`'s
+    class: a missing key stays an AuthError (exit 3, the TUI's key heading), Ollama not running a
+    network error (exit 5), a refused request a BadRequestError (exit 2)."""
+    cause = type(exc)
+    if cause not in _FAILED_AS:
+        attrs = {"exit_code": cause.exit_code, "__module__": __name__}
+        _FAILED_AS[cause] = type(f"CompactionFailed{cause.__name__}", (CompactionFailed, cause), attrs)
+    return _FAILED_AS[cause](message)
 
 
 @dataclass(slots=True)
@@ -105,7 +126,7 @@ async def summarise(
     try:
         caps = await engine.capabilities(route)
     except ProviderError as exc:
-        raise CompactionFailed(str(exc)) from None
+        raise failed_by(exc, str(exc)) from None
     lines = [_line(m) for m in messages]
     start = 0
     if caps.context_window is not None:
@@ -128,10 +149,10 @@ async def summarise(
             elif isinstance(event, UsageReport):
                 record.usage = record.usage.merge(event.usage)
     except ProviderError as exc:
-        raise CompactionFailed(f"{route.provider}/{route.model}: {exc}") from None
+        raise failed_by(exc, f"{route.provider}/{route.model}: {exc}") from None
     summary = "".join(pieces).strip()
     if not summary:
-        raise CompactionFailed(f"{route.model} returned an empty summary")
+        raise EmptySummary(f"{route.model} returned an empty summary")
     from agentchat.core.pricing import reply_cost
 
     record.cost = reply_cost(record, engine.config.pricing)  # kept on the summary, for the record
