@@ -126,3 +126,20 @@ def test_the_tui_heads_a_failed_compaction_by_what_failed_not_as_an_internal_err
     assert isinstance(missing_key, AgentchatError)
     assert error_title(missing_key) == error_title(AuthError("x"))
     assert error_title(failed_by(NotListening("down"), "ollama/llama3.2: down")) == "Provider unreachable"
+
+
+def test_compact_honours_a_provider_chosen_without_a_model_as_a_turn_does(
+    user_env: UserEnv, openai_fake: OpenAIFake, ollama_fake: object
+) -> None:
+    """A conversation last used with Ollama's llama3.2, compacted with `-p openai`: OpenAI's model
+    summarises it (before, llama3.2 was asked of OpenAI)."""
+    user_env.write_config(
+        config(openai_fake, 'models = ["gpt-4o-mini"]\n')
+        + f'[providers.ollama]\nhost = "{ollama_fake.root}"\nmodels = ["llama3.2"]\n'  # type: ignore[attr-defined]
+    )
+    ollama_fake.queue(olm.text(["noted"]))  # type: ignore[attr-defined]
+    _stored_turn(user_env, "-p", "ollama", "-m", "llama3.2")
+    openai_fake.queue(oai.text(["SUMMARY"]))
+    proc = user_env.run("ask", "-c", "-p", "openai", "--compact")
+    assert (proc.returncode, proc.stdout) == (0, "SUMMARY\n"), proc.stderr
+    assert openai_fake.chat_requests()[-1].body["model"] == "gpt-4o-mini"

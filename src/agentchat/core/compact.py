@@ -249,8 +249,11 @@ async def compact_conversation(
         raise UsageError(f"conversation {conv_id} has nothing to compact")
     history = store.thread(leaf)
     store.load_attachments(history)
-    route = await engine.router.resolve(model or info.model, provider or (None if model else info.provider))
-    summarising = route if model else await compaction_route(engine, route)
+    chosen = bool(model or provider)  # as a turn: either flag picks anew, else the conversation's
+    if not chosen:
+        model, provider = info.model, info.provider
+    route = await engine.router.resolve(model, provider)
+    summarising = route if chosen else await compaction_route(engine, route)
     before = request_tokens(ChatRequest(model=route.model, messages=history, system=info.system))
     summary, record, covered = await summarise(engine, summarising, history, focus, MAX_SUMMARY_TOKENS)
     branch = write_branch(store, conv_id, summary, record, [])
