@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 from tests.fakes.openai_fake import text as gpt_text
 from tests.fakes.openai_fake import usage
-from tests.test_tui_helpers import SIZE, make_app, ready, screen_lines, send, settle, toasts, write_config
+from tests.test_tui_helpers import (
+    SIZE,
+    make_app,
+    ready,
+    screen_lines,
+    send,
+    settle,
+    toasts,
+    wait_for_text,
+    write_config,
+)
 
 if TYPE_CHECKING:
     from tests.conftest import UserEnv
@@ -51,3 +61,13 @@ async def test_switching_model_drops_the_old_models_window_from_the_meter(
         app.screen.set_route("openai", "gpt-4o-mini")  # back: its window is known again
         await pilot.pause()
         assert "ctx 1.2k/8k" in screen_lines(app)[0]
+
+
+async def test_a_remapped_key_keeps_its_place_in_the_footer(user_env: UserEnv, openai_fake) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(user_env, openai=openai_fake, extra='\n[keys]\nnew-chat = "ctrl+t"\n')
+    app = make_app(user_env, config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await wait_for_text(pilot, "^t New", timeout_s=2)  # the footer is rebuilt after the keymap
+        footer = screen_lines(app)[-1]
+        assert footer.startswith("f6 Stats ^t New ^r Regen"), footer

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 
 from agentchat.tui.editor import edit_prompt
@@ -42,6 +42,19 @@ class PowerKeys(Screen[None]):
             return self.slash.is_open and focused is not None and focused.id == "prompt"
         return True
 
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Each in the place its declared key gives it, whatever key `[keys]` moved it to: Textual
+        re-adds a remapped binding after all the others, past the footer's right edge below
+        ~140 columns (`new-chat = "ctrl+t"` took `New` out of sight)."""
+        active = super().active_bindings
+        first: dict[str, int] = {}  # key -> where it first appears in the chain, as declared
+        rank: dict[str | tuple[str, str], int] = {}
+        for node, _ in self._modal_binding_chain:
+            for key, binding in node._bindings:  # as declared: the chain's maps are keymapped copies
+                rank.setdefault(_identity(binding), first.setdefault(key, len(first)))
+        return dict(sorted(active.items(), key=lambda item: rank.get(_identity(item[1].binding), len(first))))
+
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if event.text_area.id == "prompt":
             self.slash.text_changed(event.text_area.text)
@@ -67,3 +80,8 @@ class PowerKeys(Screen[None]):
 
     def action_branch(self, step: int) -> None:
         self.branches.step_last(step)
+
+
+def _identity(binding: Binding) -> str | tuple[str, str]:
+    """A binding the keymap may have moved is known by its id, any other by its key and action."""
+    return binding.id or (binding.key, binding.action)
