@@ -4,6 +4,7 @@ or the right output, instead of a surprise."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 from tests.conftest import UserEnv
 from tests.fakes import ollama_fake as olm
@@ -143,3 +144,19 @@ def test_compact_honours_a_provider_chosen_without_a_model_as_a_turn_does(
     proc = user_env.run("ask", "-c", "-p", "openai", "--compact")
     assert (proc.returncode, proc.stdout) == (0, "SUMMARY\n"), proc.stderr
     assert openai_fake.chat_requests()[-1].body["model"] == "gpt-4o-mini"
+
+
+def test_a_reader_gone_before_the_tables_is_a_clean_exit(user_env: UserEnv) -> None:
+    """`agentchat stats | head -1`: Rich exits 1 on a broken pipe by itself; here the pipe is
+    closed before anything is written, so the first write fails (a real process: SIGPIPE)."""
+    from agentchat.core.messages import Message
+
+    with user_env.store() as store:
+        conv = store.create_conversation()
+        parent = store.add_message(conv, Message.user("hi"))
+        store.add_message(conv, Message(role="assistant", provider="openai", model="m", parent_id=parent))
+    for args in (("stats",), ("history",)):
+        proc = user_env.popen(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        assert (proc.wait(timeout=60), proc.stderr.read()) == (0, ""), args

@@ -41,10 +41,10 @@ def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
 def _console() -> Console:
     """Rich assumes 80 columns when stdout is not a terminal and would cut numbers and model names
     in a pipe or a file; there nothing wraps, so give the tables room instead."""
-    from rich.console import Console
+    from agentchat.cli.rich_console import PipeConsole
 
-    console = Console()
-    return console if console.is_terminal else Console(width=PIPE_WIDTH)
+    console = PipeConsole()
+    return console if console.is_terminal else PipeConsole(width=PIPE_WIDTH)
 
 
 @guarded
