@@ -67,8 +67,8 @@ def test_one_total_row_without_grouping() -> None:
     assert total.input_tokens == 500 and total.output_tokens == 400
     assert total.cached_tokens == 40 and total.reasoning_tokens == 30
     assert total.cost == pytest.approx(0.10)
-    # the interrupted and the local reply have no known cost; the error used no tokens and costs nothing
-    assert total.unpriced == 2
+    # the interrupted reply has no known cost; the local one is free, the error used no tokens
+    assert total.unpriced == 1
     assert total.median_ttft_s == pytest.approx(0.7)  # of 0.2, 0.4, 1.0, 3.0
     assert total.median_tokens_per_s == pytest.approx(50.0)  # of 10, 25, 50, 50, 100
 
@@ -79,7 +79,7 @@ def test_group_by_provider() -> None:
     openai = rows["openai"]
     assert (openai.requests, openai.errors, openai.error_rate) == (4, 1, 0.25)
     assert openai.cost == pytest.approx(0.10) and openai.unpriced == 0
-    assert rows["ollama"].unpriced == 1 and rows["ollama"].cost == 0.0
+    assert rows["ollama"].unpriced == 0 and rows["ollama"].cost == 0.0  # Ollama runs locally: $0
     assert rows["ollama"].median_ttft_s is None
     assert rows["ollama"].median_tokens_per_s == pytest.approx(10.0)
 

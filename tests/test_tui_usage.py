@@ -117,10 +117,10 @@ async def test_the_stats_screen_shows_usage_per_provider_model_and_day(user_env,
         rows = [" ".join(line.split()) for line in text.splitlines()]  # cells without their padding
         # "saved by caching": what prompt caching saved, "-" where it saved nothing
         assert "│ anthropic claude-sonnet-4-6 2 5,000 1,300 $0.0330 $0.005400 1.0 s 100.0 0% │" in rows
-        assert "│ ollama llama3.2 1 500 250 - - 200 ms 50.0 0% │" in rows
+        assert "│ ollama llama3.2 1 500 250 $0.000000 - 200 ms 50.0 0% │" in rows  # runs locally: free
         # the request from 42 days ago is outside the window; the failed one counts as an error
         assert "│ openai gpt-4o-mini 3 2,000 500 $0.000600 - 350 ms 175.0 33% │" in rows
-        assert "│ all 6 7,500 2,050 $0.0336+ $0.005400 400 ms 100.0 17% │" in rows  # ollama's cost is unknown
+        assert "│ all 6 7,500 2,050 $0.0336 $0.005400 400 ms 100.0 17% │" in rows  # every cost is known
         assert "per day, 2026-01-01 → 2026-01-07 (4 days with requests)" in text
         # one block per day, scaled to the largest; a (nearly) zero day is blank
         assert "cost     ▅  █  peak $0.0210" in text

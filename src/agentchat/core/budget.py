@@ -6,7 +6,7 @@ from datetime import datetime
 
 from agentchat.core.errors import BudgetError
 from agentchat.core.messages import Message, Usage
-from agentchat.core.pricing import cost, price_for
+from agentchat.core.pricing import cost, free, price_for
 
 CHARS_PER_TOKEN = 4  # a rough prompt-size estimate; good enough to stop a runaway request
 DEFAULT_OUTPUT_ESTIMATE = 1000
@@ -19,8 +19,13 @@ def estimate_input_tokens(messages: list[Message], system: str | None) -> int:
     return chars // CHARS_PER_TOKEN + 1
 
 
-def estimated_cost(model: str, input_tokens: int, max_tokens: int | None, overrides: dict) -> float | None:
-    """Prompt tokens plus the reply's limit (or a typical reply) at the model's prices; None if unpriced."""
+def estimated_cost(
+    model: str, input_tokens: int, max_tokens: int | None, overrides: dict, provider_type: str | None = None
+) -> float | None:
+    """Prompt tokens plus the reply's limit (or a typical reply) at the model's prices; None if
+    unpriced; 0 on a local model (`provider_type` local or ollama) without a configured price."""
+    if free(provider_type, model, overrides):
+        return 0.0
     if price_for(model, overrides) is None:
         return None
     usage = Usage(input_tokens=input_tokens, output_tokens=max_tokens or DEFAULT_OUTPUT_ESTIMATE)

@@ -229,7 +229,9 @@ class Engine(ProviderClients):
                 yield event
             request, parent = fitting.request, fitting.parent
             pricing = self.config.pricing
-            estimate = estimated_cost(route.model, prompt_tokens, turn.max_tokens, pricing)
+            estimate = estimated_cost(
+                route.model, prompt_tokens, turn.max_tokens, pricing, route.settings.type
+            )
             warning = check_request(route.model, estimate, turn.max_cost)
             if warning:
                 yield Notice(warning, kind="warning")

@@ -114,9 +114,22 @@ def cost(
     return micro_usd / 1_000_000
 
 
+# Providers that run on the user's own machine (the embedded model, Ollama): nothing is billed, so
+# their requests cost $0, known, rather than an unknown price (a configured [pricing] still counts).
+FREE_PROVIDERS = ("local", "ollama")
+
+
+def free(provider: str | None, model: str | None, pricing: dict[str, Any]) -> bool:
+    """The request runs locally and no price is configured for its model."""
+    return provider in FREE_PROVIDERS and (model or "") not in pricing
+
+
 def reply_cost(message: Message, pricing: dict[str, Any], cache_ttl: str = "5m") -> float | None:
     """A reply's cost. The price table is for OpenAI's and Anthropic's own models; elsewhere a model
-    name may be anything (a local file called gpt-4o), so only a configured price counts."""
+    name may be anything (a local file called gpt-4o), so only a configured price counts; a local
+    model without one is free."""
+    if free(message.provider, message.model, pricing):
+        return 0.0
     if message.provider in ("openai", "anthropic") or (message.model or "") in pricing:
         return cost(message.model or "", message.usage, pricing, cache_ttl)
     return None

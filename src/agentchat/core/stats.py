@@ -13,6 +13,7 @@ from statistics import median
 from typing import Literal, Protocol
 
 from agentchat.core.errors import UsageError
+from agentchat.core.pricing import FREE_PROVIDERS
 
 GroupBy = Literal["provider", "model", "day"]
 BARS = " ▁▂▃▄▅▆▇█"
@@ -94,7 +95,7 @@ def tokens_per_s(record: StatsRecord) -> float | None:
 
 def _unpriced(record: StatsRecord) -> bool:
     # a request refused before any tokens were used costs nothing; any other missing cost is unknown
-    if record.cost is not None:
+    if record.cost is not None or record.provider in FREE_PROVIDERS:  # stored before local was $0
         return False
     return record.status != "error" or bool(record.input_tokens or record.output_tokens)
 
