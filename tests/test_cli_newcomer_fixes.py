@@ -160,3 +160,20 @@ def test_a_reader_gone_before_the_tables_is_a_clean_exit(user_env: UserEnv) -> N
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()
         assert (proc.wait(timeout=60), proc.stderr.read()) == (0, ""), args
+
+
+def test_an_answer_stdout_cannot_take_is_one_line_and_the_reply_is_stored(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    """`ask "Hi" > /dev/full` (a real process: the fd is the device's)."""
+    user_env.write_config(config(openai_fake))
+    openai_fake.queue(oai.text(["the whole ", "answer"]))
+    with open("/dev/full", "w") as full:
+        proc = user_env.popen("ask", "-m", "gpt-4o-mini", "Hi", stdout=full, stderr=subprocess.PIPE)
+        _, stderr = proc.communicate(timeout=60)
+    assert (proc.returncode, stderr) == (1, "agentchat: cannot write the answer: No space left on device\n")
+    with user_env.store() as store:
+        conv = store.most_recent_conversation()
+        assert conv is not None
+        reply = store.get_message(store.leaf(conv))  # type: ignore[arg-type]
+        assert reply is not None and (reply.status, reply.text) == ("complete", "the whole answer")

@@ -45,8 +45,7 @@ async def compact_now(session: Session) -> bool:
             "context_tokens": done.tokens_after,
             "context_window": done.window,
         }
-        session.writer.out.write(json_line(payload) + "\n")
+        session.writer.write(json_line(payload) + "\n")
     else:  # exact in a pipe, without control sequences on a terminal
-        session.writer.out.write(for_stdout(done.summary) + "\n")
-    session.writer.out.flush()
+        session.writer.write(for_stdout(done.summary) + "\n")
     return False

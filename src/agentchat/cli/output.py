@@ -17,6 +17,7 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING, Any
 
+from agentchat.cli.common import quiet_broken_pipe
 from agentchat.core.events import AssistantFinished, AssistantStarted, ContextMeasured, TurnStarted
 from agentchat.core.messages import Usage
 from agentchat.core.output_limit import LENGTH, cut_notice
@@ -154,6 +155,7 @@ class AnswerWriter:
         self._wrote_answer = False
         self._thinking_open = False
         self._thinking = StreamCleaner()  # thinking streams to stderr in pieces
+        self.write_error: str | None = None  # stdout refused the answer (a full disk): told at the end
 
     # --- events ---------------------------------------------------------------------------------
     def turn_started(self, event: TurnStarted) -> None:
@@ -230,11 +232,21 @@ class AnswerWriter:
         self._wrote_answer = True
 
     def write(self, text: str) -> None:
+        """Out to stdout now. A stdout that fails (not a reader gone: that ends the turn) is noted
+        and the turn goes on, so the reply is stored as usual; `ask` says so once it is done."""
+        if self.write_error is not None:
+            return
         try:
-            self.out.write(text)
-        except UnicodeEncodeError:  # nothing was written: the text is encoded before it is buffered
-            self.out.write(encodable(text))
-        self.out.flush()
+            try:
+                self.out.write(text)
+            except UnicodeEncodeError:  # nothing was written: the text is encoded before it is buffered
+                self.out.write(encodable(text))
+            self.out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            self.write_error = exc.strerror or str(exc)
+            quiet_broken_pipe()  # what is still buffered must not fail again at exit
 
     def end_answer(self) -> None:
         if self._wrote_answer:
@@ -322,8 +334,7 @@ class JsonWriter(AnswerWriter):
             payload["parsed"] = s.structured.parsed
             if s.structured.errors:
                 payload["errors"] = s.structured.errors
-        self.out.write(json_line(payload) + "\n")
-        self.out.flush()
+        self.write(json_line(payload) + "\n")
 
     def abort(self) -> None:
         pass
