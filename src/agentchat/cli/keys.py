@@ -66,8 +66,11 @@ def set_key(provider: Annotated[str, typer.Argument(help="Provider name, e.g. op
     from agentchat.core.errors import UsageError
 
     config = load(state.config_path)
+    if provider == "local":
+        raise UsageError("local needs no API key: the embedded model runs on this machine")
     if provider not in config.provider_names():
-        raise UsageError(f"unknown provider {provider!r}; known: {', '.join(config.provider_names())}")
+        known = ", ".join(config.provider_names())
+        raise UsageError(f"unknown provider {provider!r}; known: {known} (local needs no key)")
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 

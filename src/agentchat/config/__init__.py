@@ -251,7 +251,8 @@ class Config:
     def provider(self, name: str) -> ProviderSettings:
         """Resolve one provider's endpoint and key: config file first, then the environment."""
         if name not in self.section("providers") and name not in BUILTIN_TYPES:
-            raise ConfigError(f"unknown provider {name!r}; configured: {', '.join(self.provider_names())}")
+            known = ", ".join([*self.provider_names(), "local"])  # the embedded model is always one
+            raise ConfigError(f"unknown provider {name!r}; configured: {known}")
         table = self.provider_table(name)
         kind = self.provider_type(name, table)
 

