@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 EXIT_EMPTY_REPLY = 4  # as a provider that failed: the pipeline got no answer
 EXIT_TOOL_DENIED = 6
-EXIT_OUTPUT_FAILED = 1  # stdout refused the answer (`> /dev/full`); the reply is still stored
 EXIT_SCHEMA_INVALID = 7
 SCHEMA_HELP = (
     "The answer must be JSON matching this JSON Schema: a file, inline JSON, or fields such as "
@@ -258,7 +257,7 @@ async def _drive(session: Session) -> int:
                 from agentchat.cli.compact import compact_now
 
                 if not await compact_now(session):
-                    return _write_failed(writer) or 0
+                    return writer.output_failed() or 0
             async for event in run_structured(session.engine, session.turn):
                 _show(event, writer)
         finally:
@@ -268,7 +267,7 @@ async def _drive(session: Session) -> int:
         quiet_broken_pipe()
         return 0
     writer.finish()
-    if failed := _write_failed(writer):
+    if failed := writer.output_failed():
         return failed
     summary = writer.summary
     if summary.store_error:  # the answer is out; the history could not take it
@@ -287,15 +286,6 @@ async def _drive(session: Session) -> int:
             err(f"schema: {line}")
         return EXIT_SCHEMA_INVALID
     return 0
-
-
-def _write_failed(writer: AnswerWriter) -> int | None:
-    """Exit 1 (not an internal error: stdout failed, as the history's disk can) when the answer
-    could not be written; the reply itself was stored as usual."""
-    if writer.write_error is None:
-        return None
-    err(f"cannot write the answer: {writer.write_error}")
-    return EXIT_OUTPUT_FAILED
 
 
 def _show(event: Event | StructuredReply, writer: AnswerWriter) -> None:

@@ -17,7 +17,7 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING, Any
 
-from agentchat.cli.common import quiet_broken_pipe
+from agentchat.cli.common import err, quiet_broken_pipe
 from agentchat.core.events import AssistantFinished, AssistantStarted, ContextMeasured, TurnStarted
 from agentchat.core.messages import Usage
 from agentchat.core.output_limit import LENGTH, cut_notice
@@ -25,6 +25,8 @@ from agentchat.core.text import StreamCleaner, clean, encodable
 
 if TYPE_CHECKING:
     from agentchat.core.structured import StructuredReply
+
+EXIT_OUTPUT_FAILED = 1  # stdout refused the answer (`> /dev/full`); the reply is still stored
 
 
 def stdout_is_terminal() -> bool:
@@ -204,6 +206,14 @@ class AnswerWriter:
         if self.show_usage:
             self.err.write(clean(self.summary.usage_line()) + "\n")
         self.err.flush()
+
+    def output_failed(self) -> int | None:
+        """After the turn: exit 1 when stdout could not take the answer, said in one line (not an
+        internal error: stdout failed, as the history's disk can); the reply was stored as usual."""
+        if self.write_error is None:
+            return None
+        err(f"cannot write the answer: {self.write_error}")
+        return EXIT_OUTPUT_FAILED
 
     def abort(self) -> None:
         """Ctrl-C: keep what was shown, end the line."""

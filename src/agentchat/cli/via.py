@@ -216,6 +216,8 @@ def _finish(x: dict[str, Any], writer: AnswerWriter, conv: str | None) -> int:
     if not x.get("message_id"):
         writer.summary.message_id = None
     writer.finish()
+    if failed := writer.output_failed():
+        return failed
     if writer.summary.status == "empty":
         err(
             f"the model returned an empty reply (finish reason: {writer.summary.finish_reason or 'none given'})"
