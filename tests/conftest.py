@@ -71,6 +71,7 @@ SLOW_FIRST = (
     "test_shared_limits.py",
     "test_tools_mcp.py",
     "test_mcp_client.py",
+    "test_hostile_text.py",
 )
 
 
