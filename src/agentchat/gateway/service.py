@@ -154,8 +154,8 @@ class Gateway:
 
     async def models(self) -> list[tuple[str, str]]:
         """(model, provider) for every model agentchat can route: configured, discovered (stale
-        lists of usable providers are refreshed first, best effort) and the built-in defaults of
-        providers with a key."""
+        lists of usable providers are refreshed first, best effort), the built-in defaults of
+        providers with a key, and the embedded model when it can run."""
         from agentchat.core.request import has_key
         from agentchat.core.routing import DEFAULT_MODELS
 
@@ -177,6 +177,9 @@ class Gateway:
             names = [m for m, _ in rows]
             if not names and provider in ("openai", "anthropic") and has_key(router.settings(provider)):
                 names = [DEFAULT_MODELS[provider]]
+            elif not names and provider == "local":  # the embedded model, when installed and enabled
+                local = router.settings(provider)
+                names = router.local_models(local) if await asyncio.to_thread(router.usable, local) else []
             for model in names:
                 if model not in seen:
                     seen.add(model)
