@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from agentchat.core.messages import Message, TextPart, Usage
+from agentchat.core.store import Store
 from tests.fakes.openai_fake import text as gpt_text
 from tests.fakes.openai_fake import usage
 from tests.test_tui_helpers import (
+    EPOCH,
     SIZE,
     make_app,
     ready,
     screen_lines,
+    screen_text,
     send,
     settle,
     toasts,
@@ -23,6 +27,7 @@ from tests.test_tui_helpers import (
 
 if TYPE_CHECKING:
     from tests.conftest import UserEnv
+    from tests.fakes.openai_fake import OpenAIFake
 
 
 async def test_ctrl_c_says_which_key_quits_without_markup(user_env: UserEnv, openai_fake) -> None:  # type: ignore[no-untyped-def]
@@ -71,3 +76,38 @@ async def test_a_remapped_key_keeps_its_place_in_the_footer(user_env: UserEnv, o
         await wait_for_text(pilot, "^t New", timeout_s=2)  # the footer is rebuilt after the keymap
         footer = screen_lines(app)[-1]
         assert footer.startswith("f6 Stats ^t New ^r Regen"), footer
+
+
+def priced_store(user_env: UserEnv, costs: list[float | None]) -> Store:
+    """One gpt-4o-mini reply per cost, a day apart (None: a request whose price is unknown)."""
+    moment = [EPOCH]
+    store = Store(user_env.db_path, clock=lambda: moment[0])
+    for day, cost in enumerate(costs):
+        moment[0] = EPOCH + day * 86400 + 12 * 3600
+        conversation = store.create_conversation(title=f"day {day}")
+        user = store.add_message(conversation, Message.user("hello"))
+        reply = Message(
+            role="assistant", parts=[TextPart("hi")], parent_id=user, provider="openai",
+            model="gpt-4o-mini", usage=Usage(1_234_567, 45_678), cost=cost, ttft_s=0.4, total_s=2.0,
+        )  # fmt: skip
+        store.add_message(conversation, reply)
+    return store
+
+
+async def test_the_stats_table_fits_100_columns_and_explains_a_plus_only_when_shown(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    for costs, total in (([0.25, 0.5], "$0.7500"), ([0.25, None], "$0.2500+")):
+        user_env.db_path.unlink(missing_ok=True)
+        app = make_app(
+            user_env, write_config(user_env, openai=openai_fake), store=priced_store(user_env, costs)
+        )
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(pilot)
+            await pilot.press("f6")
+            await pilot.pause()
+            rows = [" ".join(line.split()) for line in screen_lines(app)]
+            assert f"│ all 2 2,469,134 91,356 {total} - 400 ms 28548.8 0% │" in rows, (
+                rows
+            )  # the last column too
+            assert ("“+” after a cost" in screen_text(app)) == total.endswith("+")

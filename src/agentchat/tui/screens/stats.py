@@ -25,14 +25,14 @@ WINDOW_DAYS = 30
 COLUMNS = (
     "provider",
     "model",
-    "requests",
-    "in",  # tokens: short headers leave room for every column at 120 columns
+    "reqs",  # requests; short headers leave room for every column at 100 columns
+    "in",  # tokens
     "out",
     "cost",
-    "saved by caching",
-    "ttft p50",
-    "tok/s p50",
-    "errors",
+    "cache saved",  # what prompt caching saved
+    "ttft",  # medians, as the title says
+    "tok/s",
+    "err%",
 )
 LOWER_BOUND_HINT = "“+” after a cost: some requests had no known price, so it is a lower bound."
 
@@ -84,7 +84,7 @@ class StatsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-body", id="stats"):
-            title = f"Usage statistics, last {self.days} days: requests, tokens in and out (escape closes)"
+            title = f"Usage, last {self.days} days: requests, tokens in and out, median ttft and tok/s (escape closes)"
             yield Label(title, classes="dialog-title")
             yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="daily")
@@ -107,6 +107,7 @@ class StatsScreen(ModalScreen[None]):
         for cell in total:
             cell.stylize("bold")
         table.add_row(*total)
+        self.hint.display = total[COLUMNS.index("cost")].plain.endswith("+")  # the legend of a "+" shown
         daily.update(daily_plot(group_stats(records, ["day"])))
         table.focus()
 
