@@ -141,10 +141,16 @@ def _sized(part: AttachmentPart, limits: Limits) -> AttachmentPart:
 
 
 def read_file(path: Path, name: str, limits: Limits) -> bytes:
-    """A regular file's bytes, refused over the per-file cap before it is read."""
+    """A regular file's bytes, refused over the per-file cap before it is read. A pipe or a
+    character device (`-f <(cmd)`, `-f /dev/stdin`) is read as `-f -` reads stdin: to its end,
+    up to the cap; a terminal, a disk or a socket is refused."""
     try:
         with open(path, "rb", buffering=0) as fh:
             st = os.fstat(fh.fileno())
+            if _stream(st.st_mode):
+                if os.isatty(fh.fileno()):  # never wait on a person who did not mean to type a file
+                    raise UsageError(f"{name}: is a terminal; pipe or redirect something into it")
+                return _stream_bytes(_read_to_end(fh, limits.max_file_bytes + 1), name, limits)
             if not _regular(st.st_mode):
                 raise UsageError(f"{name}: not a regular file")
             if st.st_size > limits.max_file_bytes:
@@ -169,6 +175,31 @@ def _regular(mode: int) -> bool:
     return stat.S_ISREG(mode)
 
 
+def _stream(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def _read_to_end(fh: BinaryIO, most: int) -> bytes:
+    """Up to `most` bytes: a pipe's single read returns only what is there yet, so read on."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < most and (chunk := fh.read(min(1 << 16, most - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _stream_bytes(data: bytes, name: str, limits: Limits) -> bytes:
+    """A stream's bytes as read (up to one over the cap), refused when empty or over the cap."""
+    if not data:
+        raise UsageError(f"{name}: is empty")
+    if len(data) > limits.max_file_bytes:
+        raise UsageError(_too_big(name, len(data), limits))
+    return data
+
+
 def _too_big(name: str, size: int, limits: Limits) -> str:
     return (
         f"{name}: {size_text(size)} is over the per-file limit of {size_text(limits.max_file_bytes)} "
@@ -191,9 +222,7 @@ def _from_stdin(stdin: BinaryIO | None, limits: Limits) -> AttachmentPart:
         raise UsageError(f"-f -: cannot read standard input: {exc}") from None
     if not data:
         raise UsageError("-f -: standard input is empty")
-    if len(data) > limits.max_file_bytes:
-        raise UsageError(_too_big("stdin", len(data), limits))
-    return part_for("stdin", data)
+    return part_for("stdin", _stream_bytes(data, "stdin", limits))
 
 
 def is_text(data: bytes) -> bool:
