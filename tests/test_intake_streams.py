@@ -81,3 +81,17 @@ def test_ask_attaches_a_process_substitution(
         proc = user_env.run("ask", "-m", "gpt-4o-mini", "-f", path, "what is the secret?")
     assert (proc.returncode, proc.stdout) == (0, "seen\n"), proc.stderr
     assert "the secret is 42" in str(openai_fake.chat_requests()[0].body["messages"])
+
+
+def test_ask_f_dev_stdin_attaches_the_piped_input_as_f_dash_does(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    """Not read twice: as the prompt first, then as an empty stream."""
+    user_env.write_config(
+        f'[providers.openai]\napi_key = "sk-test-1234567"\nbase_url = "{openai_fake.base_url}"\n'
+    )
+    openai_fake.queue(oai.text(["seen"]))
+    proc = user_env.run("ask", "-m", "gpt-4o-mini", "-f", "/dev/stdin", "what is it?", input="piped words\n")
+    assert (proc.returncode, proc.stdout) == (0, "seen\n"), proc.stderr
+    sent = str(openai_fake.chat_requests()[0].body["messages"])
+    assert "piped words" in sent and "what is it?" in sent

@@ -27,6 +27,7 @@ SCHEMA_HELP = (
     "'name str, age int, tags str: comma separated' (types str, int, float, bool; every field "
     "required). stdout gets only the validated JSON; an invalid reply is retried once, then exit 7."
 )
+STDIN_NAMES = ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")  # `-f /dev/stdin` is `-f -`
 USAGE = "usage: agentchat ask [OPTIONS] PROMPT...   (or pipe text on stdin); see agentchat ask --help"
 FILE_HELP = (
     "Attach a file, a directory (its text files; .gitignore respected), an http(s) URL, or - for "
@@ -173,6 +174,7 @@ def main(argv: list[str], config_path: str | None = None) -> int:
     if a.template and a.resume:
         err("error: --resume continues the interrupted reply as it was and takes no --template")
         return 2
+    a.files = ["-" if f in STDIN_NAMES else f for f in a.files]  # one reader of stdin, not two
     # With `-f -` stdin is an attachment, not text to prepend to the prompt. With --template the
     # words are the template's arguments (cli/templates.py renders it once the config is read).
     text = read_prompt([] if a.template else a.prompt, None if "-" in a.files else sys.stdin)
