@@ -215,6 +215,9 @@ def _finish(x: dict[str, Any], writer: AnswerWriter, conv: str | None) -> int:
     )
     if not x.get("message_id"):
         writer.summary.message_id = None
+    if x.get("context_tokens") is not None:  # the gateway measured it as a direct ask does
+        writer.summary.context_tokens = x["context_tokens"]
+        writer.summary.context_window = x.get("context_window")
     writer.finish()
     if failed := writer.output_failed():
         return failed

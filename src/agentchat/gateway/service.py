@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 
 from agentchat import gc_policy
 from agentchat.core.agents import assemble_turn, load_agent
-from agentchat.core.events import AssistantFinished, AssistantStarted, Event, Notice, Retrying, TurnStarted
+from agentchat.core.events import (
+    AssistantFinished,
+    AssistantStarted,
+    ContextMeasured,
+    Event,
+    Notice,
+    Retrying,
+    TurnStarted,
+)
 from agentchat.core.messages import Message
 from agentchat.core.structured import StructuredReply, run_structured
 from agentchat.core.text import clean
@@ -53,10 +61,13 @@ class Outcome:
     finished: AssistantFinished | None = None
     text: list[str] = field(default_factory=list)
     structured: StructuredReply | None = None  # with a response_format: the validated reply
+    measured: ContextMeasured | None = None  # the last request's size and the model's window
 
     def see(self, event: Event | StructuredReply) -> None:
         if isinstance(event, StructuredReply):
             self.structured = event
+        elif isinstance(event, ContextMeasured):
+            self.measured = event
         elif isinstance(event, TurnStarted):
             self.conversation_id, self.provider, self.model = (
                 event.conversation_id,
@@ -98,7 +109,20 @@ class Outcome:
             "total_s": f.total_s if f is not None else None,
             "input_tokens": f.usage.input_tokens if f is not None else None,
             "output_tokens": f.usage.output_tokens if f is not None else None,
+            "context_tokens": self.context_tokens(),
+            "context_window": self.measured.window if self.measured is not None else None,
         }
+
+    def context_tokens(self) -> int | None:
+        """The conversation's size after this turn, as `ask -u` shows it: the last request (the
+        provider's count, else agentchat's estimate) plus its reply."""
+        f, measured = self.finished, self.measured
+        sent = f.usage.input_tokens if f is not None else None
+        if sent is None:
+            sent = measured.tokens if measured is not None else None
+        if sent is None:
+            return None
+        return sent + ((f.usage.output_tokens or 0) if f is not None else 0)
 
 
 def _to_stderr(text: str) -> None:
