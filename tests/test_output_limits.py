@@ -157,6 +157,7 @@ def test_the_embedded_model_is_capped_and_penalised_unless_configured() -> None:
     assert output_limits(request, {})["repeat_penalty"] == 1.0
 
 
+@pytest.mark.peers  # the real llama.cpp and SmolLM2, with the other llama.cpp tests (.ci/run runs them)
 async def test_the_embedded_model_stops_where_it_used_to_loop() -> None:
     """Greedy SmolLM2 without a repeat penalty answers this with a list of French words until the
     limit (1,024 of 1,024 tokens); with it, in about 40 (bench/bench_repetition.py)."""
