@@ -27,7 +27,10 @@ def test_keys_shows_status_and_source_never_the_key(user_env: UserEnv, openai_fa
     user_env.env["ANTHROPIC_API_KEY"] = env_key
     anthropic_fake.api_key = "sk-ant-the-only-valid-key"  # the fake rejects every other key with 401
     proc = user_env.run("keys", "--check")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 3, proc.stderr  # a key that is set was rejected
+    assert (
+        proc.stderr == "agentchat: the key set for anthropic was rejected: replace it where its source says\n"
+    )
     lines = {line.split()[0]: line for line in proc.stdout.splitlines()}
     assert "set" in lines["openai"] and "config" in lines["openai"] and "valid" in lines["openai"]
     assert "ANTHROPIC_API_KEY" in lines["anthropic"] and "rejected" in lines["anthropic"]

@@ -177,3 +177,12 @@ def test_an_answer_stdout_cannot_take_is_one_line_and_the_reply_is_stored(
         assert conv is not None
         reply = store.get_message(store.leaf(conv))  # type: ignore[arg-type]
         assert reply is not None and (reply.status, reply.text) == ("complete", "the whole answer")
+
+
+def test_keys_check_with_only_missing_keys_is_a_normal_start(user_env: UserEnv) -> None:
+    """A newcomer: no keys, Ollama not running. Each state said once, exit 0 (a rejected key that
+    is set exits 3: tests/test_cli_commands.py)."""
+    proc = user_env.run("keys", "--check")
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    rows = {line.split()[0]: line.split() for line in proc.stdout.splitlines()}
+    assert rows["openai"].count("missing") == 1 and "OPENAI_API_KEY" in rows["openai"]

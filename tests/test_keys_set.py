@@ -120,7 +120,7 @@ def test_an_unset_api_key_env_is_missing_and_named(user_env: UserEnv) -> None:
     )
     rows = {line.split()[0]: line for line in user_env.run("keys", "--check").stdout.splitlines()}
     assert rows["router"].split()[1] == "missing" and "OR_KEY" in rows["router"]
-    assert rows["router"].split()[-1] == "missing"  # --check sends nothing without the key
+    assert rows["router"].split().count("missing") == 1  # --check sends nothing without it; said once
     assert rows["lan"].split()[1:3] == ["not", "needed"]
     user_env.env["OR_KEY"] = "or-SECRET"
     proc = user_env.run("keys")

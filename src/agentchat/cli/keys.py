@@ -47,13 +47,18 @@ def keys(
 @guarded
 def _status(check: bool) -> int:
     from agentchat.cli import state
+    from agentchat.core.errors import AuthError
 
     rows = key_rows(load(state.config_path), check)
+    rejected = [row["provider"] for row in rows if row["status"] == "set" and row.get("check") == "rejected"]
     for row in rows:
         line = f"{row['provider']:<12} {row['status']:<8} {row['source']}"
-        if check:
+        if check and row["check"] != row["status"]:  # "missing  set OPENAI_API_KEY  missing" said it twice
             line += f"  {row['check']}"
         print(clean(line.rstrip()))  # a live check quotes the provider's error text
+    if rejected:  # a missing key is a newcomer's normal state; a set key that is refused is not
+        err(f"the key set for {', '.join(rejected)} was rejected: replace it where its source says")
+        return AuthError.exit_code
     return 0
 
 
