@@ -30,7 +30,13 @@ from agentchat import gc_policy
 from agentchat.core.errors import UsageError
 from agentchat.core.events import AssistantStarted, Event
 from agentchat.gateway.anthropic_out import AnthropicReply
-from agentchat.gateway.errors import anthropic_error, message_for, openai_error, status_for
+from agentchat.gateway.errors import (
+    anthropic_error,
+    message_for,
+    openai_error,
+    server_message,
+    status_for,
+)
 from agentchat.gateway.openai_out import OpenAIReply
 from agentchat.gateway.requests import from_anthropic, from_openai
 from agentchat.gateway.service import Gateway, Outcome, Routing
@@ -131,10 +137,10 @@ def build_app(gateway: Gateway, token: str | None) -> Starlette:
         except Exception as exc:
             if events is not None:
                 await events.aclose()
-            status = status_for(exc)
-            if status == 500:
-                gateway.notify(f"error: {message_for(exc)}")
-            return JSONResponse(error_body(status, message_for(exc)), status)
+            status, told = status_for(exc), message_for(exc)
+            if status == 500 or told != server_message(exc):  # the operator sees the paths cut
+                gateway.notify(f"error: {server_message(exc)}")
+            return JSONResponse(error_body(status, told), status)
         body = reply.message() if isinstance(reply, AnthropicReply) else reply.completion()
         return JSONResponse(body, headers=_headers(outcome, logged))
 

@@ -3,6 +3,8 @@ codes (`ask --via`), so a failure means the same through the gateway as without 
 
 from __future__ import annotations
 
+import re
+
 from agentchat.core.errors import (
     AgentchatError,
     AuthError,
@@ -58,10 +60,24 @@ def status_for(exc: BaseException) -> int:
     return 500
 
 
-def message_for(exc: BaseException) -> str:
+# An absolute path in an error's text (the server's config file, its data directory): not inside a
+# URL or a relative name such as openai/gpt-4o; its directories may hold spaces (Application
+# Support); group 1 is its last part, the file name.
+_PART = r"[^\s/'\"`,;()]+"
+_LOCAL_PATH = re.compile(rf"(?<![\w:/.~-])/(?:{_PART}(?: {_PART})*/)+({_PART})")
+
+
+def server_message(exc: BaseException) -> str:
+    """The whole error, for the server's own log (stderr)."""
     if isinstance(exc, AgentchatError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def message_for(exc: BaseException) -> str:
+    """The error as a (possibly remote) client reads it: a local path is cut to its file name, so
+    the server's directories are not disclosed (its log keeps them: `server_message`)."""
+    return _LOCAL_PATH.sub(r"\1", server_message(exc))
 
 
 def openai_error(status: int, message: str) -> dict[str, object]:
