@@ -204,7 +204,7 @@ async def test_a_reply_cut_by_max_tokens_says_so(server: str, user_env: UserEnv)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["finish_reason"], data["truncated"]) == ("length", True)
-    assert "reply cut at the output limit (3 tokens); raise it with --max-tokens" in proc.stderr
+    assert "agentchat: reply cut at the output limit (3 tokens); raise it with --max-tokens" in proc.stderr
 
 
 async def test_the_fake_speaks_like_the_real_server(server: str) -> None:

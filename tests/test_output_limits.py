@@ -18,7 +18,7 @@ from tests.fakes import anthropic_fake as anth
 from tests.fakes import ollama_fake as oll
 from tests.fakes import openai_fake as oai
 
-CUT = "reply cut at the output limit ({n} tokens); raise it with --max-tokens"
+CUT = "agentchat: reply cut at the output limit ({n} tokens); raise it with --max-tokens"
 
 
 def configure(user_env: UserEnv, provider: str, fake: Any, extra: str = "") -> list[str]:
@@ -205,3 +205,18 @@ async def test_the_tui_labels_a_reply_cut_at_its_limit(
         await send(pilot, "List every prime.")
         await settle(pilot)
         await wait_for_text(pilot, "cut at the output limit (40 tokens)")
+
+
+def test_a_cut_reply_names_the_limit_that_applied_not_the_tokens_it_wrote(
+    user_env: UserEnv, fakes: dict[str, Any]
+) -> None:
+    """The reply stopped at 40 tokens (a server counts what it wrote); the limit was 50, or with
+    none asked for, the Anthropic adapter's own default."""
+    pick = configure(user_env, "openai", fakes["openai"])
+    fakes["openai"].queue(cut_reply("openai"))
+    proc = user_env.run("ask", *pick, "--max-tokens", "50", "List every prime.")
+    assert CUT.format(n=50) in proc.stderr.splitlines(), proc.stderr
+    pick = configure(user_env, "anthropic", fakes["anthropic"])
+    fakes["anthropic"].queue(cut_reply("anthropic"))
+    proc = user_env.run("ask", *pick, "List every prime.")
+    assert CUT.format(n="4,096") in proc.stderr.splitlines(), proc.stderr

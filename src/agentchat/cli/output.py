@@ -62,7 +62,7 @@ class TurnSummary:
         self.context_window: int | None = None
         self._sent: int | None = None  # the last request as counted before it was sent
         self.structured: StructuredReply | None = None  # the outcome under `--schema`
-        self.max_tokens: int | None = None  # the limit asked for: a cut reply's size when none is reported
+        self.max_tokens: int | None = None  # the limit asked for: named when a cut reply does not say its own
         self.unstored = False  # --no-log: the ids are of a scratch store, so none is reported
 
     def turn_started(self, event: TurnStarted) -> None:
@@ -202,7 +202,7 @@ class AnswerWriter:
         self._close_thinking()
         self.end_answer()
         for reply in self.summary.cut:
-            self.err.write(cut_notice(reply.usage.output_tokens or self.summary.max_tokens) + "\n")
+            self.err.write(f"agentchat: {cut_notice(reply.max_tokens or self.summary.max_tokens)}\n")
         if self.show_usage:
             self.err.write(clean(self.summary.usage_line()) + "\n")
         self.err.flush()

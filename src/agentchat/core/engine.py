@@ -33,6 +33,7 @@ from agentchat.core.events import (
 )
 from agentchat.core.ledger import Ledger, hold_budget
 from agentchat.core.messages import Message
+from agentchat.core.output_limit import applied_limit
 from agentchat.core.persist import FINAL_WAIT_S, ReplyWriter
 from agentchat.core.provider_clients import ProviderClients
 from agentchat.core.ratelimit import limiter_for
@@ -351,6 +352,7 @@ class Engine(ProviderClients):
             message.total_s,
             store_error,
             message,
+            applied_limit(request.max_tokens, route.settings),
         )
 
     def _finalise(self, message: Message, started: float, status: str, error: str | None) -> None:

@@ -136,6 +136,7 @@ class AssistantFinished:
     # full): one line saying so and where the reply was kept instead. The turn ends there.
     store_error: str | None = None
     message: Message | None = None  # the reply as stored (the engine always sets it)
+    max_tokens: int | None = None  # the output limit it was held to, when known (core/output_limit.py)
 
 
 EngineEvent = (

@@ -18,7 +18,7 @@ from agentchat.core.capabilities import aliases, model_overrides
 if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.core.capabilities import Capabilities
-    from agentchat.core.request import ChatRequest
+    from agentchat.core.request import ChatRequest, ProviderSettings
 
 LENGTH = "length"  # the neutral finish reason of a reply cut by its limit, from every provider
 
@@ -48,7 +48,22 @@ def limit_output(request: ChatRequest, caps: Capabilities | None, config: Config
     )
 
 
-def cut_notice(tokens: int | None) -> str:
-    """What `ask` says on stderr when a reply of `tokens` stopped at its limit (its length is the limit)."""
-    size = f"{tokens} tokens" if tokens is not None else "its token limit"
-    return f"reply cut at the output limit ({size}); raise it with --max-tokens"
+def applied_limit(max_tokens: int | None, settings: ProviderSettings) -> int | None:
+    """The limit a reply was held to: the request's, else the default an adapter sends itself
+    (`[providers.X] max_tokens`, else Anthropic's 4,096 or the embedded model's 1,024), else None:
+    the model's own, which the API does not tell."""
+    if max_tokens is not None:
+        return max_tokens
+    if settings.type == "anthropic":
+        from agentchat.providers.anthropic import DEFAULT_MAX_TOKENS as default
+    elif settings.type == "local":
+        from agentchat.providers.local import DEFAULT_MAX_TOKENS as default
+    else:
+        return None
+    return int(settings.extra.get("max_tokens") or default)
+
+
+def cut_notice(limit: int | None) -> str:
+    """What `ask` says on stderr when a reply stopped at its output limit (`limit` tokens, when known)."""
+    size = f" ({limit:,} tokens)" if limit is not None else ""
+    return f"reply cut at the output limit{size}; raise it with --max-tokens"
