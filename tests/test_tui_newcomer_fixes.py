@@ -18,6 +18,7 @@ from tests.test_tui_helpers import (
     ready,
     screen_lines,
     screen_text,
+    seed,
     send,
     settle,
     toasts,
@@ -111,3 +112,24 @@ async def test_the_stats_table_fits_100_columns_and_explains_a_plus_only_when_sh
                 rows
             )  # the last column too
             assert ("“+” after a cost" in screen_text(app)) == total.endswith("+")
+
+
+async def test_search_enter_opens_the_top_hit_and_down_moves_into_the_hits(
+    user_env: UserEnv, openai_fake: OpenAIFake
+) -> None:
+    app = make_app(user_env, write_config(user_env, openai=openai_fake))
+    older = seed(app.store, "Marsupials", [("tell me about the kangaroo", "It hops.")])
+    newer = seed(app.store, "More marsupials", [("a baby kangaroo?", "A joey.")])
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+f", *"kangaroo", "down")
+        await pilot.pause()
+        results = app.screen.query_one("#results")
+        assert app.focused is results and results.highlighted == 0  # type: ignore[attr-defined]
+        await pilot.press("down", "enter")  # the second hit
+        await settle(pilot)
+        opened = app.screen.conversation_id  # type: ignore[attr-defined]
+        await pilot.press("ctrl+f", "ctrl+u", *"joey", "enter")  # straight from the box: the top hit
+        await settle(pilot)
+        assert {opened, app.screen.conversation_id} == {older, newer}  # type: ignore[attr-defined]
+        assert "A joey." in screen_text(app)

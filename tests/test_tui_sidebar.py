@@ -25,11 +25,12 @@ from tests.test_tui_helpers import (
 
 
 async def search(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Paste into the search box (as a terminal's bracketed paste does) and run the search."""
+    """Paste into the search box (as a terminal's bracketed paste does), run the search and move
+    into the hits (down; enter would open the top one)."""
     await pilot.press("ctrl+f")
     pilot.app.screen.query_one("#search", Input).post_message(events.Paste(text))
     await pilot.pause()
-    await pilot.press("enter")
+    await pilot.press("down")
     await settle(pilot)
 
 

@@ -184,7 +184,7 @@ def test_tool_pane_with_an_expanded_call(snap_compare, user_env, openai_fake, tm
 def test_search_results(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]
     app = make_app(user_env, write_config(user_env, openai=openai_fake))
     seed(app)
-    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("ctrl+f", *"chunks", "enter")))
+    assert snap_compare(app, terminal_size=SIZE, run_before=scenario(keys("ctrl+f", *"chunks", "down")))
 
 
 def test_edit_message_dialog(snap_compare, user_env, openai_fake) -> None:  # type: ignore[no-untyped-def]

@@ -103,7 +103,8 @@ class ConversationTree(Tree[AgentNode | ConversationNode]):
 class Sidebar(Vertical):
     DEFAULT_CSS = tcss_beside(__file__)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "clear_search", "Clear search", show=False, id="sidebar-clear-search")
+        Binding("escape", "clear_search", "Clear search", show=False, id="sidebar-clear-search"),
+        Binding("down", "into_results", "Results", show=False, id="sidebar-search-results"),
     ]
 
     @dataclass
@@ -216,12 +217,28 @@ class Sidebar(Vertical):
         self._search_timer = self.set_timer(SEARCH_DELAY_S, self.run_search)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter opens the top (highlighted) hit, searching first if the typing has not yet."""
         event.stop()
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self.run_search()
+        self._search_now()
+        if self.results.display and self._hits:
+            self._open_hit(self.results.highlighted or 0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "into_results":  # else down goes on (the tree's and the lists' own cursor)
+            return self.search.has_focus
+        return True
+
+    def action_into_results(self) -> None:
+        """Down in the search box: into the hits, the top one highlighted."""
+        self._search_now()
         if self.results.display and self._hits:
             self.results.focus()
+
+    def _search_now(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        self.run_search()
 
     def run_search(self) -> None:
         query = self.search.value.strip()
@@ -242,9 +259,11 @@ class Sidebar(Vertical):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is None:
-            return
-        hit = self._hits[int(event.option.id)]
+        if event.option.id is not None:
+            self._open_hit(int(event.option.id))
+
+    def _open_hit(self, index: int) -> None:
+        hit = self._hits[index]
         with self._store_errors():
             info = self.store.conversation(hit.conversation_id)
             leaf = self.store.branch_leaf(hit.message_id)  # the hit's branch, maybe not the newest
