@@ -1,7 +1,7 @@
 """The user's keys and theme: `[keys]` and `[ui]` in the config, applied when the app starts.
 
 `[keys]` maps a binding id to the key(s) that should run it (`new-chat = "ctrl+t"`,
-`editor = "ctrl+e,f7"`), handed to Textual's keymap (`App.set_keymap`), so any binding with an id
+`editor = "ctrl+e,f12"`), handed to Textual's keymap (`App.set_keymap`), so any binding with an id
 moves, in every screen and widget. `[ui] theme` is any Textual theme; choosing another from the
 palette (or `/theme`) writes it back to the config file (config/edit.py: comments and layout
 survive). What the config names that does not exist (a binding id, a theme) is a warning, never
@@ -49,7 +49,7 @@ def keymap_from(table: dict[str, Any], where: str) -> tuple[dict[str, str], list
         if isinstance(keys, str) and keys.strip():
             keymap[binding_id] = keys.replace(" ", "")
         else:
-            warnings.append(f'{where}: [keys] {binding_id} must be a key such as "ctrl+k" (or "f7,ctrl+k")')
+            warnings.append(f'{where}: [keys] {binding_id} must be a key such as "ctrl+k" (or "f12,ctrl+k")')
     return keymap, warnings
 
 
