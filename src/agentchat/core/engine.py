@@ -76,6 +76,7 @@ class Engine(ProviderClients):
         persist_interval_s: float = 0.5,
         records: Store | None = None,
         store_wait_s: float = FINAL_WAIT_S,
+        reported: set[str] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -93,7 +94,9 @@ class Engine(ProviderClients):
         self.ledger = Ledger(self.records, wall_clock) if str(self.records.path) != ":memory:" else None
         self.retry_policy = config.retry
         self.caching = config.caching  # read now: a bad [caching] fails before anything is stored
-        self._reported: set[str] = set()  # tool loading problems already shown to the user
+        # What was already shown to the user once (tool loading problems, the embedded-model
+        # fallback); engines of one process (the gateway's two) may share it.
+        self._reported: set[str] = set() if reported is None else reported
 
     # --- providers (the clients themselves: core/provider_clients.py) ---------------------------
     async def fallback_routes(self, names: list[str]) -> list[Route]:
@@ -139,8 +142,10 @@ class Engine(ProviderClients):
             parent = turn.parent_id if turn.parent_id is not None else store.leaf(conv_id)
         parent, user = store_prompt(store, conv_id, parent, turn)
         yield TurnStarted(conv_id, user.id if user else None, route.provider, route.model, user)
-        if route.reason == "nothing else usable":
-            yield Notice(f"no API key or Ollama found: using the embedded local model {route.model}")
+        fallback = f"no API key or Ollama found: using the embedded local model {route.model}"
+        if route.reason == "nothing else usable" and fallback not in self._reported:
+            self._reported.add(fallback)  # said once per session (each ask is one)
+            yield Notice(fallback)
         if thinking := ignored_budget(route, turn.thinking_budget):
             yield Notice(thinking, kind="warning")
 

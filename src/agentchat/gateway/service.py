@@ -138,6 +138,7 @@ class Gateway:
         self.no_log = no_log
         self.notify = notify  # what the operator should see: retries, failover, internal errors
         self._engines: dict[bool, Engine] = {}
+        self._reported: set[str] = set()  # notices said once per server, whichever engine said them
         self._frozen: set[str] = set()  # providers whose SDK is frozen out of GC (see `_settle`)
 
     def engine(self, no_log: bool) -> Engine:
@@ -151,9 +152,11 @@ class Gateway:
             if no_log:
                 limits = self.config.monthly_budget is not None or self.config.has_rate_limits
                 records = Store.open_default() if limits else None
-                engine = Engine(self.config, Store(Path(":memory:")), records=records)
+                engine = Engine(
+                    self.config, Store(Path(":memory:")), records=records, reported=self._reported
+                )
             else:
-                engine = Engine(self.config, Store.open_default())
+                engine = Engine(self.config, Store.open_default(), reported=self._reported)
             self._engines[no_log] = engine
         return engine
 
