@@ -24,3 +24,4 @@ def test_a_401_body_does_not_disclose_the_config_path(
     assert "no API key for openai" in said and "config.toml" in said
     assert str(user_env.config_path.parent) not in said and "/" + user_env.config_path.name not in said
     assert str(user_env.config_path) in capsys.readouterr().err  # the operator still sees where
+    assert user_env.store().list_conversations() == []  # nothing could be sent: nothing stored
