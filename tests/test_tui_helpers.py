@@ -244,6 +244,11 @@ async def send(pilot: Pilot[Any], text: str, *, typed: bool = False) -> None:
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Until every worker (the turn, discovery, checks) is done and the screen has caught up; a
-    worker cancelled before it started (a stopped job) counts as done."""
+    worker cancelled before it started (a stopped job) counts as done. A worker that a message
+    still queued starts (a paste's files are read in one) is waited for too: the pause hands
+    those messages over, rather than a guess that the process is idle."""
     await asyncio.gather(*(worker.wait() for worker in pilot.app.workers), return_exceptions=True)
     await pilot.pause()
+    while started := [worker for worker in pilot.app.workers if not worker.is_finished]:
+        await asyncio.gather(*(worker.wait() for worker in started), return_exceptions=True)
+        await pilot.pause()
