@@ -357,7 +357,7 @@ class Engine(ProviderClients):
             message.total_s,
             store_error,
             message,
-            applied_limit(request.max_tokens, route.settings),
+            applied_limit(request.max_tokens, route.settings.type, route.settings.extra),
         )
 
     def _finalise(self, message: Message, started: float, status: str, error: str | None) -> None:

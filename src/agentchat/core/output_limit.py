@@ -11,14 +11,15 @@ adapter 4,096, the embedded model 1,024, the others the model's).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from agentchat.core.capabilities import aliases, model_overrides
 
 if TYPE_CHECKING:
     from agentchat.config import Config
     from agentchat.core.capabilities import Capabilities
-    from agentchat.core.request import ChatRequest, ProviderSettings
+    from agentchat.core.request import ChatRequest
 
 LENGTH = "length"  # the neutral finish reason of a reply cut by its limit, from every provider
 
@@ -48,19 +49,19 @@ def limit_output(request: ChatRequest, caps: Capabilities | None, config: Config
     )
 
 
-def applied_limit(max_tokens: int | None, settings: ProviderSettings) -> int | None:
-    """The limit a reply was held to: the request's, else the default an adapter sends itself
-    (`[providers.X] max_tokens`, else Anthropic's 4,096 or the embedded model's 1,024), else None:
-    the model's own, which the API does not tell."""
+# The limit an adapter sends itself when the request has none (the Messages API requires one; the
+# embedded model would otherwise loop on), unless `[providers.X] max_tokens` sets another.
+ADAPTER_DEFAULT_MAX_TOKENS = {"anthropic": 4096, "local": 1024}
+
+
+def applied_limit(max_tokens: int | None, provider_type: str, extra: Mapping[str, Any]) -> int | None:
+    """The limit a reply is held to: the request's, else the adapter's own (`[providers.X]
+    max_tokens`, else its default above), else None: the model's own, which the API does not tell.
+    The adapters send what this returns, and `ask` names it when a reply is cut."""
     if max_tokens is not None:
         return max_tokens
-    if settings.type == "anthropic":
-        from agentchat.providers.anthropic import DEFAULT_MAX_TOKENS as default
-    elif settings.type == "local":
-        from agentchat.providers.local import DEFAULT_MAX_TOKENS as default
-    else:
-        return None
-    return int(settings.extra.get("max_tokens") or default)
+    default = ADAPTER_DEFAULT_MAX_TOKENS.get(provider_type)
+    return None if default is None else int(extra.get("max_tokens") or default)
 
 
 def cut_notice(limit: int | None) -> str:

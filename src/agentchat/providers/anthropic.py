@@ -19,6 +19,7 @@ from agentchat.core.errors import (
     parse_retry_after,
 )
 from agentchat.core.events import ProviderEvent
+from agentchat.core.output_limit import applied_limit
 from agentchat.core.request import ChatRequest, ProviderSettings
 from agentchat.providers.anthropic_cache import mark_breakpoints
 from agentchat.providers.anthropic_schema import output_config, with_fallback
@@ -43,7 +44,6 @@ from agentchat.providers.base import (
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
-DEFAULT_MAX_TOKENS = 4096
 COUNT_TIMEOUT_S = 3.0  # a token count must not hold up a request for long
 # A mid-stream `event: error` arrives inside an HTTP 200; its error type names the status it
 # would have had (the docs: overloaded_error "would normally correspond to an HTTP 529").
@@ -74,7 +74,8 @@ def build_params(request: ChatRequest, settings: ProviderSettings) -> dict[str, 
     system, messages = to_wire_messages(request.system, request.messages)
     if not request.tools:
         messages = tool_blocks_as_text(messages)
-    max_tokens = int(request.max_tokens or settings.extra.get("max_tokens") or DEFAULT_MAX_TOKENS)
+    max_tokens = applied_limit(request.max_tokens, "anthropic", settings.extra)
+    assert max_tokens is not None  # the Messages API requires one: the adapter has a default
     params: dict[str, Any] = {"model": request.model, "messages": messages, "max_tokens": max_tokens}
     if system:
         params["system"] = system

