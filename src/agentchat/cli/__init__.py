@@ -64,7 +64,7 @@ def main() -> None:
         from agentchat.tui.terminal import no_terminal
 
         if refusal := no_terminal():
-            sys.stderr.write(f"agentchat: {refusal}\n")
+            err(refusal)
             sys.exit(EXIT_USAGE)
         gc_policy.pause_for_startup()
         from agentchat.cli.common import run_guarded
