@@ -33,6 +33,20 @@ def preload(settings: ProviderSettings) -> None:
         pass
 
 
+def preload_in_thread(settings: ProviderSettings) -> None:
+    """`preload` for a face that imports SDKs in worker threads while another SDK may be in use on
+    its event loop (the TUI). The legacy httpx comes first: openai 3.x runs on httpx2 but looks
+    `httpx` up in sys.modules on each request, and while a thread imports it for the Anthropic or
+    Ollama SDK it is half-initialised there ("partially initialized module 'httpx' has no attribute
+    'Timeout'", the providers pane's `c`). Whole before an SDK is loaded, no later import exposes it.
+    (`ask` loads one SDK on one thread: it does not pay the ~40 ms.)"""
+    try:
+        import_module("httpx")
+    except ImportError:
+        pass
+    preload(settings)
+
+
 async def list_models(settings: ProviderSettings) -> list[str]:
     """The provider's model list, from a short-lived client (routing discovery, `models`, the TUI)."""
     provider = create_provider(settings)

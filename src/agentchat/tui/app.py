@@ -19,7 +19,7 @@ from agentchat import gc_policy
 from agentchat.core.agents import Agent, load_agent
 from agentchat.core.engine import Engine
 from agentchat.core.routing import Router
-from agentchat.providers import list_models, preload
+from agentchat.providers import list_models, preload_in_thread
 from agentchat.tui.format import TimeFormat, local_time
 from agentchat.tui.plain import clean
 from agentchat.tui.provider_state import HealthBoard
@@ -147,7 +147,7 @@ class AgentchatApp(App[None]):
         self.run_worker(lambda: copy_with_tool(text), thread=True, group="clipboard", exit_on_error=False)
 
     def warm_sdk(self, provider: str) -> None:
-        preload(self.router.settings(provider))
+        preload_in_thread(self.router.settings(provider))
 
     # --- agents and tools ------------------------------------------------------------------------
     def agent_names(self) -> list[str]:

@@ -129,13 +129,13 @@ async def probe(config: Config, router: Router, name: str) -> str:
 async def check(config: Config, name: str) -> str:
     """A live check of one provider (a model list request); the embedded model is never loaded
     for it. The SDK is imported in a thread first: importing it on the event loop freezes the UI."""
-    from agentchat.providers import preload
+    from agentchat.providers import preload_in_thread
 
     try:
         settings = config.provider(name)
     except AgentchatError:
         return "invalid"
-    await asyncio.to_thread(preload, settings)
+    await asyncio.to_thread(preload_in_thread, settings)
     return await check_one(settings)
 
 
